@@ -1,0 +1,209 @@
+"""Embedded metadata (XMP / IPTC / PLUS / ID3 / Vorbis): round trips and preservation."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from conformance.base import Answers, Check, PlanContext, unsupported
+from runner.adapter import IPTC_DST, METADATA_FIELDS, PLUS_VOCAB, Asset
+from runner.model import Cell, Outcome, VendorManifest, Verdict, canonical_json, vendor_step
+
+# -- the values written ---------------------------------------------------------------
+
+_NFC = unicodedata.normalize("NFC", "Zoë Ångström, Café Müller")
+_NFD = unicodedata.normalize("NFD", "Crème brûlée: naïve façade, résumé")
+_RTL = "צילום: אורי כהן — تصوير: علي"
+_EMOJI = "© 2026 Studio 🎨🤖 — all rights reserved"
+
+
+def value_sets(attacks: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """Named sets of canonical field values; each is one variant of the round trip."""
+    sets: dict[str, dict[str, str]] = {
+        "ascii": {
+            "digital_source_type": IPTC_DST + "trainedAlgorithmicMedia",
+            "data_mining": PLUS_VOCAB + "DMI-PROHIBITED-AIMLTRAINING",
+            "creator": "Jane Example",
+            "copyright_notice": "Copyright 2026 Jane Example",
+            "web_statement": "https://example.org/licence/photo-123",
+            "title": "Harbour at dawn",
+            "description": "A test photo for the aiii interoperability matrix.",
+        },
+        "unicode": {
+            "digital_source_type": IPTC_DST + "compositeWithTrainedAlgorithmicMedia",
+            "data_mining": "DMI-PROHIBITED-GENAIMLTRAINING",  # the bare-code form some tools write
+            "creator": _NFC,
+            "copyright_notice": _EMOJI,
+            "web_statement": "https://example.org/licence/ümlaut?q=ä&x=1",
+            "title": _RTL,
+            "description": _NFD,
+        },
+        "long": {
+            "digital_source_type": IPTC_DST + "digitalCapture",
+            "data_mining": PLUS_VOCAB + "DMI-PROHIBITED-SEECONSTRAINT",
+            "creator": "Long Value Test",
+            "copyright_notice": "Copyright 2026 " + "Ω" * 500,
+            "web_statement": "https://example.org/" + "a" * 2000,
+            "title": "T" * 1000,
+            "description": ("Lorem ipsum dolor sit amet " * 371)[:10000],
+        },
+    }
+    if attacks:
+        def first(name: str, default: str) -> str:
+            lines = attacks.get(name) or [default]
+            return lines[0]
+
+        sets["attacks"] = {
+            "digital_source_type": IPTC_DST + "algorithmicMedia",
+            "data_mining": PLUS_VOCAB + "DMI-PROHIBITED",
+            "creator": first("sql_injection", "'; DROP TABLE cells; --"),
+            "copyright_notice": first("rendering", "\u202eevil"),
+            "web_statement": "javascript:alert(1)",
+            "title": first("xss", "<script>alert(1)</script>"),
+            "description": first("special_characters", "\"'<>&"),
+        }
+    return sets
+
+
+def declared_fields(vendor: VendorManifest, operation: str, media_type: str) -> set[str]:
+    cap = vendor.capability(operation, media_type)
+    if cap is None:
+        return set()
+    return set(cap.options.get("fields", METADATA_FIELDS))
+
+
+def normalisations(vendor: VendorManifest, operation: str, media_type: str) -> list[str]:
+    cap = vendor.capability(operation, media_type)
+    return list(cap.options.get("normalisation", [])) if cap else []
+
+
+#: Normalisation passes a vendor may declare; the comparison applies those of both sides.
+PASSES = {
+    "nfc": lambda v: unicodedata.normalize("NFC", v),
+    "strip": lambda v: v.strip(),
+    "data_mining_code": lambda v: v.removeprefix(PLUS_VOCAB),
+    "crlf": lambda v: v.replace("\r\n", "\n"),
+}
+
+
+def normalise(value: str, passes: Iterable[str]) -> str:
+    for name in passes:
+        value = PASSES[name](value)
+    return value
+
+
+def diff_text(expected: str, got: str) -> str:
+    """A short, readable description of how two strings differ."""
+    if len(expected) != len(got):
+        where = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(expected), len(got)))
+        return f"length {len(expected)} -> {len(got)}, first difference at {where}: {got[where:where + 20]!r}"
+    where = next(i for i, (a, b) in enumerate(zip(expected, got)) if a != b)
+    return f"at {where}: expected {expected[where:where + 10]!r}, got {got[where:where + 10]!r}"
+
+
+class MetadataRoundTrip(Check):
+    id = "metadata.roundtrip"
+    title = "Metadata round trip (writer x reader x format)"
+    family = "metadata"
+    description = (
+        "Each writer writes the canonical fields; each reader must read back every field both"
+        " declare, equal after the normalisation passes they declare."
+    )
+
+    def plan(self, ctx: PlanContext) -> Iterable[Cell]:
+        sets = value_sets(ctx.fixtures.attack_strings)
+        chosen = ctx.config.params.get("value_sets", list(sets))
+        writers, readers = ctx.with_op("metadata.write"), ctx.with_op("metadata.read")
+        for vector in ctx.vectors:
+            mt = vector.media_type
+            for w in writers:
+                for r in readers:
+                    can_w, can_r = bool(w.capability("metadata.write", mt)), bool(r.capability("metadata.read", mt))
+                    if not (can_w or can_r):
+                        continue
+                    for name in chosen:
+                        cell = Cell(self.id, ctx.config.level, vector.id, w.id, r.id, name)
+                        if not (can_w and can_r):
+                            side = f"{w.id} does not write" if not can_w else f"{r.id} does not read"
+                            yield unsupported(cell, f"{side} metadata in {mt}")
+                            continue
+                        fields = declared_fields(w, "metadata.write", mt) & declared_fields(r, "metadata.read", mt)
+                        values = {f: v for f, v in sets[name].items() if f in fields}
+                        written = vendor_step(w.id, "metadata.write", vector.id, {"fields": values})
+                        read = vendor_step(r.id, "metadata.read", written, {})
+                        context = {
+                            "expected": values,
+                            "passes": sorted(set(normalisations(w, "metadata.write", mt)) | set(normalisations(r, "metadata.read", mt))),
+                            "undeclared": sorted(set(METADATA_FIELDS) - fields),
+                        }
+                        yield replace(cell, steps={"written": written, "read": read}, context_json=canonical_json(context))
+
+    def judge(self, cell: Cell, answers: Answers) -> Verdict:
+        ctx = cell.context
+        got: dict[str, str] = answers.report("read")["fields"]
+        per_field: dict[str, Any] = {}
+        problems = []
+        for name, expected in ctx["expected"].items():
+            value = got.get(name)
+            if value is None:
+                per_field[name] = {"status": "lost", "expected": expected}
+                problems.append(f"{name} lost")
+            elif normalise(value, ctx["passes"]) != normalise(expected, ctx["passes"]):
+                detail = diff_text(normalise(expected, ctx["passes"]), normalise(value, ctx["passes"]))
+                per_field[name] = {"status": "altered", "expected": expected, "got": value, "diff": detail}
+                problems.append(f"{name} altered ({detail})")
+            else:
+                per_field[name] = {"status": "equal"}
+        measurements = {"fields": per_field, "normalisation": ctx["passes"], "not_tested": ctx["undeclared"]}
+        if not ctx["expected"]:
+            return Verdict(Outcome.UNSUPPORTED, "writer and reader declare no common field", measurements)
+        if problems:
+            return Verdict(Outcome.FAIL, "; ".join(problems), measurements)
+        return Verdict(Outcome.PASS, f"{len(ctx['expected'])} fields read back equal", measurements)
+
+
+def content_hash(asset: Asset) -> tuple[str, str]:
+    """A hash of the decoded pixels or samples (not the file bytes), and what was hashed."""
+    if asset.media_type.startswith("image/"):
+        from PIL import Image
+
+        with Image.open(io.BytesIO(asset.data)) as img:
+            img.load()
+            desc = f"{img.mode} {img.size[0]}x{img.size[1]}"
+            return hashlib.sha256(img.tobytes()).hexdigest(), desc
+    if asset.media_type.startswith("audio/"):
+        import soundfile
+
+        data, rate = soundfile.read(io.BytesIO(asset.data), dtype="int16", always_2d=True)
+        return hashlib.sha256(data.tobytes()).hexdigest(), f"{data.shape[0]} frames x {data.shape[1]} ch @ {rate} Hz"
+    raise ValueError(f"no decoder for {asset.media_type}")
+
+
+class MetadataPreservation(Check):
+    id = "metadata.preservation"
+    title = "Writing metadata leaves pixels and samples untouched"
+    family = "metadata"
+    description = "The hash of the decoded content is equal before and after a writer writes the canonical fields."
+
+    def plan(self, ctx: PlanContext) -> Iterable[Cell]:
+        values = value_sets({})["ascii"]
+        for vector in ctx.vectors:
+            for w in ctx.with_op("metadata.write"):
+                if not w.capability("metadata.write", vector.media_type):
+                    continue
+                fields = declared_fields(w, "metadata.write", vector.media_type)
+                step = vendor_step(w.id, "metadata.write", vector.id, {"fields": {k: v for k, v in values.items() if k in fields}})
+                yield Cell(self.id, ctx.config.level, vector.id, w.id, None, None, steps={"written": step})
+
+    def judge(self, cell: Cell, answers: Answers) -> Verdict:
+        before, what = content_hash(answers.source())
+        after, what_after = content_hash(answers.asset("written"))
+        m = {"decoded": what, "before": before, "after": after}
+        if before != after:
+            return Verdict(Outcome.FAIL, f"decoded content changed ({what} -> {what_after})", m)
+        return Verdict(Outcome.PASS, f"decoded content unchanged ({what})", m)
+

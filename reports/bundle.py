@@ -1,0 +1,168 @@
+"""The result bundle: validate it against its schema, write it and read it back."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+SCHEMA_PATH = Path(__file__).with_name("schemas") / "bundle.schema.json"
+
+#: Outcomes in the order reports list their counts.
+OUTCOMES: tuple[str, ...] = ("pass", "fail", "error", "unsupported", "blocked", "xfail", "xpass")
+#: Outcomes in the order lists of cells show them: what needs attention first.
+SEVERITY: tuple[str, ...] = ("fail", "error", "xpass", "blocked", "xfail", "unsupported", "pass")
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class BundleError(ValueError):
+    """A bundle does not match the schema or is inconsistent; names the JSON path."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+_ANNOTATIONS = frozenset({"description", "title"})
+
+
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    """Replace local ``#/$defs/x`` references by their target where that means the same.
+
+    Resolving references per instance is most of jsonschema's time on a 5 000-cell
+    bundle; inlining halves validation.  A reference whose sibling keywords overlap the
+    target's (beyond annotations) is left alone, since merging would change its meaning.
+    """
+    if isinstance(node, list):
+        return [_inline_refs(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    inlined = {key: _inline_refs(value, defs) for key, value in node.items() if key != "$defs"}
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        target = _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+        siblings = set(inlined) - {"$ref"}
+        if not (siblings & set(target)) - _ANNOTATIONS:
+            del inlined["$ref"]
+            inlined = {**target, **inlined}
+    if "$defs" in node:
+        inlined["$defs"] = node["$defs"]  # still reachable by references left in place
+    return inlined
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(_inline_refs(schema, schema["$defs"]))
+
+
+def _non_finite(value: Any, path: str) -> Iterator[str]:
+    """Yield the paths of NaN and infinite floats, which JSON cannot carry."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, f"{path}[{index}]")
+
+
+def validate_bundle(bundle: Any) -> None:
+    """Check ``bundle`` against the schema and for internal consistency.
+
+    Raises :class:`BundleError` for the first problem found, e.g.
+    ``$.cells[3].outcome: 'maybe' is not one of [...]``.
+    """
+    error = best_match(_validator().iter_errors(bundle))
+    if error is not None:
+        raise BundleError(error.json_path, error.message)
+    for path in _non_finite(bundle, "$"):
+        raise BundleError(path, "NaN or infinity is not JSON; record it as null or a string")
+    _check_consistency(bundle)
+
+
+def _unique(items: list[dict[str, Any]], section: str) -> set[str]:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item["id"] in seen:
+            raise BundleError(f"$.{section}[{index}].id", f"duplicate id {item['id']!r}")
+        seen.add(item["id"])
+    return seen
+
+
+def _check_consistency(bundle: dict[str, Any]) -> None:
+    """Cross-references the schema cannot express: ids exist, the summary adds up."""
+    vendors = _unique(bundle["vendors"], "vendors")
+    checks = _unique(bundle["checks"], "checks")
+    vectors = _unique(bundle["vectors"], "vectors")
+    _unique(bundle["cells"], "cells")
+    for index, cell in enumerate(bundle["cells"]):
+        where = f"$.cells[{index}]"
+        if cell["check"] not in checks:
+            raise BundleError(f"{where}.check", f"unknown check {cell['check']!r}")
+        if cell["vector"] not in vectors:
+            raise BundleError(f"{where}.vector", f"unknown vector {cell['vector']!r}")
+        for role in ("producer", "consumer"):
+            if cell[role] is not None and cell[role] not in vendors:
+                raise BundleError(f"{where}.{role}", f"unknown vendor {cell[role]!r}")
+    counts = Counter(cell["outcome"] for cell in bundle["cells"])
+    summary = bundle["summary"]
+    if summary["cells"] != len(bundle["cells"]):
+        raise BundleError("$.summary.cells", f"{summary['cells']} but the bundle has {len(bundle['cells'])} cells")
+    for outcome in OUTCOMES:
+        if summary["outcomes"].get(outcome, 0) != counts[outcome]:
+            raise BundleError(
+                f"$.summary.outcomes.{outcome}",
+                f"{summary['outcomes'].get(outcome, 0)} but {counts[outcome]} cells have it",
+            )
+    must = sum(1 for c in bundle["cells"] if c["level"] == "MUST" and c["outcome"] == "fail")
+    if summary["must_failures"] != must:
+        raise BundleError("$.summary.must_failures", f"{summary['must_failures']} but {must} MUST cells failed")
+
+
+def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``summary`` section for ``cells``, for producers of bundles."""
+    counts = Counter(cell["outcome"] for cell in cells)
+    return {
+        "outcomes": {outcome: counts[outcome] for outcome in OUTCOMES},
+        "must_failures": sum(1 for c in cells if c["level"] == "MUST" and c["outcome"] == "fail"),
+        "cells": len(cells),
+    }
+
+
+def dumps(bundle: dict[str, Any]) -> str:
+    """Pretty JSON text for ``bundle``; lone surrogates stay ``\\udXXX`` escapes."""
+    text = json.dumps(bundle, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    # Raw surrogates cannot be encoded as UTF-8; inside JSON strings an escape is exact.
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
+def write_bundle(bundle: dict[str, Any], path: Path | str) -> Path:
+    """Validate ``bundle`` and write it as pretty UTF-8 JSON to ``path``."""
+    validate_bundle(bundle)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(dumps(bundle), encoding="utf-8")
+    return target
+
+
+def read_bundle(path: Path | str) -> dict[str, Any]:
+    """Read and validate a bundle written by :func:`write_bundle`."""
+    try:
+        bundle = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise BundleError("$", f"{path} is not JSON: {exc}") from exc
+    validate_bundle(bundle)
+    return bundle  # type: ignore[no-any-return]

@@ -1,0 +1,150 @@
+"""A Markdown summary of a run, for pull requests and CI job summaries."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from reports.bundle import OUTCOMES, validate_bundle
+from reports.matrix import MARKS, MEANINGS, Matrix, build_matrices, count_marks, sort_key
+from reports.text import shorten, visible
+
+#: Longest vendor string shown inline; the site has the full text.
+MAX_TEXT = 300
+#: Longest list of cells in one section; the site and JUnit have them all.
+MAX_ITEMS = 200
+
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "&#124;", "`": "&#96;"}
+# Inline constructs only: renderers never see this text at the start of a line.
+_MARKDOWN = re.compile(r"([\\*_\[\]#~])")
+_ENTITY = re.compile("[&<>|`]")
+
+
+def md(text: str, limit: int = MAX_TEXT) -> str:
+    """Escape untrusted ``text`` for inline Markdown (also safe inside table cells)."""
+    text = visible(shorten(text, limit))  # newlines and hidden characters become escapes
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group()], text)
+
+
+def _url(link: str) -> str:
+    """A link destination that cannot end the link early or leave the table."""
+    return quote(visible(link), safe=":/?#@!$&'*+,;=%~-._")
+
+
+def _cell_line(cell: dict[str, Any]) -> str:
+    roles = f"{md(cell['producer'] or '—')} → {md(cell['consumer'] or '—')}"
+    where = md(cell["vector"]) + (f" / {md(cell['variant'])}" if cell["variant"] else "")
+    if cell["channel"]:
+        where += f" via {md(cell['channel'])}"
+    return f"- **{cell['outcome']}** {roles} on {where}: {md(cell['reason'])}"
+
+
+def _bounded(lines: list[str], noun: str) -> list[str]:
+    if len(lines) <= MAX_ITEMS:
+        return lines
+    return [*lines[:MAX_ITEMS], f"- … and {len(lines) - MAX_ITEMS} more {noun} (see the HTML site or junit.xml)"]
+
+
+def _header(bundle: dict[str, Any]) -> list[str]:
+    run = bundle["run"]
+    lines = [f"# Interop run {md(run['id'])}", ""]
+    if run["status"] != "complete":
+        lines += [f"> **Run {md(run['status'])}**: results below are partial.", ""]
+    fields = [
+        ("profile", run["profile"]),
+        ("status", run["status"]),
+        ("started", run["started"]),
+        ("finished", run["finished"] or "—"),
+        ("harness", run["harness_version"]),
+        ("methodology", run["methodology_version"]),
+        ("catalogue sha256", run["catalogue_sha256"]),
+        ("cells", str(len(bundle["cells"]))),
+    ]
+    lines += ["| | |", "|---|---|"] + [f"| {name} | {md(value)} |" for name, value in fields]
+    lines += ["", "## Vendors", "", "| id | name | organisation | version | runnable |", "|---|---|---|---|---|"]
+    for vendor in bundle["vendors"]:
+        runnable = "yes" if vendor["runnable"] else f"no: {md(vendor['reason'] or '', 120)}"
+        names = f"{md(vendor['name'], 80)} | {md(vendor['organisation'], 80)}"
+        lines.append(f"| {md(vendor['id'])} | {names} | {md(vendor['version'] or '—')} | {runnable} |")
+    return lines
+
+
+def _outcomes(bundle: dict[str, Any]) -> list[str]:
+    counts = Counter(cell["outcome"] for cell in bundle["cells"])
+    must = sum(1 for c in bundle["cells"] if c["level"] == "MUST" and c["outcome"] == "fail")
+    lines = ["", "## Outcomes", "", "| outcome | cells | meaning |", "|---|---:|---|"]
+    lines += [f"| {MARKS[o]} {o} | {counts[o]} | {MEANINGS[o]} |" for o in OUTCOMES]
+    lines += ["", f"**MUST failures: {must}**. Unsupported and xfail cells are not failures."]
+    return lines
+
+
+def _matrix(matrix: Matrix) -> list[str]:
+    check = matrix.check
+    lines = ["", f"### {md(check['id'])}: {md(check['title'])} ({check['level']})", ""]
+    if check["description"]:
+        lines += [f"_Description:_ {md(check['description'], 1000)}", ""]
+    if not matrix.groups:
+        return [*lines, "_No cells._"]
+    lines.append(f"| {matrix.row_title} \\\\ consumer | " + " | ".join(md(c) for c in matrix.columns) + " |")
+    lines.append("|---|" + "---|" * len(matrix.columns))
+    for row in matrix.rows:
+        counts = [matrix.groups[(row, column)].counts if (row, column) in matrix.groups else None for column in matrix.columns]
+        rendered = [count_marks(c) if c is not None else "" for c in counts]
+        lines.append(f"| {md(row)} | " + " | ".join(rendered) + " |")
+    return lines
+
+
+def _known_issues(cells: list[dict[str, Any]], today: str) -> list[str]:
+    issues: dict[tuple[str, str, str, str], Counter[str]] = {}
+    for cell in cells:
+        if cell["outcome"] in ("xfail", "xpass") and cell["expectation"] is not None:
+            e = cell["expectation"]
+            key = (e["check"], e["reason"], e["link"], e["expires"])
+            issues.setdefault(key, Counter())[cell["outcome"]] += 1
+    lines = ["", "## Known issues", ""]
+    if not issues:
+        return [*lines, "None."]
+    for (pattern, reason, link, expires), counts in sorted(issues.items()):
+        expired = " **(expired)**" if expires < today else ""
+        lines.append(
+            f"- {md(pattern)}: {md(reason)} ([issue]({_url(link)})), expires {md(expires)}{expired}: "
+            f"{counts['xfail']} xfail, {counts['xpass']} xpass"
+        )
+    return lines
+
+
+def render_summary(bundle: dict[str, Any]) -> str:
+    """The Markdown summary text for ``bundle`` (not validated here)."""
+    cells = sorted(bundle["cells"], key=sort_key)
+    lines = _header(bundle) + _outcomes(bundle)
+    lines += ["", "Legend: " + ", ".join(f"{MARKS[o]} {o}" for o in OUTCOMES), "", "## Checks"]
+    for matrix in build_matrices(bundle):
+        lines += _matrix(matrix)
+    attention = [c for c in cells if (c["level"] == "MUST" and c["outcome"] == "fail") or c["outcome"] == "error"]
+    lines += ["", "## MUST failures and errors", ""]
+    lines += _bounded([f"{_cell_line(c)} (check {md(c['check'])})" for c in attention], "cells") or ["None."]
+    lines += _known_issues(cells, bundle["run"]["started"][:10])
+    lines += ["", "## Interoperability differences", ""]
+    checks = [check["id"] for check in bundle["checks"]]
+    failed = [c for c in cells if c["outcome"] == "fail"]
+    if not failed:
+        lines.append("None: no cell failed.")
+    for check in checks:
+        in_check = [c for c in failed if c["check"] == check]
+        if in_check:
+            lines += ["", f"### {md(check)}", ""] + _bounded([_cell_line(c) for c in in_check], "failures")
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(bundle: dict[str, Any], path: Path | str, *, validate: bool = True) -> Path:
+    """Write the Markdown summary of ``bundle`` to ``path``."""
+    if validate:
+        validate_bundle(bundle)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_summary(bundle), encoding="utf-8")
+    return target

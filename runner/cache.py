@@ -1,0 +1,97 @@
+"""The content-addressed artifact store and the step cache.
+
+Blobs live in ``<dir>/blobs/<sha256>``; a small SQLite index maps a step key
+(vendor, vendor version, operation, input sha256, params hash) to what the step gave,
+so a re-run repeats no adapter call whose inputs have not changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from runner.model import StepResult
+
+
+def step_key(who: str, version: str, operation: str, input_sha256: str, params_sha256: str) -> str:
+    raw = "\x1f".join((who, version, operation, input_sha256, params_sha256))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ArtifactStore:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.blobs = directory / "blobs"
+        self.blobs.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(directory / "steps.sqlite", check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS steps (key TEXT PRIMARY KEY, asset_sha256 TEXT, media_type TEXT,"
+            " report TEXT, duration_s REAL)"
+        )
+        self._db.commit()
+
+    def put(self, data: bytes) -> str:
+        """Store bytes, returning their sha256 (atomic, idempotent)."""
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.blobs / sha
+        if not path.exists():
+            fd, tmp = tempfile.mkstemp(dir=self.blobs, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        return sha
+
+    def put_file(self, path: Path) -> str:
+        return self.put(path.read_bytes())
+
+    def path(self, sha256: str) -> Path:
+        return self.blobs / sha256
+
+    def get(self, sha256: str) -> bytes:
+        return (self.blobs / sha256).read_bytes()
+
+    def has(self, sha256: str) -> bool:
+        return (self.blobs / sha256).exists()
+
+    def lookup(self, key: str) -> StepResult | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT asset_sha256, media_type, report, duration_s FROM steps WHERE key = ?", (key,)
+            ).fetchone()
+        if row is None:
+            return None
+        sha, media_type, report, duration = row
+        if sha is not None and not self.has(sha):
+            return None  # the blob was pruned: recompute
+        return StepResult(
+            ok=True,
+            asset_sha256=sha,
+            media_type=media_type,
+            report=json.loads(report) if report is not None else None,
+            duration_s=duration,
+            cached=True,
+        )
+
+    def remember(self, key: str, result: StepResult) -> None:
+        """Cache a successful step (failures are never cached: a retry may succeed)."""
+        if not result.ok:
+            return
+        report: Any = json.dumps(result.report, ensure_ascii=False) if result.report is not None else None
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?)",
+                (key, result.asset_sha256, result.media_type, report, result.duration_s),
+            )
+            self._db.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,182 @@
+"""``aiii``: the command line, a thin face over the runner's functions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from runner import __version__
+from runner.errors import HarnessError
+from runner.paths import ROOT, state_dir
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from runner.run import RunOptions, execute_run, print_summary
+
+    opts = RunOptions(
+        profile=args.profile,
+        vectors_dir=str(Path(args.vectors).resolve()) if args.vectors else None,
+        vendors=[v for v in args.vendors.split(",") if v] if args.vendors else None,
+        jobs=args.jobs,
+        out=str(Path(args.out).resolve()),
+        store=str(Path(args.store).resolve()) if args.store else None,
+        timeout_s=args.timeout,
+        fail_on=args.fail_on,
+        extra_vendor_dirs=[str(Path(d).resolve()) for d in args.vendor_dir],
+    )
+    summary = execute_run(opts, resume=args.resume, progress=not args.quiet)
+    print_summary(summary)
+    return 1 if summary.failing else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from runner.run import default_store, render_run
+    from runner.store import ResultsStore
+
+    store = ResultsStore(Path(args.store) if args.store else default_store())
+    run_id = args.run or (store.runs()[-1]["id"] if store.runs() else None)
+    if run_id is None:
+        raise HarnessError(f"{store.path}: no runs yet")
+    out = render_run(store, run_id, Path(args.out))
+    print(f"run {run_id}: scorecard {out / 'site' / 'index.html'}")
+    return 0
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from runner.run import default_store
+    from runner.store import ResultsStore
+
+    store = ResultsStore(Path(args.store) if args.store else default_store())
+    for r in store.runs():
+        print(f"{r['id']}  {r['profile']:<12} {r['status']:<11} {r['cells']:>6} cells  started {r['started']}")
+    return 0
+
+
+def _cmd_vendors(args: argparse.Namespace) -> int:
+    from runner.run import start_vendors
+    from runner.vendors import availability, load_vendors, rule_version
+
+    vendors = load_vendors(ROOT / "vendors", [Path(d) for d in args.vendor_dir])
+    if args.action == "list":
+        for vid, m in sorted(vendors.items()):
+            avail = availability(m)
+            try:
+                version = rule_version(m) if avail.runnable else None
+            except Exception:  # noqa: BLE001 - listing never fails on one vendor
+                version = None
+            ops = ", ".join(sorted(m.operations()))
+            state = "ok" if avail.runnable else f"cannot run: {avail.reason}"
+            print(f"{vid:<16} {version or '?':<12} {m.transport:<7} {ops}  [{state}]")
+        return 0
+    # check: start each vendor for real and report its version and health
+    _, info = start_vendors(vendors, timeout_s=60.0)
+    bad = 0
+    for vid, entry in sorted(info.items()):
+        if entry["runnable"]:
+            print(f"{vid:<16} {entry['version']:<12} ok")
+        else:
+            bad += 1
+            print(f"{vid:<16} {'-':<12} cannot run here: {entry['reason']}")
+    return 1 if bad else 0
+
+
+def _cmd_vectors(args: argparse.Namespace) -> int:
+    from runner.vectors import import_directory, load_catalogue, verify_catalogue
+
+    directory = Path(args.dir) if getattr(args, "dir", None) else ROOT / "test_vectors"
+    if args.action == "list":
+        cat = load_catalogue(directory, state_dir() / "cache")
+        for v in cat.vectors:
+            src = f" (from {v.source})" if v.source else ""
+            print(f"{v.id:<40} {v.media_type:<12} {','.join(v.tags):<32} {v.sha256[:12]}{src}")
+        print(f"{len(cat.vectors)} vectors, catalogue {cat.sha256[:16]}")
+        return 0
+    if args.action == "verify":
+        problems = verify_catalogue(directory)
+        for p in problems:
+            print(p)
+        if not problems:
+            cat = load_catalogue(directory, state_dir() / "cache")
+            print(f"ok: {len(cat.vectors)} vectors verified (derived ones regenerated or checked in cache)")
+        return 1 if problems else 0
+    written = import_directory(Path(args.dir))
+    print(f"wrote {written}")
+    print(f"run a profile on it with: aiii run --vectors {args.dir}")
+    return 0
+
+
+def _cmd_profiles(args: argparse.Namespace) -> int:
+    from conformance.registry import CHECKS
+    from runner.profiles import list_profiles, load_profile
+
+    for name, description in list_profiles(ROOT / "profiles"):
+        profile = load_profile(ROOT / "profiles", name, set(CHECKS))
+        checks = ", ".join(f"{c.id} ({c.level.value})" for c in profile.checks)
+        print(f"{name}: {description}\n    {checks}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aiii", description="Interoperability test harness for AI-era IP infrastructure.")
+    parser.add_argument("--version", action="version", version=f"aiii-interop {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a profile and write the scorecard", description="Run a profile's checks over the vendors and vectors, store every cell, and write results.json, junit.xml, summary.md and site/.")
+    run.add_argument("--profile", default="default", help="profile name in profiles/ or a path to a .toml (default: default)")
+    run.add_argument("--vectors", metavar="DIR", help="a folder with its own catalogue.toml (see `aiii vectors import`)")
+    run.add_argument("--vendors", metavar="A,B", help="comma-separated vendor ids or globs (default: the default vendors)")
+    run.add_argument("--vendor-dir", action="append", default=[], metavar="DIR", help="another folder of vendor manifests (repeatable)")
+    run.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="cells run at once (default: the number of cores)")
+    run.add_argument("--out", default="out", metavar="DIR", help="where the reports go (default: out)")
+    run.add_argument("--store", metavar="PATH", help=f"SQLite results store (default: {state_dir() / 'results.sqlite'})")
+    run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="deadline of each adapter call in seconds (default 60)")
+    run.add_argument("--fail-on", choices=["MUST", "SHOULD", "MAY", "never"], help="exit non-zero when a check at this level or stricter fails (default: the profile's, MUST)")
+    run.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run; its options are reused")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
+
+    rep = sub.add_parser("report", help="re-render the reports of a stored run", description="Re-render results.json, junit.xml, summary.md and site/ from the results store.")
+    rep.add_argument("--run", metavar="RUN_ID", help="the run (default: the latest)")
+    rep.add_argument("--store", metavar="PATH", help="SQLite results store")
+    rep.add_argument("--out", default="out", metavar="DIR", help="where the reports go (default: out)")
+    rep.set_defaults(func=_cmd_report)
+
+    runs = sub.add_parser("runs", help="list the runs in the results store", description="List stored runs with their status and cell counts.")
+    runs.add_argument("--store", metavar="PATH", help="SQLite results store")
+    runs.set_defaults(func=_cmd_runs)
+
+    ven = sub.add_parser("vendors", help="list or check vendors", description="list: every vendor, its version and operations; check: start each vendor and say whether it can run here.")
+    ven.add_argument("action", choices=["list", "check"])
+    ven.add_argument("--vendor-dir", action="append", default=[], metavar="DIR", help="another folder of vendor manifests")
+    ven.set_defaults(func=_cmd_vendors)
+
+    vec = sub.add_parser("vectors", help="list, verify or import test vectors", description="list: the catalogue with derived vectors; verify: check every file's sha256; import DIR: write a catalogue for a folder of your own media.")
+    vec.add_argument("action", choices=["list", "verify", "import"])
+    vec.add_argument("dir", nargs="?", help="catalogue folder (default test_vectors/); required for import")
+    vec.set_defaults(func=_cmd_vectors)
+
+    prof = sub.add_parser("profiles", help="list profiles", description="List the profiles and the checks each runs.")
+    prof.add_argument("action", choices=["list"])
+    prof.set_defaults(func=_cmd_profiles)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "vectors" and args.action == "import" and not args.dir:
+        parser.error("vectors import needs DIR")
+    try:
+        return int(args.func(args))
+    except HarnessError as exc:
+        print(f"aiii: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aiii: interrupted; resume with `aiii run --resume RUN_ID` (see `aiii runs`)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

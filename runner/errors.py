@@ -1,0 +1,13 @@
+"""Typed errors of the harness; each message is one line naming the file or vendor."""
+
+
+class HarnessError(Exception):
+    """Base of the harness's own errors: shown to the user without a traceback."""
+
+
+class ConfigError(HarnessError):
+    """A vendor manifest, profile or catalogue is malformed."""
+
+
+class PlanError(HarnessError):
+    """A profile asks for something the harness cannot plan (unknown check, ...)."""

