@@ -75,7 +75,7 @@ def _header(bundle: dict[str, Any]) -> list[str]:
 
 def _outcomes(bundle: dict[str, Any]) -> list[str]:
     counts = Counter(cell["outcome"] for cell in bundle["cells"])
-    must = sum(1 for c in bundle["cells"] if c["level"] == "MUST" and c["outcome"] == "fail")
+    must = bundle["summary"]["must_failures"]
     lines = ["", "## Outcomes", "", "| outcome | cells | meaning |", "|---|---:|---|"]
     lines += [f"| {MARKS[o]} {o} | {counts[o]} | {MEANINGS[o]} |" for o in OUTCOMES]
     lines += ["", f"**MUST failures: {must}**. Unsupported and xfail cells are not failures."]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
-import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,9 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from reports import BundleError, read_bundle, render_all, render_site, validate_bundle, write_bundle
-from reports.bundle import OUTCOMES, summarise
+from reports.bundle import OUTCOMES
 from reports.html import cell_page, vendor_page
+from reports.markdown import render_summary
 from reports.text import visible
 
 SCRIPT = "<script>alert(1)</script>"
@@ -73,6 +74,16 @@ def _cell(
     }
     cell.update(extra)
     return cell
+
+
+def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary section the runner writes for ``cells``."""
+    counts = Counter(cell["outcome"] for cell in cells)
+    return {
+        "outcomes": dict(counts),
+        "must_failures": sum(1 for c in cells if c["level"] == "MUST" and c["outcome"] in ("fail", "error")),
+        "cells": len(cells),
+    }
 
 
 def make_bundle() -> dict[str, Any]:
@@ -404,15 +415,23 @@ def test_summary_lists_must_failures_known_issues_and_keeps_tables_intact(
 ) -> None:
     _, _, paths = rendered
     summary = paths["summary"].read_text(encoding="utf-8")
-    assert "**MUST failures: 2**" in summary
-    assert "https://tracker.example/acme/42" in summary and "2027\\-01\\-31" not in summary
-    assert "1 xfail, 1 xpass" in summary
+    assert "**MUST failures: 3**" in summary
+    assert "(https://tracker.example/acme/42)" in summary and "expires 2027-01-31: 1 xfail, 1 xpass" in summary
+    assert "(expired)" not in summary
     assert "## Interoperability differences" in summary
     for block in summary.split("\n\n"):
         rows = [line for line in block.splitlines() if line.startswith("|")]
         if rows:  # no vendor string may add or remove a column
             widths = {len(re.findall(r"(?<!\\)\|", row)) for row in rows}
             assert len(widths) == 1, rows
+
+
+def test_summary_flags_expired_expectations() -> None:
+    bundle = make_bundle()
+    for cell in bundle["cells"]:
+        if cell["expectation"] is not None:
+            cell["expectation"] = {**cell["expectation"], "expires": "2026-01-31"}
+    assert "expires 2026-01-31 **(expired)**" in render_summary(bundle)
 
 
 def test_cell_page_links_artifacts_and_expectation(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
@@ -502,12 +521,10 @@ def synthetic_bundle(cells: int) -> dict[str, Any]:
     return bundle
 
 
-def test_renders_five_thousand_cells_quickly(tmp_path: Path) -> None:
+def test_renders_five_thousand_cells(tmp_path: Path) -> None:
+    """Scale: every page of a 5 000-cell run is written (speed is benchmarks/' job)."""
     bundle = synthetic_bundle(5000)
     assert len(bundle["cells"]) == 5000
-    start = time.perf_counter()
     paths = render_all(bundle, tmp_path)
-    elapsed = time.perf_counter() - start
     assert len(list((tmp_path / "site" / "cells").glob("*.html"))) == 5000
     assert paths["site"].is_file()
-    assert elapsed < 60, f"render_all took {elapsed:.1f}s for 5000 cells"

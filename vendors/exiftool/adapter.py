@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,20 @@ def escape_c(value: str) -> str:
     return "\\x20" + out[1:] if out.startswith(" ") else out
 
 
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Ask an ExifTool batch process to stop; kill it when it does not within 5 s."""
+    if proc.poll() is not None:
+        return
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(b"-stay_open\nFalse\n")
+        proc.stdin.close()
+        proc.wait(timeout=5)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+
+
 class ExifToolProcess:
     """One ``exiftool -stay_open True -@ -`` process; every read has a deadline."""
 
@@ -109,6 +124,7 @@ class ExifToolProcess:
         self._argv = [perl, str(script), "-config", str(config) if config else "", "-stay_open", "True", "-@", "-"]
         self._workdir = workdir
         self._proc: subprocess.Popen[bytes] | None = None
+        self._finalizer: weakref.finalize[[subprocess.Popen[bytes]], ExifToolProcess] | None = None
         self._lock = threading.Lock()
         self._serial = 0
 
@@ -126,6 +142,9 @@ class ExifToolProcess:
         assert proc.stdout is not None and proc.stderr is not None
         os.set_blocking(proc.stdout.fileno(), False)
         os.set_blocking(proc.stderr.fileno(), False)
+        # ExifTool in -stay_open mode keeps polling after stdin closes, so it must be
+        # stopped explicitly: on close(), on garbage collection and at interpreter exit.
+        self._finalizer = weakref.finalize(self, stop_process, proc)
         return proc
 
     def execute(self, args: list[str], timeout_s: float) -> tuple[int, str, str]:
@@ -177,6 +196,8 @@ class ExifToolProcess:
 
     def _kill(self) -> None:
         if self._proc is not None:
+            if self._finalizer is not None:
+                self._finalizer.detach()
             self._proc.kill()
             self._proc.wait()
             self._proc = None
@@ -184,17 +205,9 @@ class ExifToolProcess:
     def close(self) -> None:
         """Ask ExifTool to stop; kill it when it does not."""
         with self._lock:
-            proc, self._proc = self._proc, None
-            if proc is None or proc.poll() is not None:
-                return
-            try:
-                assert proc.stdin is not None
-                proc.stdin.write(b"-stay_open\nFalse\n")
-                proc.stdin.close()
-                proc.wait(timeout=5)
-            except (OSError, ValueError, subprocess.TimeoutExpired):
-                proc.kill()
-                proc.wait()
+            if self._finalizer is not None:
+                self._finalizer()
+            self._proc = None
 
 
 def _first_text(value: Any) -> str | None:
@@ -355,10 +368,7 @@ class ExifToolAdapter(Adapter):
         fields: dict[str, str] = {}
         notes: list[str] = []
         if asset.media_type in AUDIO_TYPES:
-            native = self._native_audio(doc)
-            fields.update(native)
-            if native:
-                notes.append(f"native audio tags: {', '.join(sorted(native))}")
+            fields.update(self._native_audio(doc))
         for name, tag in XMP_TAGS.items():
             value = _first_text(doc.get(tag))
             if value is not None and name not in fields:

@@ -54,7 +54,8 @@ def _id3_set(tags: ID3, frame_id: str, value: str) -> None:
         tags.delall(frame_id)
         tags.add(TXXX(encoding=Encoding.UTF8, desc=desc, text=[value]))
     elif frame_id == "COMM":
-        for key in [k for k, f in tags.items() if isinstance(f, COMM) and f.desc == ""]:
+        # A COMM frame's key is "COMM:<description>:<language>".
+        for key in [k for k in tags if k.startswith("COMM::")]:
             del tags[key]
         tags.add(COMM(encoding=Encoding.UTF8, lang=COMMENT_LANG, desc="", text=[value]))
     elif frame_id == "WCOP":
@@ -69,13 +70,11 @@ def _id3_set(tags: ID3, frame_id: str, value: str) -> None:
 
 def _id3_get(tags: ID3, frame_id: str) -> str | None:
     """The first value of a mapped frame, or None."""
-    if frame_id == "COMM":
-        frame = next((f for f in tags.values() if isinstance(f, COMM) and f.desc == ""), None)
-    else:
-        frame = tags.get(frame_id)
+    keys = [k for k in tags if k.startswith("COMM::")] if frame_id == "COMM" else [frame_id]
+    frame: Any = tags.get(keys[0]) if keys else None
     if frame is None:
         return None
-    if isinstance(frame, WCOP):
+    if frame_id == "WCOP":
         return str(frame.url)
     return str(frame.text[0]) if frame.text else None
 
@@ -103,8 +102,9 @@ class MutagenAdapter(Adapter):
                 audio = MP3(buf) if asset.media_type == "audio/mpeg" else WAVE(buf)
                 if audio.tags is None:
                     audio.add_tags()
+                tags: Any = audio.tags
                 for name, value in fields.items():
-                    _id3_set(audio.tags, ID3_FRAMES[name], value)
+                    _id3_set(tags, ID3_FRAMES[name], value)
                 audio.save(buf, v2_version=4)
             else:
                 raise Unsupported(f"no metadata.write for {asset.media_type}")
