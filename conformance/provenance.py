@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from conformance.base import Answers, Check, PlanContext, unsupported
-from conformance.metadata import declared_fields, value_sets
+from conformance.metadata import declared_fields, normalisations, normalise, value_sets
 from conformance.tamper import TAMPERS
 from runner.adapter import IPTC_DST
 from runner.model import Cell, Outcome, VendorManifest, Verdict, canonical_json, transform_step, vendor_step
@@ -281,6 +281,7 @@ class Tamper(Check):
 
 
 class Pipeline(Check):
+    judges_clean_errors = True
     id = "provenance.pipeline"
     title = "Metadata then C2PA: write by A, sign by B, read by C"
     family = "provenance"
@@ -321,15 +322,23 @@ class Pipeline(Check):
                             steps = {"signed": first, "written": last}
                         steps["metadata"] = vendor_step(w.id, "metadata.read", last, {})
                         steps["read"] = vendor_step(v.id, "provenance.read", last, read_params(ctx, True))
-                        context = {"order": order, "expected": values, "writer": w.id, "validates": validates(v, mt)}
+                        passes = sorted(set(normalisations(w, "metadata.write", mt)) | set(normalisations(w, "metadata.read", mt)))
+                        context = {"order": order, "expected": values, "writer": w.id, "validates": validates(v, mt),
+                                   "passes": passes}
                         yield replace(cell, steps=steps, context_json=canonical_json(context))
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         ctx = cell.context
+        res = answers.results["read"]
+        if not res.ok:  # a clean refusal: the validator cannot parse what the pipeline made
+            return Verdict(Outcome.FAIL, f"validator refused the file instead of reporting a state: {res.error}",
+                           {"refused": res.error})
         read = answers.report("read")
         got_meta = answers.report("metadata")["fields"]
-        lost = sorted(k for k, v in ctx["expected"].items() if got_meta.get(k) != v)
-        m = {"reader": state_summary(read), "metadata_lost_or_altered": lost}
+        passes = ctx["passes"]
+        lost = sorted(k for k, v in ctx["expected"].items()
+                      if k not in got_meta or normalise(got_meta[k], passes) != normalise(v, passes))
+        m = {"reader": state_summary(read), "metadata_lost_or_altered": lost, "normalisation": passes}
         if ctx["order"] == "sign-then-write":
             if not read["manifest_present"]:
                 return Verdict(Outcome.FAIL, f"{ctx['writer']} removed the manifest while writing metadata", m)

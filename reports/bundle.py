@@ -115,8 +115,9 @@ def _check_consistency(bundle: dict[str, Any]) -> None:
         if cell["vector"] not in vectors:
             raise BundleError(f"{where}.vector", f"unknown vector {cell['vector']!r}")
         for role in ("producer", "consumer"):
-            if cell[role] is not None and cell[role] not in vendors:
-                raise BundleError(f"{where}.{role}", f"unknown vendor {cell[role]!r}")
+            for vendor in (cell[role] or "").split("+") if cell[role] is not None else ():
+                if vendor not in vendors:
+                    raise BundleError(f"{where}.{role}", f"unknown vendor {vendor!r}")
     counts = Counter(cell["outcome"] for cell in bundle["cells"])
     summary = bundle["summary"]
     if summary["cells"] != len(bundle["cells"]):

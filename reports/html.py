@@ -200,7 +200,7 @@ class _Site:
 
     def _vendor(self, vendor: dict[str, Any]) -> None:
         vid = vendor["id"]
-        cells = [c for c in self.bundle["cells"] if vid in (c["producer"], c["consumer"])]
+        cells = [c for c in self.bundle["cells"] if vid == c["consumer"] or vid in (c["producer"] or "").split("+")]
         per_check: dict[str, Counter[str]] = {}
         for cell in cells:
             per_check.setdefault(cell["check"], Counter())[cell["outcome"]] += 1

@@ -267,6 +267,7 @@ def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
 def render_run(store: ResultsStore, run_id: str, out_dir: Path, cache: ArtifactStore | None = None) -> Path:
     """Write results.json, junit.xml, summary.md and site/ for a run; link artifacts."""
     from reports import render_all
+    from reports.bundle import BundleError
 
     bundle = build_bundle(store, run_id)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -284,7 +285,10 @@ def render_run(store: ResultsStore, run_id: str, out_dir: Path, cache: ArtifactS
                 except OSError:
                     shutil.copyfile(cache.path(art["sha256"]), target)
             art["path"] = f"artifacts/{name}" if target.exists() else None
-    render_all(bundle, out_dir)
+    try:
+        render_all(bundle, out_dir)
+    except BundleError as exc:
+        raise HarnessError(f"run {run_id}: the result bundle is invalid at {exc}; the results stay in the store") from exc
     return out_dir
 
 

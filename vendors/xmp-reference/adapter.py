@@ -22,6 +22,7 @@ MAX_PACKET = 16 * 1024 * 1024
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DC = "http://purl.org/dc/elements/1.1/"
+XMP_NOTE = "http://ns.adobe.com/xmp/note/"
 
 #: Canonical field -> (namespace URI, local name, kind): "text" simple value, "seq"
 #: first rdf:li, "alt" the x-default rdf:li.
@@ -85,17 +86,20 @@ def jpeg_packets(data: bytes) -> list[bytes]:
 
 
 def _extended_guid(packet: bytes) -> bytes | None:
-    """The xmpNote:HasExtendedXMP GUID named by the standard packet, if any."""
-    marker = b"HasExtendedXMP"
-    at = packet.find(marker)
-    if at < 0:
+    """The ``xmpNote:HasExtendedXMP`` GUID named by the standard packet, if any."""
+    try:
+        root = parse_packet(packet)
+    except AdapterError:
         return None
-    rest = packet[at + len(marker) :]
-    for quote in (b'"', b"'", b">"):
-        start = rest.find(quote)
-        if 0 <= start < 8:
-            guid = rest[start + 1 : start + 33]
-            return guid if len(guid) == 32 and guid.isalnum() else None
+    qname = f"{{{XMP_NOTE}}}HasExtendedXMP"
+    for desc in _descriptions(root):
+        value = desc.get(qname)
+        if value is None:
+            node = desc.find(qname)
+            value = node.text if node is not None else None
+        if value is not None:
+            guid = value.strip().encode("ascii", "replace")
+            return guid if len(guid) == 32 else None
     return None
 
 
@@ -203,7 +207,9 @@ def parse_packet(packet: bytes) -> etree._Element:
     """Parse one packet with an XXE-safe parser."""
     if len(packet) > MAX_PACKET:
         raise AdapterError("XMP packet over the size limit")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_pis=True)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_pis=True, remove_comments=True
+    )
     start = packet.find(b"<")
     if start < 0:
         raise AdapterError("XMP packet holds no XML")
