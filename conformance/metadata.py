@@ -99,9 +99,9 @@ def normalise(value: str, passes: Iterable[str]) -> str:
 def diff_text(expected: str, got: str) -> str:
     """A short, readable description of how two strings differ."""
     if len(expected) != len(got):
-        where = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(expected), len(got)))
+        where = next((i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b), min(len(expected), len(got)))
         return f"length {len(expected)} -> {len(got)}, first difference at {where}: {got[where:where + 20]!r}"
-    where = next(i for i, (a, b) in enumerate(zip(expected, got)) if a != b)
+    where = next(i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b)
     return f"at {where}: expected {expected[where:where + 10]!r}, got {got[where:where + 10]!r}"
 
 

@@ -27,7 +27,7 @@ DIGITAL_SOURCE_TYPE = IPTC_DST + "trainedAlgorithmicMedia"
 
 #: Variants of the sign x validate check: trust anchor given or not, and which label
 #: the training-and-mining assertion is written under.
-SIGN_VARIANTS = {
+SIGN_VARIANTS: dict[str, dict[str, Any]] = {
     "anchor": {"anchor": True, "label": "cawg.training-mining"},
     "no-anchor": {"anchor": False, "label": "cawg.training-mining"},
     "anchor-c2pa-label": {"anchor": True, "label": "c2pa.training-mining"},

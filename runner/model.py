@@ -12,12 +12,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What a cell ended as; see ARCHITECTURE.md."""
 
     PASS = "pass"
@@ -29,7 +29,7 @@ class Outcome(str, Enum):
     XPASS = "xpass"
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """Requirement level of a check, from the standard it tests."""
 
     MUST = "MUST"

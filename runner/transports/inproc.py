@@ -7,6 +7,7 @@ thread, so after a timeout the vendor is marked hung and later calls fail fast; 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 import threading
@@ -99,7 +100,5 @@ class InprocTransport(Transport):
 
     def close(self) -> None:
         if self._adapter is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing must not lose results
                 self._adapter.close()
-            except Exception:  # noqa: BLE001 - closing must not lose results
-                pass
