@@ -254,7 +254,7 @@ def _verdict_from_steps(
         if res.error_kind == "unsupported":
             return Verdict(Outcome.UNSUPPORTED, f"{role}: {res.error}")
         step = cell.steps[role]
-        if step.kind == "vendor" and step.vendor in (cell.producer, cell.consumer):
+        if step.kind == "vendor" and step.vendor in [*(cell.producer or "").split("+"), cell.consumer]:
             return Verdict(Outcome.ERROR, f"{role}: {res.error}")
         return Verdict(Outcome.BLOCKED, f"{role} ({step.label}) failed: {res.error}")
     else:

@@ -51,7 +51,12 @@ def load_profile(profiles_dir: Path, name: str, known_checks: set[str], _seen: t
             vendors=tuple(raw.get("vendors", ("*",))),
             params=dict(raw.get("params", {})),
         )
-        checks = [c for c in checks if c.id != cfg.id] + [cfg]  # a later definition overrides
+        # a later definition of a check overrides an included one, in its place
+        ids = [c.id for c in checks]
+        if cfg.id in ids:
+            checks[ids.index(cfg.id)] = cfg
+        else:
+            checks.append(cfg)
     if not checks:
         raise ConfigError(f"{shown}: checks: the profile runs no check")
     fail_on = doc.get("fail_on", "MUST")
