@@ -33,8 +33,8 @@ class ArtifactStore:
         self._db = sqlite3.connect(directory / "steps.sqlite", check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS steps (key TEXT PRIMARY KEY, asset_sha256 TEXT, media_type TEXT,"
-            " report TEXT, duration_s REAL)"
+            "CREATE TABLE IF NOT EXISTS steps_v2 (key TEXT PRIMARY KEY, asset_sha256 TEXT, media_type TEXT,"
+            " report TEXT, duration_s REAL, error TEXT, error_kind TEXT)"
         )
         self._db.commit()
 
@@ -64,15 +64,18 @@ class ArtifactStore:
     def lookup(self, key: str) -> StepResult | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT asset_sha256, media_type, report, duration_s FROM steps WHERE key = ?", (key,)
+                "SELECT asset_sha256, media_type, report, duration_s, error, error_kind FROM steps_v2 WHERE key = ?",
+                (key,),
             ).fetchone()
         if row is None:
             return None
-        sha, media_type, report, duration = row
+        sha, media_type, report, duration, error, error_kind = row
         if sha is not None and not self.has(sha):
             return None  # the blob was pruned: recompute
         return StepResult(
-            ok=True,
+            ok=error_kind is None,
+            error=error,
+            error_kind=error_kind,
             asset_sha256=sha,
             media_type=media_type,
             report=json.loads(report) if report is not None else None,
@@ -81,14 +84,18 @@ class ArtifactStore:
         )
 
     def remember(self, key: str, result: StepResult) -> None:
-        """Cache a successful step (failures are never cached: a retry may succeed)."""
-        if not result.ok:
+        """Cache a step's answer: a result, or the vendor's own clean refusal.
+
+        Crashes, timeouts and protocol violations are never cached: a retry may succeed.
+        """
+        if not result.ok and result.error_kind not in ("clean", "unsupported"):
             return
         report: Any = json.dumps(result.report, ensure_ascii=False) if result.report is not None else None
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?)",
-                (key, result.asset_sha256, result.media_type, report, result.duration_s),
+                "INSERT OR REPLACE INTO steps_v2 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, result.asset_sha256, result.media_type, report, result.duration_s,
+                 result.error if not result.ok else None, result.error_kind if not result.ok else None),
             )
             self._db.commit()
 

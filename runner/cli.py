@@ -101,7 +101,10 @@ def _cmd_vectors(args: argparse.Namespace) -> int:
             cat = load_catalogue(directory, state_dir() / "cache")
             print(f"ok: {len(cat.vectors)} vectors verified (derived ones regenerated or checked in cache)")
         return 1 if problems else 0
-    written = import_directory(Path(args.dir))
+    notes: list[str] = []
+    written = import_directory(Path(args.dir), notes=notes)
+    for note in notes:
+        print(f"note: {note}")
     print(f"wrote {written}")
     print(f"run a profile on it with: aiii run --vectors {args.dir}")
     return 0

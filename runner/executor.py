@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,11 +55,13 @@ class VendorRuntime:
 
 @dataclass
 class CallTiming:
-    """Totals of time spent inside adapter calls, for the benchmark."""
+    """Totals of adapter calls and the time spent inside them (benchmarks, tests)."""
 
     adapter_s: float = 0.0
     calls: int = 0
     cached: int = 0
+    #: "vendor operation" -> calls made (not served from the cache)
+    by_operation: Counter[str] = field(default_factory=Counter)
 
 
 class Executor:
@@ -130,7 +133,8 @@ class Executor:
         key = step_key(runtime.manifest.id, runtime.cache_version, step.operation, input_sha, params_hash(params))
         cached = self.artifacts.lookup(key)
         if cached is not None:
-            self.timing.cached += 1
+            with self._memo_lock:
+                self.timing.cached += 1
             return cached
         result = self._call(runtime, step.operation, asset, params)
         self.artifacts.remember(key, result)
@@ -168,8 +172,10 @@ class Executor:
             return StepResult(ok=False, error=_one_line(str(exc)), error_kind="error",
                               duration_s=time.perf_counter() - started)
         finally:
-            self.timing.adapter_s += time.perf_counter() - started
-            self.timing.calls += 1
+            with self._memo_lock:
+                self.timing.adapter_s += time.perf_counter() - started
+                self.timing.calls += 1
+                self.timing.by_operation[f"{vendor} {operation}"] += 1
         duration = time.perf_counter() - started
         if OPERATIONS[operation] == "asset":
             if not isinstance(answer, Asset) or not isinstance(answer.data, bytes):

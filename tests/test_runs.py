@@ -134,3 +134,26 @@ def test_vendor_that_cannot_run_says_why(home: Path, tmp_path: Path) -> None:
     proc = aiii(home, "vendors", "list", "--vendor-dir", str(tmp_path / "vendors"))
     ghost = next(line for line in proc.stdout.splitlines() if line.startswith("ghost"))
     assert "cannot run" in ghost and "no_such_module_xyz" in ghost
+
+
+def test_own_media_folder_imports_and_runs_a_profile(home: Path, tmp_path: Path) -> None:
+    media = tmp_path / "my media"
+    (media / "photos" / "Holiday").mkdir(parents=True)
+    (media / "scans").mkdir()
+    src = ROOT / "test_vectors" / "images" / "kodak"
+    (media / "photos" / "Holiday" / "beach.png").write_bytes((src / "kodim12.png").read_bytes())
+    (media / "scans" / "misnamed.jpg").write_bytes((src / "kodim03.png").read_bytes())  # a PNG in disguise
+    (media / "notes.txt").write_text("not media")
+    proc = aiii(home, "vectors", "import", str(media))
+    assert proc.returncode == 0, proc.stderr
+    assert "notes.txt: skipped" in proc.stdout
+    listed = aiii(home, "vectors", "list", str(media))
+    assert "image/png" in listed.stdout and "holiday" in listed.stdout and "image/jpeg" not in listed.stdout
+    proc = aiii(home, "run", "--vectors", str(media), "--profile", "metadata", "--vendors", "exiftool,exiv2,xmp-reference",
+                "--out", str(tmp_path / "out"), "--store", str(tmp_path / "s.sqlite"), "-q")
+    assert proc.returncode == 0, proc.stderr
+    results = cells(tmp_path / "s.sqlite")
+    vectors = {c["vector"] for c in results.values()}
+    assert len(vectors) == 2
+    roundtrips = [c for c in results.values() if c["check"] == "metadata.roundtrip" and c["producer"] == "exiv2"]
+    assert roundtrips and all(c["outcome"] == "pass" for c in roundtrips if c["variant"] == "ascii")
