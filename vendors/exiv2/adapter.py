@@ -71,6 +71,10 @@ class Exiv2Adapter(Adapter):
                     raise AdapterError(f"{key}: Exiv2 cannot write an empty rdf:Seq item")
                 changes[key] = [value]
             else:
+                if not value:
+                    # pyexiv2 takes an empty item as "delete the property": the write would
+                    # succeed while the file ends up without it (or loses the old value).
+                    raise AdapterError(f"{key}: Exiv2 (pyexiv2) deletes the property for an empty x-default item")
                 changes[key] = {X_DEFAULT: value}
         image = self._open(asset)
         try:

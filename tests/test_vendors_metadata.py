@@ -1,0 +1,687 @@
+"""The four metadata vendors (exiftool, exiv2, mutagen, xmp-reference) through the harness's
+real loading path: ``load_manifest`` -> ``InprocTransport`` -> ``start``/``call``/``close``.
+
+Media are derived from the repository's vectors with ``runner.derive`` (no metadata in
+them), so every field a reader reports was put there by the writer under test.  Tests named
+``test_known_*`` pin real interop differences between upstream implementations: they assert
+today's behaviour so that a change (a fix upstream, or a regression) is noticed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import re
+import struct
+import tomllib
+import unicodedata
+import urllib.parse
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.metadata import content_hash, declared_fields, normalisations, normalise
+from runner.adapter import IPTC_DST, PLUS_VOCAB, AdapterError, Asset, Unsupported
+from runner.derive import derive_bytes
+from runner.model import VendorManifest
+from runner.schema import first_error
+from runner.transports.inproc import InprocTransport
+from runner.vendors import load_manifest, rule_version
+
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR_IDS = ("exiftool", "exiv2", "mutagen", "xmp-reference")
+#: Generous: the hostile tiff_poc.tiff takes ExifTool several seconds.
+CALL_TIMEOUT_S = 60.0
+READ_RESULT = "aiii:protocol/v1/metadata.read.result"
+WRITE_PARAMS = "aiii:protocol/v1/metadata.write.params"
+
+IMAGE_SOURCE = ROOT / "test_vectors" / "images" / "kodak" / "kodim01.png"
+AUDIO_SOURCE = ROOT / "test_vectors" / "audio" / "sorohan-solo-trumpet.ogg"
+HOSTILE_DIR = ROOT / "test_vectors" / "c2pa" / "hostile"
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/tiff")
+AUDIO_TYPES = ("audio/wav", "audio/flac", "audio/mpeg")
+ID3_TYPES = ("audio/mpeg", "audio/wav")
+
+_ACCENTED = "Crème brûlée, Zoë Ångström"
+SCRIPTS: dict[str, str] = {
+    "ascii": "Harbour at dawn, 6:40 (test #1)",
+    "nfc": unicodedata.normalize("NFC", _ACCENTED),
+    "nfd": unicodedata.normalize("NFD", _ACCENTED),
+    "rtl": "צילום: אורי כהן — تصوير: علي",
+    "emoji": "Studio 🎨🤖 👩🏽\u200d💻 🇳🇴",
+}
+assert SCRIPTS["nfc"] != SCRIPTS["nfd"], "the NFC and NFD samples must differ in code points"
+
+MANIFESTS: dict[str, VendorManifest] = {v: load_manifest(ROOT / "vendors" / v / "vendor.toml") for v in VENDOR_IDS}
+
+
+def declared_types(vendor: str, operation: str) -> tuple[str, ...]:
+    cap = MANIFESTS[vendor].capability(operation)
+    return cap.media_types if cap else ()
+
+
+def own_fields(vendor: str, media_type: str) -> set[str]:
+    m = MANIFESTS[vendor]
+    return declared_fields(m, "metadata.write", media_type) & declared_fields(m, "metadata.read", media_type)
+
+
+def passes(writer: str, reader: str, media_type: str) -> list[str]:
+    """The normalisation passes both sides declare, as the harness's round-trip check applies them."""
+    return sorted(
+        set(normalisations(MANIFESTS[writer], "metadata.write", media_type))
+        | set(normalisations(MANIFESTS[reader], "metadata.read", media_type))
+    )
+
+
+def field_values(text: str, fields: set[str], writer: str, media_type: str, ascii_url: bool = False) -> dict[str, str]:
+    """A distinct value per field, each holding ``text``.
+
+    An ID3 WCOP URL (mutagen, MP3/WAV) is written percent-encoded when it must be: outside
+    Latin-1 always (mutagen refuses it), and outside ASCII when ``ascii_url`` (ExifTool
+    reads non-ASCII WCOP bytes as '?'); both are pinned by ``test_known_*`` below."""
+    values: dict[str, str] = {}
+    for name in sorted(fields):
+        if name == "digital_source_type":
+            value = f"{IPTC_DST}trainedAlgorithmicMedia {text}"
+        elif name == "data_mining":
+            value = f"{PLUS_VOCAB}{text} (data mining)"
+        elif name == "web_statement":
+            value = f"https://example.org/licence/{text}"
+            if writer == "mutagen" and media_type in ID3_TYPES and not (value.isascii() if ascii_url else _latin1(value)):
+                value = "https://example.org/licence/" + urllib.parse.quote(text)
+        else:
+            value = f"{text} [{name}]"
+        values[name] = value
+    return values
+
+
+def _latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# -- fixtures and calls -----------------------------------------------------------------
+
+
+def exiftool_process(transport: InprocTransport) -> Any:
+    """The adapter's current ``subprocess.Popen`` of the ExifTool batch process, or None."""
+    adapter: Any = transport._adapter
+    holder = adapter._proc if adapter is not None else None
+    return holder._proc if holder is not None else None
+
+
+@pytest.fixture(scope="module")
+def transports() -> Iterator[dict[str, InprocTransport]]:
+    started: dict[str, InprocTransport] = {}
+    try:
+        for vendor in VENDOR_IDS:
+            transport = InprocTransport(MANIFESTS[vendor])
+            transport.start()
+            started[vendor] = transport
+        yield started
+    finally:
+        perl = exiftool_process(started["exiftool"]) if "exiftool" in started else None
+        for transport in started.values():
+            transport.close()
+        assert perl is None or perl.poll() is not None, "the shared ExifTool process outlived close()"
+
+
+@pytest.fixture(scope="module")
+def media() -> dict[str, bytes]:
+    """Clean media of every type, derived as the harness derives its vectors."""
+    out = {mt: derive_bytes(IMAGE_SOURCE, "image/png", mt) for mt in IMAGE_TYPES}
+    out.update({mt: derive_bytes(AUDIO_SOURCE, "audio/ogg", mt) for mt in AUDIO_TYPES})
+    return out
+
+
+def write(transport: InprocTransport, asset: Asset, fields: dict[str, str]) -> Asset:
+    params = {"fields": fields}
+    assert first_error(WRITE_PARAMS, params) is None
+    out = transport.call("metadata.write", asset, params, CALL_TIMEOUT_S)
+    assert isinstance(out, Asset)
+    assert out.media_type == asset.media_type
+    return out
+
+
+def read(transport: InprocTransport, asset: Asset) -> dict[str, Any]:
+    """A reader's answer, which must validate against the protocol schema."""
+    answer = transport.call("metadata.read", asset, {}, CALL_TIMEOUT_S)
+    assert isinstance(answer, dict)
+    problem = first_error(READ_RESULT, answer)
+    assert problem is None, f"{transport.manifest.id} answered outside the protocol: {problem}"
+    return answer
+
+
+def fields_of(transport: InprocTransport, asset: Asset) -> dict[str, str]:
+    return dict(read(transport, asset)["fields"])
+
+
+def assert_fields_equal(got: dict[str, str], expected: dict[str, str], steps: list[str]) -> None:
+    assert set(got) == set(expected), f"fields read {sorted(got)} != fields written {sorted(expected)}"
+    for name, value in expected.items():
+        assert normalise(got[name], steps) == normalise(value, steps), f"{name}: wrote {value!r}, read {got[name]!r}"
+
+
+def assert_still_nfd(got: dict[str, str], written: dict[str, str]) -> None:
+    """Every value written with the NFD sample reads back with it, not recomposed to NFC."""
+    checked = 0
+    for name, value in written.items():
+        if SCRIPTS["nfd"] in value:
+            assert SCRIPTS["nfd"] in got[name] and SCRIPTS["nfc"] not in got[name], f"{name}: NFD came back as {got[name]!r}"
+            checked += 1
+    assert checked, "no value held the NFD sample"
+
+
+# -- writer x own reader ----------------------------------------------------------------
+
+OWN_ROUNDTRIPS = [
+    pytest.param(w, mt, s, id=f"{w}-{mt}-{s}")
+    for w in ("exiftool", "exiv2", "mutagen")
+    for mt in declared_types(w, "metadata.write")
+    if mt in declared_types(w, "metadata.read")
+    for s in SCRIPTS
+]
+
+
+@pytest.mark.parametrize(("writer", "media_type", "script"), OWN_ROUNDTRIPS)
+def test_writer_round_trips_every_declared_field_with_its_own_reader(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], writer: str, media_type: str, script: str
+) -> None:
+    fields = own_fields(writer, media_type)
+    assert fields, f"{writer} declares no field for {media_type}"
+    values = field_values(SCRIPTS[script], fields, writer, media_type)
+    written = write(transports[writer], Asset(media[media_type], media_type), values)
+    got = fields_of(transports[writer], written)
+    steps = passes(writer, writer, media_type)
+    # only the declared normalisation may differ, and it may only touch data_mining
+    assert set(steps) <= {"data_mining_code"}
+    assert_fields_equal(got, values, steps)
+    for name in set(values) - {"data_mining"}:
+        assert got[name] == values[name], f"{name} is not byte-exact"
+    if script == "nfd":
+        assert_still_nfd(got, values)
+
+
+@pytest.mark.parametrize(
+    ("writer", "media_type"),
+    [pytest.param(w, mt, id=f"{w}-{mt}") for w in ("exiftool", "exiv2", "mutagen") for mt in declared_types(w, "metadata.write")],
+)
+def test_nfc_and_nfd_values_stay_distinct_in_one_file(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], writer: str, media_type: str
+) -> None:
+    """Two fields, one NFC and one NFD, keep their own normalisation form."""
+    written = write(transports[writer], Asset(media[media_type], media_type), {"creator": SCRIPTS["nfc"], "title": SCRIPTS["nfd"]})
+    got = fields_of(transports[writer], written)
+    assert got["creator"] == SCRIPTS["nfc"] and unicodedata.is_normalized("NFC", got["creator"])
+    assert got["title"] == SCRIPTS["nfd"] and not unicodedata.is_normalized("NFC", got["title"])
+    assert got["creator"] != got["title"]
+
+
+# -- preservation, clean files ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("writer", "media_type"),
+    [pytest.param(w, mt, id=f"{w}-{mt}") for w in ("exiftool", "exiv2", "mutagen") for mt in declared_types(w, "metadata.write")],
+)
+def test_writer_leaves_decoded_content_unchanged(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], writer: str, media_type: str
+) -> None:
+    source = Asset(media[media_type], media_type)
+    values = field_values(SCRIPTS["emoji"], own_fields(writer, media_type), writer, media_type)
+    written = write(transports[writer], source, values)
+    assert written.data != source.data, "the writer returned the file unchanged"
+    assert fields_of(transports[writer], written)["title"] == values["title"]
+    before, what = content_hash(source)
+    after, what_after = content_hash(written)
+    assert what_after == what
+    assert after == before, f"decoded content changed ({what})"
+
+
+@pytest.mark.parametrize(
+    ("reader", "media_type"),
+    [pytest.param(r, mt, id=f"{r}-{mt}") for r in VENDOR_IDS for mt in declared_types(r, "metadata.read")],
+)
+def test_reader_reports_no_fields_in_a_clean_file(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], reader: str, media_type: str
+) -> None:
+    assert read(transports[reader], Asset(media[media_type], media_type))["fields"] == {}
+
+
+# -- cross reads ----------------------------------------------------------------------------
+
+CROSS_READERS = {"exiftool": ("exiv2", "xmp-reference"), "exiv2": ("exiftool", "xmp-reference"), "mutagen": ("exiftool",)}
+CROSS_READS = [
+    pytest.param(w, mt, s, id=f"{w}-{mt}-{s}")
+    for w, readers in CROSS_READERS.items()
+    for mt in declared_types(w, "metadata.write")
+    if all(mt in declared_types(r, "metadata.read") for r in readers)
+    for s in SCRIPTS
+]
+
+
+@pytest.mark.parametrize(("writer", "media_type", "script"), CROSS_READS)
+def test_other_readers_agree_with_the_writer(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], writer: str, media_type: str, script: str
+) -> None:
+    readers = CROSS_READERS[writer]
+    fields = own_fields(writer, media_type)
+    for reader in readers:
+        fields &= declared_fields(MANIFESTS[reader], "metadata.read", media_type)
+    values = field_values(SCRIPTS[script], fields, writer, media_type, ascii_url=True)
+    written = write(transports[writer], Asset(media[media_type], media_type), values)
+    answers = {reader: fields_of(transports[reader], written) for reader in readers}
+    for reader, got in answers.items():
+        assert_fields_equal(got, values, passes(writer, reader, media_type))
+        if script == "nfd":
+            assert_still_nfd(got, values)
+    exact = [r for r in readers if not passes(writer, r, media_type)]
+    for reader in exact:
+        assert answers[reader] == values, f"{reader} needs no normalisation, so it must read {writer}'s values exactly"
+
+
+# -- known upstream differences, pinned ----------------------------------------------------
+
+
+@pytest.mark.parametrize("media_type", ID3_TYPES)
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("https://example.org/licence/ümlaut?q=ä&x=1", id="latin1-letters"),
+        pytest.param("https://example.org/caf\u00e9\u00a0\u00bd", id="latin1-bytes-that-are-valid-utf8"),
+    ],
+)
+def test_known_exiftool_misreads_a_latin1_id3_wcop_url(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], media_type: str, url: str
+) -> None:
+    """Known upstream difference: mutagen writes the WCOP URL frame in ISO-8859-1, as ID3
+    requires, and reads it back exactly.  ExifTool 13.10 does not decode URL frames: it
+    passes the Latin-1 bytes into its UTF-8 output as they are, so each byte that is not
+    valid UTF-8 shows as '?' (``ümlaut`` -> ``?mlaut``), and Latin-1 bytes that happen to
+    form UTF-8 turn into other characters (é, NBSP, ½ -> 頽)."""
+    written = write(transports["mutagen"], Asset(media[media_type], media_type), {"web_statement": url, "title": "t"})
+    assert fields_of(transports["mutagen"], written)["web_statement"] == url
+    as_exiftool_shows_it = re.sub("[\udc80-\udcff]", "?", url.encode("latin-1").decode("utf-8", "surrogateescape"))
+    assert as_exiftool_shows_it != url
+    assert fields_of(transports["exiftool"], written) == {"web_statement": as_exiftool_shows_it, "title": "t"}
+
+
+@pytest.mark.parametrize("media_type", ID3_TYPES)
+def test_exiftool_reads_an_ascii_id3_wcop_exactly(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], media_type: str
+) -> None:
+    """The contrast to the pinned difference: only non-ASCII URLs are affected."""
+    url = "https://example.org/licence/photo-123?q=a&b=%C3%A4"
+    written = write(transports["mutagen"], Asset(media[media_type], media_type), {"web_statement": url})
+    assert fields_of(transports["exiftool"], written) == {"web_statement": url}
+
+
+@pytest.mark.parametrize("media_type", declared_types("exiftool", "metadata.write"))
+def test_known_stock_exiftool_adds_and_strips_the_plus_vocabulary_prefix(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], media_type: str
+) -> None:
+    """Known upstream difference: stock ExifTool (``stock_data_mining = true``, the manifest
+    default) writes plus:DataMining as the full PLUS vocabulary URI whether it is given the
+    bare code or the URI, and reads the bare code back; the manifest declares the
+    ``data_mining_code`` normalisation for it."""
+    manifest = MANIFESTS["exiftool"]
+    assert manifest.config.get("stock_data_mining") is True
+    for op in ("metadata.write", "metadata.read"):
+        assert "data_mining_code" in normalisations(manifest, op, media_type)
+    code = "DMI-PROHIBITED-AIMLTRAINING"
+    for given in (code, PLUS_VOCAB + code):
+        written = write(transports["exiftool"], Asset(media[media_type], media_type), {"data_mining": given})
+        in_file = {r: fields_of(transports[r], written)["data_mining"] for r in ("exiv2", "xmp-reference")}
+        assert in_file == {"exiv2": PLUS_VOCAB + code, "xmp-reference": PLUS_VOCAB + code}
+        answer = read(transports["exiftool"], written)
+        assert answer["fields"]["data_mining"] == code
+        assert any("vocabulary prefix" in note for note in answer.get("notes", []))
+
+
+def test_exiftool_with_raw_data_mining_config_round_trips_both_forms(media: dict[str, bytes]) -> None:
+    """With ``stock_data_mining = false`` the adapter's user-defined tag writes and reads the value as given."""
+    manifest = dataclasses.replace(MANIFESTS["exiftool"], config={**MANIFESTS["exiftool"].config, "stock_data_mining": False})
+    raw = InprocTransport(manifest)
+    raw.start()
+    reference = InprocTransport(MANIFESTS["xmp-reference"])
+    reference.start()
+    try:
+        for value in ("DMI-PROHIBITED-AIMLTRAINING", PLUS_VOCAB + "DMI-PROHIBITED-AIMLTRAINING"):
+            written = write(raw, Asset(media["image/jpeg"], "image/jpeg"), {"data_mining": value})
+            assert fields_of(raw, written) == {"data_mining": value}
+            assert fields_of(reference, written) == {"data_mining": value}
+    finally:
+        raw.close()
+        reference.close()
+
+
+@pytest.mark.parametrize("media_type", ID3_TYPES)
+@pytest.mark.parametrize("script", ["nfd", "rtl", "emoji"])
+def test_known_mutagen_refuses_a_web_statement_outside_latin1(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], media_type: str, script: str
+) -> None:
+    """Known limit of ID3 (reported by mutagen's adapter): WCOP is an ISO-8859-1 URL frame,
+    so a web statement outside Latin-1 is refused with AdapterError (a clean failure, not
+    ``Unsupported``: the field itself is declared)."""
+    url = "https://example.org/licence/" + SCRIPTS[script]
+    assert "web_statement" in own_fields("mutagen", media_type)
+    with pytest.raises(AdapterError, match="ISO-8859-1") as info:
+        write(transports["mutagen"], Asset(media[media_type], media_type), {"web_statement": url})
+    assert not isinstance(info.value, Unsupported)
+
+
+@pytest.mark.parametrize("script", ["nfd", "rtl", "emoji"])
+def test_mutagen_keeps_the_same_web_statement_in_flac(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], script: str
+) -> None:
+    """The contrast: Vorbis comments (LICENSE) are UTF-8, and ExifTool reads them right."""
+    url = "https://example.org/licence/" + SCRIPTS[script]
+    written = write(transports["mutagen"], Asset(media["audio/flac"], "audio/flac"), {"web_statement": url})
+    for reader in ("mutagen", "exiftool"):
+        assert fields_of(transports[reader], written) == {"web_statement": url}
+
+
+LINE_BREAKS = {"title": "first line\r\nsecond line", "description": "before\rafter", "creator": "one\ntwo"}
+
+
+@pytest.mark.parametrize("media_type", declared_types("exiftool", "metadata.write"))
+def test_known_exiftool_writes_raw_carriage_returns(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], media_type: str
+) -> None:
+    """Known upstream difference: ExifTool 13.10 puts CR characters into the XMP packet as raw
+    bytes instead of ``&#xD;``.  Its own reader gives them back, but XML parsers (Exiv2's,
+    lxml in xmp-reference) must normalise line ends, so they read CRLF and CR as LF."""
+    written = write(transports["exiftool"], Asset(media[media_type], media_type), LINE_BREAKS)
+    assert b"first line\r\nsecond line" in written.data and b"before\rafter" in written.data
+    assert fields_of(transports["exiftool"], written) == LINE_BREAKS
+    xml_view = {k: v.replace("\r\n", "\n").replace("\r", "\n") for k, v in LINE_BREAKS.items()}
+    assert xml_view != LINE_BREAKS
+    for reader in ("exiv2", "xmp-reference"):
+        assert fields_of(transports[reader], written) == xml_view
+
+
+@pytest.mark.parametrize("media_type", declared_types("exiv2", "metadata.write"))
+def test_exiv2_escapes_carriage_returns_so_every_reader_keeps_them(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], media_type: str
+) -> None:
+    """The contrast: Exiv2 writes ``&#xD;``, and all three image readers read CR exactly."""
+    written = write(transports["exiv2"], Asset(media[media_type], media_type), LINE_BREAKS)
+    assert b"&#xD;" in written.data
+    for reader in ("exiv2", "exiftool", "xmp-reference"):
+        assert fields_of(transports[reader], written) == LINE_BREAKS
+
+
+# -- empty values and undeclared media ----------------------------------------------------
+
+EMPTY_CASES = [
+    pytest.param(w, mt, f, id=f"{w}-{mt}-{f}")
+    for w, mt in (("exiftool", "image/jpeg"), ("exiv2", "image/png"), ("mutagen", "audio/mpeg"), ("mutagen", "audio/flac"))
+    for f in sorted(own_fields(w, mt))
+]
+
+
+@pytest.mark.parametrize(("writer", "media_type", "field"), EMPTY_CASES)
+def test_an_empty_value_is_written_or_refused_never_silently_dropped(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], writer: str, media_type: str, field: str
+) -> None:
+    """Writing "" over an existing value either stores "" or fails cleanly; a writer must not
+    report success while the file ends up without the field (or keeps the old value)."""
+    old = write(transports[writer], Asset(media[media_type], media_type), {field: "old value"})
+    try:
+        written = write(transports[writer], old, {field: ""})
+    except Unsupported:
+        raise AssertionError("an empty value of a declared field is no Unsupported") from None
+    except AdapterError:
+        return
+    expected = normalise("", passes(writer, writer, media_type))
+    assert normalise(fields_of(transports[writer], written).get(field, "<absent>"), passes(writer, writer, media_type)) == expected
+
+
+@pytest.mark.parametrize("media_type", AUDIO_TYPES)
+def test_exiftool_cannot_write_audio_and_does_not_declare_it(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], media_type: str
+) -> None:
+    assert media_type not in declared_types("exiftool", "metadata.write")
+    assert media_type in declared_types("exiftool", "metadata.read")
+    with pytest.raises(Unsupported, match="cannot write"):
+        transports["exiftool"].call("metadata.write", Asset(media[media_type], media_type), {"fields": {"title": "x"}}, CALL_TIMEOUT_S)
+
+
+# -- XXE and hostile files -----------------------------------------------------------------
+
+JPEG_XMP = b"http://ns.adobe.com/xap/1.0/\x00"
+JPEG_EXT_XMP = b"http://ns.adobe.com/xmp/extension/\x00"
+EXT_GUID = "0123456789ABCDEF0123456789ABCDEF"
+
+
+def xmp_packet(title: str, doctype: str = "", main_attrs: str = "") -> bytes:
+    return (
+        "<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>\n"
+        f"{doctype}\n"
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+        "<rdf:Description rdf:about='' xmlns:dc='http://purl.org/dc/elements/1.1/' "
+        f"xmlns:xmpNote='http://ns.adobe.com/xmp/note/' {main_attrs}>"
+        f"<dc:title><rdf:Alt><rdf:li xml:lang='x-default'>{title}</rdf:li></rdf:Alt></dc:title>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>\n<?xpacket end='w'?>"
+    ).encode()
+
+
+def with_jpeg_app1(jpeg: bytes, *bodies: bytes) -> bytes:
+    segments = b"".join(b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body for body in bodies)
+    return jpeg[:2] + segments + jpeg[2:]
+
+
+def with_png_itxt(png: bytes, text: bytes) -> bytes:
+    assert png[12:16] == b"IHDR"
+    data = b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + text
+    chunk = struct.pack(">I", len(data)) + b"iTXt" + data + struct.pack(">I", zlib.crc32(b"iTXt" + data))
+    return png[:33] + chunk + png[33:]
+
+
+def with_extended_xmp(jpeg: bytes, extension: bytes) -> bytes:
+    main = xmp_packet("main title", main_attrs=f"xmpNote:HasExtendedXMP='{EXT_GUID}'")
+    ext = JPEG_EXT_XMP + EXT_GUID.encode() + struct.pack(">II", len(extension), 0) + extension
+    return with_jpeg_app1(jpeg, JPEG_XMP + main, ext)
+
+
+def hostile_doctype(kind: str, target: str) -> tuple[str, str]:
+    """(DOCTYPE, title text referencing it) for one kind of entity attack."""
+    if kind == "external-entity":
+        return f'<!DOCTYPE x:xmpmeta [<!ENTITY xxe SYSTEM "{target}">]>', "before &xxe; after"
+    if kind == "external-dtd":
+        return f'<!DOCTYPE x:xmpmeta SYSTEM "{target}">', "plain"
+    if kind == "parameter-entity":
+        return f'<!DOCTYPE x:xmpmeta [<!ENTITY % p SYSTEM "{target}"> %p;]>', "plain"
+    lol = "<!ENTITY l0 'lol'>" + "".join(f"<!ENTITY l{i} '{f'&l{i - 1};' * 10}'>" for i in range(1, 10))
+    return f"<!DOCTYPE x:xmpmeta [{lol}]>", "&l9;"
+
+
+@pytest.fixture(scope="module")
+def secret(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A file an entity may point at, with a marker no answer may contain."""
+    marker = "AIII-SECRET-7f3a9c-DO-NOT-LEAK"
+    path = tmp_path_factory.mktemp("xxe") / "secret.txt"
+    path.write_text(marker + "\n")
+    return path.as_uri(), marker
+
+
+def _leak_markers(marker: str) -> list[str]:
+    found = [marker]
+    passwd = Path("/etc/passwd")
+    if passwd.is_file():
+        found += [line for line in passwd.read_text(errors="replace").splitlines() if line.startswith("root:")]
+    return found
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "secret"])
+@pytest.mark.parametrize("kind", ["external-entity", "external-dtd", "parameter-entity", "billion-laughs"])
+@pytest.mark.parametrize("media_type", ["image/jpeg", "image/png"])
+def test_entities_in_xmp_are_refused_by_xmp_reference_and_never_leak(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], secret: tuple[str, str], media_type: str, kind: str, target: str
+) -> None:
+    uri, marker = secret
+    doctype, title = hostile_doctype(kind, uri if target == "secret" else target)
+    packet = xmp_packet(title, doctype)
+    data = with_jpeg_app1(media[media_type], JPEG_XMP + packet) if media_type == "image/jpeg" else with_png_itxt(media[media_type], packet)
+    asset = Asset(data, media_type)
+    with pytest.raises(AdapterError) as info:
+        read(transports["xmp-reference"], asset)
+    said = [str(info.value)]
+    for reader in ("exiftool", "exiv2"):  # the other XMP readers: a report or a clean error
+        try:
+            said.append(repr(read(transports[reader], asset)))
+        except AdapterError as exc:
+            said.append(str(exc))
+    for text in said:
+        for leak in _leak_markers(marker):
+            assert leak not in text
+
+
+@pytest.mark.parametrize("hostile", [False, True], ids=["plain", "doctype"])
+def test_xmp_reference_applies_the_same_rule_to_extended_xmp(
+    transports: dict[str, InprocTransport], media: dict[str, bytes], secret: tuple[str, str], hostile: bool
+) -> None:
+    """ExtendedXMP is parsed too (the plain case finds its description), so a DOCTYPE there is refused."""
+    uri, marker = secret
+    doctype = f'<!DOCTYPE x:xmpmeta [<!ENTITY xxe SYSTEM "{uri}">]>' if hostile else ""
+    extension = (
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+        "<rdf:Description rdf:about='' xmlns:dc='http://purl.org/dc/elements/1.1/'>"
+        f"<dc:description><rdf:Alt><rdf:li xml:lang='x-default'>extended {'&xxe;' if hostile else 'text'}</rdf:li></rdf:Alt>"
+        "</dc:description></rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    asset = Asset(with_extended_xmp(media["image/jpeg"], (doctype + extension).encode()), "image/jpeg")
+    if not hostile:
+        assert fields_of(transports["xmp-reference"], asset) == {"title": "main title", "description": "extended text"}
+        return
+    with pytest.raises(AdapterError) as info:
+        read(transports["xmp-reference"], asset)
+    assert marker not in str(info.value)
+
+
+def _catalogue_types() -> dict[str, str]:
+    doc = tomllib.loads((ROOT / "test_vectors" / "catalogue.toml").read_text(encoding="utf-8"))
+    return {Path(v["file"]).name: v["media_type"] for v in doc["vectors"] if v["file"].startswith("c2pa/hostile/")}
+
+
+HOSTILE_FILES = sorted(p.name for p in HOSTILE_DIR.iterdir() if p.is_file() and not p.name.startswith("LICENSE"))
+
+
+@pytest.mark.parametrize("reader", VENDOR_IDS)
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_hostile_files_give_a_report_or_a_clean_error(transports: dict[str, InprocTransport], reader: str, name: str) -> None:
+    media_type = _catalogue_types()[name]
+    asset = Asset((HOSTILE_DIR / name).read_bytes(), media_type, name=name)
+    declared = media_type in declared_types(reader, "metadata.read")
+    try:
+        answer = read(transports[reader], asset)  # any other exception (TransportError) fails the test
+    except Unsupported:
+        assert not declared, f"{reader} declares {media_type} but calls it unsupported"
+        return
+    except AdapterError:
+        assert declared, f"{reader} does not declare {media_type}: expected Unsupported"
+        return
+    assert declared, f"{reader} answered for undeclared {media_type}"
+    assert isinstance(answer["fields"], dict)
+
+
+def test_every_hostile_file_is_catalogued() -> None:
+    assert HOSTILE_FILES and set(HOSTILE_FILES) <= set(_catalogue_types())
+
+
+# -- versions and process hygiene ------------------------------------------------------------
+
+
+def reported_version(transport: InprocTransport) -> str | None:
+    """The version a run records: the manifest's rule, else the adapter's own report (as runner.run does)."""
+    return rule_version(transport.manifest) or transport.implementation_version()
+
+
+def test_exiftool_version_is_the_one_the_manifest_names(transports: dict[str, InprocTransport]) -> None:
+    named = re.search(r"ExifTool (\d+\.\d+)", MANIFESTS["exiftool"].description)
+    assert named is not None
+    assert reported_version(transports["exiftool"]) == named.group(1) == "13.10"
+
+
+def test_exiv2_version_is_libexiv2_0_28(transports: dict[str, InprocTransport]) -> None:
+    version = reported_version(transports["exiv2"])
+    assert version is not None and re.fullmatch(r"0\.28\.\d+", version)
+    assert transports["exiv2"].implementation_version() == version
+    assert "libexiv2 0.28" in MANIFESTS["exiv2"].description
+
+
+def test_mutagen_version_is_the_pinned_distribution(transports: dict[str, InprocTransport]) -> None:
+    import mutagen
+
+    pins = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    pinned = next(p.split("==", 1)[1] for p in pins if p.startswith("mutagen=="))
+    assert reported_version(transports["mutagen"]) == pinned == mutagen.version_string == "1.48.1"
+
+
+def test_xmp_reference_version_names_its_reader_and_lxml(transports: dict[str, InprocTransport]) -> None:
+    from lxml import etree
+
+    version = reported_version(transports["xmp-reference"])
+    assert version is not None and re.fullmatch(r"\d+\.\d+ \(lxml [\d.]+\)", version)
+    assert f"lxml {etree.__version__}" in version
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this pid exists and is not a zombie (Linux /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _started_exiftool(media: dict[str, bytes], **config: Any) -> tuple[InprocTransport, Any]:
+    manifest = dataclasses.replace(MANIFESTS["exiftool"], config={**MANIFESTS["exiftool"].config, **config})
+    transport = InprocTransport(manifest)
+    transport.start()
+    read(transport, Asset(media["image/jpeg"], "image/jpeg"))
+    proc = exiftool_process(transport)
+    assert proc is not None and proc.poll() is None and _alive(proc.pid)
+    assert "-stay_open" in Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode(errors="replace")
+    return transport, proc
+
+
+def test_exiftool_close_stops_the_perl_process_and_removes_its_files(media: dict[str, bytes]) -> None:
+    transport, proc = _started_exiftool(media)
+    workdir = Path(transport._adapter._tmp.name)  # type: ignore[union-attr]
+    assert workdir.is_dir()
+    transport.close()
+    assert proc.poll() is not None
+    assert not _alive(proc.pid)
+    assert not workdir.exists()
+
+
+def test_exiftool_process_stops_when_the_adapter_is_garbage_collected(media: dict[str, bytes]) -> None:
+    transport, proc = _started_exiftool(media)
+    del transport
+    gc.collect()
+    assert proc.poll() is not None, "a dropped adapter left its perl process running"
+
+
+def test_exiftool_is_killed_and_restarted_after_a_command_timeout(media: dict[str, bytes]) -> None:
+    """tiff_poc.tiff keeps ExifTool busy for seconds; with a 1 s deadline the process is killed
+    (no stray perl), the call fails cleanly and the next call gets a fresh process."""
+    transport, first = _started_exiftool(media, command_timeout_s=1)
+    try:
+        hostile = Asset((HOSTILE_DIR / "tiff_poc.tiff").read_bytes(), "image/tiff")
+        with pytest.raises(AdapterError, match="did not answer in time"):
+            read(transport, hostile)
+        assert first.poll() is not None and not _alive(first.pid)
+        title = {"title": "after the restart"}
+        written = write(transport, Asset(media["image/jpeg"], "image/jpeg"), title)
+        assert fields_of(transport, written) == title
+        second = exiftool_process(transport)
+        assert second is not None and second is not first and second.poll() is None
+    finally:
+        transport.close()
