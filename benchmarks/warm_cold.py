@@ -42,6 +42,8 @@ def main() -> int:
             adapter = s.timing.adapter_s / max(args.jobs, 1)  # summed over workers: per-worker share
             print(f"{label:<6} {wall:>8.1f} {s.cells:>6} {adapter:>10.1f} {wall - adapter:>11.1f} "
                   f"{100 * adapter / wall:>9.0f}% {s.timing.calls:>6} {s.timing.cached:>7}")
+        if rows[1][2].timing.calls:
+            print("calls the warm run still made:", dict(rows[1][2].timing.by_operation.most_common()))
         cold, warm = rows[0][1], rows[1][1]
         print(f"warm/cold wall-time ratio: {warm / cold:.3f}")
         same = rows[0][2].outcomes == rows[1][2].outcomes

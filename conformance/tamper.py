@@ -35,6 +35,7 @@ all four for GIF (sub-blocked application extension), BigTIFF, unsynchronised ID
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 from collections.abc import Callable
@@ -667,6 +668,22 @@ def _mp3_pixel(data: bytes) -> bytes:
 # ---------------------------------------------------------------- the transforms
 
 
+def _malformed_is_value_error(fn: TamperFn) -> TamperFn:
+    """Keep the module's contract on malformed input: a short header, an ID3 tag that
+    overruns the file or a corrupt zlib stream raise ValueError, not struct.error,
+    IndexError or zlib.error."""
+
+    @functools.wraps(fn)
+    def transform(data: bytes, media_type: str) -> bytes:
+        try:
+            return fn(data, media_type)
+        except (struct.error, IndexError, zlib.error) as exc:
+            raise ValueError(f"{fn.__name__} tamper: malformed {media_type}: {exc}") from exc
+
+    return transform
+
+
+@_malformed_is_value_error
 def pixel(data: bytes, media_type: str) -> bytes:
     """Change one byte of the media payload bound by the hard binding."""
     media = _media(media_type)
@@ -683,6 +700,7 @@ def pixel(data: bytes, media_type: str) -> bytes:
     raise _unsupported("pixel", media_type)
 
 
+@_malformed_is_value_error
 def assertion(data: bytes, media_type: str) -> bytes:
     """Change one letter inside the CBOR of the active manifest's actions assertion."""
     store = _locate_store(data, media_type, "assertion")
@@ -706,6 +724,7 @@ def assertion(data: bytes, media_type: str) -> bytes:
     raise ValueError("no assertion with a changeable text string in the active manifest")
 
 
+@_malformed_is_value_error
 def signature(data: bytes, media_type: str) -> bytes:
     """Change one byte of the COSE signature bytes in the active manifest's c2pa.signature."""
     store = _locate_store(data, media_type, "signature")
@@ -719,6 +738,7 @@ def signature(data: bytes, media_type: str) -> bytes:
     return _flip_in_store(data, media_type, store, pos, store.data[pos] ^ 0x01)
 
 
+@_malformed_is_value_error
 def strip(data: bytes, media_type: str) -> bytes:
     """Remove the whole embedded manifest store."""
     media = _media(media_type)
