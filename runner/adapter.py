@@ -15,6 +15,7 @@ it into its own repository.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -116,3 +117,59 @@ class Adapter:
         if method is None:
             raise Unsupported(f"{type(self).__name__} does not implement {operation}")
         return method(asset, params)  # type: ignore[no-any-return]
+
+
+# -- normalising C2PA manifest content ------------------------------------------------
+# Every provenance reader reports actions, training-mining entries and soft bindings in
+# the same normalised shape; these helpers keep the readers' answers comparable.
+
+TRAINING_MINING_KEYS: tuple[str, ...] = ("ai_training", "ai_generative_training", "ai_inference", "data_mining")
+TRAINING_MINING_USES: tuple[str, ...] = ("allowed", "notAllowed", "constrained")
+
+
+def normalise_actions(actions: Any, notes: list[str]) -> list[dict[str, Any]]:
+    """``c2pa.actions`` entries as ``{action, digital_source_type}``."""
+    found = []
+    for action in actions if isinstance(actions, list) else []:
+        if not isinstance(action, dict) or not isinstance(action.get("action"), str):
+            notes.append("an action without an action name was skipped")
+            continue
+        source = action.get("digitalSourceType")
+        found.append({"action": action["action"], "digital_source_type": source if isinstance(source, str) else None})
+    return found
+
+
+def add_training_mining(label: str, entries: Any, into: dict[str, dict[str, Any]], notes: list[str]) -> None:
+    """Add the entries of a ``c2pa.training-mining`` or ``cawg.training-mining`` assertion.
+
+    Keys lose their ``c2pa.``/``cawg.`` prefix; ``constraints_info`` (a spelling some
+    prose uses) is read as ``constraint_info``.  When both labels give one key different
+    values, the CAWG assertion (the current one) wins and a note says so.
+    """
+    if not isinstance(entries, dict):
+        notes.append(f"{label}: no entries map")
+        return
+    for key, value in entries.items():
+        name = str(key).split(".", 1)[1] if "." in str(key) else str(key)
+        if name not in TRAINING_MINING_KEYS or not isinstance(value, dict) or value.get("use") not in TRAINING_MINING_USES:
+            notes.append(f"{label}: entry {key!r} not understood")
+            continue
+        info = value.get("constraint_info", value.get("constraints_info"))
+        if info is not None and not isinstance(info, str):
+            info = json.dumps(info, sort_keys=True)
+        entry = {"use": value["use"], "constraint_info": info}
+        if name in into and into[name] != entry:
+            notes.append(f"{label}: {name} conflicts with another training-mining assertion")
+            if not label.startswith("cawg."):
+                continue
+        into[name] = entry
+
+
+def normalise_soft_bindings(alg: Any, blocks: Any) -> list[dict[str, Any]]:
+    """A ``c2pa.soft-binding`` assertion as one ``{alg, value}`` per block."""
+    if not isinstance(alg, str):
+        return []
+    found = [b for b in blocks if isinstance(b, dict)] if isinstance(blocks, list) else []
+    if not found:
+        return [{"alg": alg, "value": None}]
+    return [{"alg": alg, "value": b.get("value") if isinstance(b.get("value"), str) else None} for b in found]

@@ -9,7 +9,15 @@ from typing import Any
 
 import c2pa
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported
+from runner.adapter import (
+    Adapter,
+    AdapterError,
+    Asset,
+    Unsupported,
+    add_training_mining,
+    normalise_actions,
+    normalise_soft_bindings,
+)
 
 #: Media types verified to sign and read back with c2pa-python 0.38.1.
 SIGN_TYPES = frozenset(
@@ -18,8 +26,6 @@ SIGN_TYPES = frozenset(
 #: crJSON reports larger than this (characters) are left out of the answer.
 CRJSON_MAX_CHARS = 1_000_000
 
-_TRAINING_KEYS = ("ai_training", "ai_generative_training", "ai_inference", "data_mining")
-_USES = ("allowed", "notAllowed", "constrained")
 _INSTANCE = r"(__\d+)?$"
 _ACTIONS = re.compile(r"^c2pa\.actions(\.v2)?" + _INSTANCE)
 _TRAINING = re.compile(r"^(c2pa|cawg)\.training-mining" + _INSTANCE)
@@ -236,11 +242,11 @@ def _summary(manifest: dict[str, Any], store_labels: list[str] | None, notes: li
         if not isinstance(data, dict):
             continue
         if _ACTIONS.match(label):
-            actions.extend(_actions(data, notes))
+            actions.extend(normalise_actions(data.get("actions"), notes))
         elif _TRAINING.match(label):
-            _training(label, data, training, notes)
+            add_training_mining(label, data.get("entries"), training, notes)
         elif _SOFT_BINDING.match(label):
-            soft_bindings.extend(_soft_bindings(data))
+            soft_bindings.extend(normalise_soft_bindings(data.get("alg"), data.get("blocks")))
     labels = store_labels if store_labels is not None else sorted({str(a.get("label")) for a in assertions})
     title = manifest.get("title")
     manifest_label = manifest.get("label")
@@ -255,43 +261,3 @@ def _summary(manifest: dict[str, Any], store_labels: list[str] | None, notes: li
         "assertion_labels": labels,
     }
 
-
-def _actions(data: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:
-    found = []
-    for action in data.get("actions") or []:
-        if not isinstance(action, dict) or not isinstance(action.get("action"), str):
-            notes.append("an action without an action name was skipped")
-            continue
-        source = action.get("digitalSourceType")
-        found.append({"action": action["action"], "digital_source_type": source if isinstance(source, str) else None})
-    return found
-
-
-def _training(label: str, data: dict[str, Any], into: dict[str, dict[str, Any]], notes: list[str]) -> None:
-    """Normalise c2pa.* and cawg.* entries; on a conflict the cawg.* value wins."""
-    entries = data.get("entries")
-    if not isinstance(entries, dict):
-        notes.append(f"{label}: no entries map")
-        return
-    for key, value in entries.items():
-        name = str(key).split(".", 1)[1] if "." in str(key) else str(key)
-        if name not in _TRAINING_KEYS or not isinstance(value, dict) or value.get("use") not in _USES:
-            notes.append(f"{label}: entry {key!r} not understood")
-            continue
-        info = value.get("constraint_info", value.get("constraints_info"))
-        entry = {"use": value["use"], "constraint_info": info if isinstance(info, str) else None}
-        if name in into and into[name] != entry:
-            notes.append(f"{label}: {name} conflicts with another training-mining assertion")
-            if not label.startswith("cawg."):
-                continue
-        into[name] = entry
-
-
-def _soft_bindings(data: dict[str, Any]) -> list[dict[str, Any]]:
-    alg = data.get("alg")
-    if not isinstance(alg, str):
-        return []
-    blocks = [b for b in data.get("blocks") or [] if isinstance(b, dict)]
-    if not blocks:
-        return [{"alg": alg, "value": None}]
-    return [{"alg": alg, "value": b.get("value") if isinstance(b.get("value"), str) else None} for b in blocks]

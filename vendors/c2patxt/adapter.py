@@ -36,7 +36,15 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported
+from runner.adapter import (
+    Adapter,
+    AdapterError,
+    Asset,
+    Unsupported,
+    add_training_mining,
+    normalise_actions,
+    normalise_soft_bindings,
+)
 
 #: The c2patxt release whose private API this adapter uses.
 PINNED_VERSION = "0.2.0"
@@ -49,8 +57,6 @@ _TRUSTED_EKUS = frozenset(
         ExtendedKeyUsageOID.EMAIL_PROTECTION,
     }
 )
-_TRAINING_KEYS = ("ai_training", "ai_generative_training", "ai_inference", "data_mining")
-_USES = ("allowed", "notAllowed", "constrained")
 _INSTANCE = r"(__\d+)?$"
 _ACTIONS = re.compile(r"^c2pa\.actions(\.v2)?" + _INSTANCE)
 _TRAINING = re.compile(r"^(c2pa|cawg)\.training-mining" + _INSTANCE)
@@ -255,11 +261,11 @@ def _summary(manifest: ManifestStore, notes: list[str]) -> dict[str, Any]:
         if not isinstance(data, dict):
             continue
         if _ACTIONS.match(label):
-            actions.extend(_actions(data, notes))
+            actions.extend(normalise_actions(data.get("actions"), notes))
         elif _TRAINING.match(label):
-            _training(label, data, training, notes)
+            add_training_mining(label, data.get("entries"), training, notes)
         elif _SOFT_BINDING.match(label):
-            soft_bindings.extend(_soft_bindings(data))
+            soft_bindings.extend(normalise_soft_bindings(data.get("alg"), data.get("blocks")))
     title = manifest.claim.get("dc:title")
     return {
         "label": manifest.manifest_label,
@@ -272,43 +278,3 @@ def _summary(manifest: ManifestStore, notes: list[str]) -> dict[str, Any]:
         "assertion_labels": sorted(manifest.assertion_bytes),
     }
 
-
-def _actions(data: dict[Any, Any], notes: list[str]) -> list[dict[str, Any]]:
-    found = []
-    for action in data.get("actions") or []:
-        if not isinstance(action, dict) or not isinstance(action.get("action"), str):
-            notes.append("an action without an action name was skipped")
-            continue
-        source = action.get("digitalSourceType")
-        found.append({"action": action["action"], "digital_source_type": source if isinstance(source, str) else None})
-    return found
-
-
-def _training(label: str, data: dict[Any, Any], into: dict[str, dict[str, Any]], notes: list[str]) -> None:
-    """Normalise c2pa.* and cawg.* entries; on a conflict the cawg.* value wins."""
-    entries = data.get("entries")
-    if not isinstance(entries, dict):
-        notes.append(f"{label}: no entries map")
-        return
-    for key, value in entries.items():
-        name = str(key).split(".", 1)[1] if "." in str(key) else str(key)
-        if name not in _TRAINING_KEYS or not isinstance(value, dict) or value.get("use") not in _USES:
-            notes.append(f"{label}: entry {key!r} not understood")
-            continue
-        info = value.get("constraint_info", value.get("constraints_info"))
-        entry = {"use": value["use"], "constraint_info": info if isinstance(info, str) else None}
-        if name in into and into[name] != entry:
-            notes.append(f"{label}: {name} conflicts with another training-mining assertion")
-            if not label.startswith("cawg."):
-                continue
-        into[name] = entry
-
-
-def _soft_bindings(data: dict[Any, Any]) -> list[dict[str, Any]]:
-    alg = data.get("alg")
-    if not isinstance(alg, str):
-        return []
-    blocks = [b for b in data.get("blocks") or [] if isinstance(b, dict)]
-    if not blocks:
-        return [{"alg": alg, "value": None}]
-    return [{"alg": alg, "value": b.get("value") if isinstance(b.get("value"), str) else None} for b in blocks]

@@ -25,7 +25,15 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported
+from runner.adapter import (
+    Adapter,
+    AdapterError,
+    Asset,
+    Unsupported,
+    add_training_mining,
+    normalise_actions,
+    normalise_soft_bindings,
+)
 
 #: Canonical field -> ExifTool tag (family 1 group) for XMP.
 XMP_TAGS: dict[str, str] = {
@@ -81,8 +89,6 @@ PLUS_VOCAB = "http://ns.useplus.org/ldf/vocab/"
 MIME_ALIASES = {"audio/x-wav": "audio/wav"}
 BINARY_PLACEHOLDER = re.compile(r"^\(Binary data \d+ bytes")
 DOC_KEY = re.compile(r"^([^:]+):Doc(\d+(?:-\d+)*):(.+)$")
-TRAINING_KEYS = frozenset({"ai_training", "ai_generative_training", "ai_inference", "data_mining"})
-TRAINING_USES = frozenset({"allowed", "notAllowed", "constrained"})
 
 
 def bundled_exiftool() -> Path:
@@ -478,30 +484,11 @@ class ExifToolAdapter(Adapter):
         for label, box in assertions:
             base = re.sub(r"__\d+$", "", label)
             if re.fullmatch(r"c2pa\.actions(\.v\d+)?", base):
-                for item in _as_list(box.get("Actions")):
-                    if isinstance(item, dict) and isinstance(item.get("action"), str):
-                        dst = item.get("digitalSourceType")
-                        actions.append({"action": item["action"], "digital_source_type": dst if isinstance(dst, str) else None})
+                actions.extend(normalise_actions(_as_list(box.get("Actions")), notes))
             elif base in ("c2pa.training-mining", "cawg.training-mining"):
-                entries = box.get("Entries")
-                for key, entry in entries.items() if isinstance(entries, dict) else ():
-                    short = re.sub(r"^(c2pa|cawg)\.", "", key)
-                    if short not in TRAINING_KEYS or not isinstance(entry, dict) or entry.get("use") not in TRAINING_USES:
-                        notes.append(f"{base}: entry {key!r} not understood")
-                        continue
-                    if short in training and base == "c2pa.training-mining":
-                        continue  # the CAWG assertion wins over the deprecated C2PA one
-                    norm: dict[str, Any] = {"use": entry["use"]}
-                    constraint = entry.get("constraint_info", entry.get("constraints_info"))
-                    if constraint is not None:
-                        norm["constraint_info"] = constraint if isinstance(constraint, str) else json.dumps(constraint)
-                    training[short] = norm
+                add_training_mining(base, box.get("Entries"), training, notes)
             elif base == "c2pa.soft-binding":
-                alg = _first_text(box.get("Alg"))
-                if alg is not None:
-                    blocks = _as_list(box.get("Blocks"))
-                    value = blocks[0].get("value") if blocks and isinstance(blocks[0], dict) else None
-                    soft.append({"alg": alg, "value": _first_text(value)})
+                soft.extend(normalise_soft_bindings(_first_text(box.get("Alg")), _as_list(box.get("Blocks"))))
             elif re.fullmatch(r"c2pa\.ingredient(\.v\d+)?", base):
                 ingredients += 1
         return {
