@@ -173,3 +173,23 @@ def normalise_soft_bindings(alg: Any, blocks: Any) -> list[dict[str, Any]]:
     if not found:
         return [{"alg": alg, "value": None}]
     return [{"alg": alg, "value": b.get("value") if isinstance(b.get("value"), str) else None} for b in found]
+
+
+def resolve_version(rule: dict[str, Any]) -> str | None:
+    """A manifest's ``[version]`` rule evaluated in the current environment.
+
+    ``distribution``: an installed distribution's version; ``attribute``: ``module:attr``;
+    ``adapter``: None here (the adapter's :meth:`Adapter.implementation_version` answers).
+    """
+    import importlib
+    import importlib.metadata
+
+    if "distribution" in rule:
+        return importlib.metadata.version(rule["distribution"])
+    if "attribute" in rule:
+        module_name, attr = str(rule["attribute"]).split(":", 1)
+        value: object = importlib.import_module(module_name)
+        for part in attr.split("."):
+            value = getattr(value, part)
+        return str(value)
+    return None

@@ -25,6 +25,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         fail_on=args.fail_on,
         extra_vendor_dirs=[str(Path(d).resolve()) for d in args.vendor_dir],
+        placement=args.placement,
     )
     summary = execute_run(opts, resume=args.resume, progress=not args.quiet)
     print_summary(summary)
@@ -136,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store", metavar="PATH", help=f"SQLite results store (default: {state_dir() / 'results.sqlite'})")
     run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="deadline of each adapter call in seconds (default 60)")
     run.add_argument("--fail-on", choices=["MUST", "SHOULD", "MAY", "never"], help="exit non-zero when a check at this level or stricter fails (default: the profile's, MUST)")
+    run.add_argument("--placement", choices=["inproc", "process", "docker"], help="run every in-process vendor in this placement instead (e.g. docker: all containerised)")
     run.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run; its options are reused")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)

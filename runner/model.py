@@ -99,6 +99,10 @@ class VendorManifest:
     max_concurrency: int = 1
     timeout_s: float | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
+    #: placement tables of the manifest: ``[process]``, ``[docker]``, ``[http]``
+    process: Mapping[str, Any] = field(default_factory=dict)
+    docker: Mapping[str, Any] = field(default_factory=dict)
+    http: Mapping[str, Any] = field(default_factory=dict)
 
     def capability(self, operation: str, media_type: str | None = None) -> Capability | None:
         """The declared capability for an operation (and media type), if any."""

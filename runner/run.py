@@ -34,7 +34,7 @@ from runner.planner import plan
 from runner.profiles import load_profile
 from runner.progress import Progress
 from runner.store import ResultsStore
-from runner.transports import TransportError, make_transport
+from runner.transports import Transport, TransportError, make_transport, placement_of
 from runner.vectors import Vector, load_attack_strings, load_catalogue
 from runner.vendors import availability, code_hash, load_vendors, rule_version, select_vendors
 
@@ -52,6 +52,7 @@ class RunOptions:
     timeout_s: float = DEFAULT_TIMEOUT_S
     fail_on: str | None = None  # MUST/SHOULD/MAY/never; None = the profile's
     extra_vendor_dirs: list[str] = field(default_factory=list)
+    placement: str | None = None  # run every movable vendor in this placement
 
 
 @dataclass
@@ -85,7 +86,7 @@ def _environment() -> dict[str, Any]:
 
 
 def start_vendors(
-    manifests: dict[str, VendorManifest], timeout_s: float
+    manifests: dict[str, VendorManifest], timeout_s: float, placement: str | None = None, log_dir: Path | None = None
 ) -> tuple[dict[str, VendorRuntime], dict[str, dict[str, Any]]]:
     """Start every vendor that can run here; describe every vendor for the bundle."""
     runtimes: dict[str, VendorRuntime] = {}
@@ -93,23 +94,29 @@ def start_vendors(
     for vid, m in sorted(manifests.items()):
         entry: dict[str, Any] = {
             "id": vid, "name": m.name, "organisation": m.organisation, "version": None,
-            "transport": m.transport, "role": m.role, "runnable": False, "reason": None,
+            "transport": placement_of(m, placement), "role": m.role, "runnable": False, "reason": None,
             "capabilities": [{"operation": c.operation, "media_types": list(c.media_types), "options": dict(c.options)}
                              for c in m.capabilities],
-            "retention": None, "homepage": m.homepage,
+            "retention": m.http.get("retention"), "homepage": m.homepage,
         }
         info[vid] = entry
-        avail = availability(m)
+        where = placement_of(m, placement)
+        avail = availability(m, where)
         if not avail.runnable:
             entry["reason"] = avail.reason
             continue
-        transport = make_transport(m)
+        transport: Transport | None = None
         try:
+            transport = make_transport(m, where, log_dir)
             transport.start()
-            version = rule_version(m) or transport.implementation_version() or "unknown"
+            if where == "inproc":
+                version = rule_version(m) or transport.implementation_version() or "unknown"
+            else:  # the version rule is evaluated where the adapter runs
+                version = transport.implementation_version() or "unknown"
         except (TransportError, Exception) as exc:  # noqa: BLE001 - a broken vendor must not stop the run
             entry["reason"] = str(exc) if isinstance(exc, TransportError) else f"vendor {vid}: {exc!r}"
-            transport.close()
+            if transport is not None:
+                transport.close()
             continue
         entry.update(version=version, runnable=True)
         runtimes[vid] = VendorRuntime(m, transport, version, f"{version}+{code_hash(m)}", m.timeout_s or timeout_s)
@@ -157,7 +164,8 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
         saved = record["options"]
         opts = RunOptions(**{**saved, "jobs": opts.jobs or saved.get("jobs")})
     run = Run(opts, resume)
-    runtimes, vendor_info = start_vendors(run.manifests, opts.timeout_s)
+    runtimes, vendor_info = start_vendors(run.manifests, opts.timeout_s, opts.placement,
+                                          state_dir() / "logs" / run.run_id)
     try:
         done = store.done_cells(run.run_id) if resume else set()
         if not resume:

@@ -7,11 +7,13 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from runner.adapter import resolve_version
 from runner.errors import ConfigError
 from runner.model import Capability, Expectation, VendorManifest
 from runner.paths import display
@@ -28,8 +30,10 @@ def load_manifest(path: Path) -> VendorManifest:
     if doc["id"] != path.parent.name:
         raise ConfigError(f"{shown}: id: {doc['id']!r} must equal its folder name {path.parent.name!r}")
     adapter = doc.get("adapter", {})
-    if doc["transport"] == "inproc" and not adapter.get("entry"):
-        raise ConfigError(f"{shown}: adapter.entry: required for transport 'inproc'")
+    if doc["transport"] != "http" and not adapter.get("entry"):
+        raise ConfigError(f"{shown}: adapter.entry: required for transport {doc['transport']!r}")
+    if doc["transport"] == "http" and "http" not in doc:
+        raise ConfigError(f"{shown}: http: required for transport 'http' (url, token_env, ...)")
     if "adapter" in doc["version"] and not adapter:
         raise ConfigError(f"{shown}: version.adapter: needs an [adapter] table")
     caps = tuple(
@@ -65,6 +69,9 @@ def load_manifest(path: Path) -> VendorManifest:
         max_concurrency=adapter.get("max_concurrency", 1),
         timeout_s=adapter.get("timeout_s"),
         config=dict(adapter.get("config", {})),
+        process=dict(doc.get("process", {})),
+        docker=dict(doc.get("docker", {})),
+        http=dict(doc.get("http", {})),
     )
 
 
@@ -100,8 +107,18 @@ class Availability:
     reason: str | None
 
 
-def availability(manifest: VendorManifest) -> Availability:
-    """Whether the vendor can run on this machine, and why not."""
+def availability(manifest: VendorManifest, placement: str | None = None) -> Availability:
+    """Whether the vendor can run on this machine in its placement, and why not."""
+    where = placement or manifest.transport
+    if where == "http":
+        token_env = manifest.http.get("token_env")
+        if token_env and not os.environ.get(token_env):
+            return Availability(False, f"environment variable {token_env} (the bearer token) is not set")
+        return Availability(True, None)
+    if where == "docker":
+        return docker_availability()
+    if where == "process" and manifest.process.get("requirements"):
+        return Availability(True, None)  # its own environment is built at start-up
     for module in manifest.requires:
         try:
             if importlib.util.find_spec(module) is None:
@@ -115,18 +132,22 @@ def availability(manifest: VendorManifest) -> Availability:
     return Availability(True, None)
 
 
+def docker_availability() -> Availability:
+    """Whether a Docker engine answers here."""
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        client = docker.from_env(timeout=10)
+        client.ping()
+        client.close()
+    except Exception as exc:  # noqa: BLE001 - any failure means no engine
+        return Availability(False, f"no Docker engine reachable: {str(exc)[:200]}")
+    return Availability(True, None)
+
+
 def rule_version(manifest: VendorManifest) -> str | None:
     """The version from a ``distribution`` or ``attribute`` rule (None for ``adapter``)."""
-    rule = manifest.version_rule
-    if "distribution" in rule:
-        return importlib.metadata.version(rule["distribution"])
-    if "attribute" in rule:
-        module_name, attr = rule["attribute"].split(":", 1)
-        value: object = importlib.import_module(module_name)
-        for part in attr.split("."):
-            value = getattr(value, part)
-        return str(value)
-    return None
+    return resolve_version(dict(manifest.version_rule))
 
 
 def code_hash(manifest: VendorManifest) -> str:

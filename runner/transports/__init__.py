@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any
 
 from runner.adapter import Asset
@@ -35,9 +36,29 @@ class Transport(ABC):
         """Stop whatever ``start`` started."""
 
 
-def make_transport(manifest: VendorManifest) -> Transport:
-    from runner.transports.inproc import InprocTransport
+PLACEMENTS = ("inproc", "process", "docker", "http")
 
-    if manifest.transport == "inproc":
+
+def placement_of(manifest: VendorManifest, override: str | None) -> str:
+    """The placement a vendor runs in: its manifest's, unless a run overrides it.
+
+    Only adapters the harness holds (inproc) can be moved; process, docker and http
+    vendors stay where their manifest puts them, and inproc is never forced on them.
+    """
+    if override and override != "inproc" and manifest.adapter_entry and manifest.transport in ("inproc", "process"):
+        return override
+    return manifest.transport
+
+
+def make_transport(manifest: VendorManifest, placement: str | None = None, log_dir: Path | None = None) -> Transport:
+    """The transport for a vendor in its placement."""
+    where = placement or manifest.transport
+    if where == "inproc":
+        from runner.transports.inproc import InprocTransport
+
         return InprocTransport(manifest)
-    raise TransportError(f"vendor {manifest.id}: transport {manifest.transport!r} is not available")
+    if where == "process":
+        from runner.transports.process import ProcessTransport
+
+        return ProcessTransport(manifest, log_dir)
+    raise TransportError(f"vendor {manifest.id}: placement {where!r} is not available in this harness yet")
