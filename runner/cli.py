@@ -111,6 +111,45 @@ def _cmd_vectors(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_adapter(args: argparse.Namespace) -> int:
+    from conformance.pki import TestPKI
+    from runner.adapter_check import check_adapter, default_sample
+    from runner.transports import make_transport
+    from runner.transports.client import Endpoint
+    from runner.vendors import load_vendors
+
+    target: str = args.target
+    transport = None
+    token = os.environ.get(args.token_env) if args.token_env else None
+    if args.token_env and not token:
+        raise HarnessError(f"--token-env: environment variable {args.token_env} is empty")
+    if target.startswith(("http://", "https://")):
+        endpoint = Endpoint(base_url=target, token=token, ca_file=args.ca_file)
+    elif Path(target).is_socket():
+        endpoint = Endpoint(unix_socket=target, token=token)
+    else:
+        vendors = load_vendors(ROOT / "vendors", [Path(d) for d in args.vendor_dir])
+        if target not in vendors:
+            raise HarnessError(f"{target}: not a vendor id, a unix socket or an http(s) URL")
+        transport = make_transport(vendors[target], args.placement)
+        transport.start()
+        endpoint = getattr(transport, "endpoint", None)
+        if endpoint is None:
+            transport.close()
+            raise HarnessError(f"{target}: runs in-process; check it with --placement process or docker")
+    pki = TestPKI.create(state_dir() / "pki")
+    try:
+        probes = check_adapter(endpoint, default_sample(ROOT), lambda: pki.leaf("adapter-check").as_params(), args.timeout)
+    finally:
+        if transport is not None:
+            transport.close()
+    for probe in probes:
+        print(f"{'PASS' if probe.ok else 'FAIL'}  {probe.name}: {probe.detail}")
+    failed = sum(not p.ok for p in probes)
+    print(f"{len(probes) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
 def _cmd_profiles(args: argparse.Namespace) -> int:
     from conformance.registry import CHECKS
     from runner.profiles import list_profiles, load_profile
@@ -161,6 +200,17 @@ def build_parser() -> argparse.ArgumentParser:
     vec.add_argument("action", choices=["list", "verify", "import"])
     vec.add_argument("dir", nargs="?", help="catalogue folder (default test_vectors/); required for import")
     vec.set_defaults(func=_cmd_vectors)
+
+    ada = sub.add_parser("adapter", help="check an adapter server against the protocol",
+                         description="check TARGET: probe an adapter server (a vendor id, a unix socket path or an http(s) URL) for schema-valid answers, the right error codes for bad requests and the size limit.")
+    ada.add_argument("action", choices=["check"])
+    ada.add_argument("target", help="vendor id, unix socket path, or http(s) URL")
+    ada.add_argument("--placement", choices=["process", "docker"], default="process", help="where to start a vendor given by id (default process)")
+    ada.add_argument("--token-env", metavar="NAME", help="environment variable holding the bearer token")
+    ada.add_argument("--ca-file", metavar="PEM", help="extra CA certificates to trust for https")
+    ada.add_argument("--vendor-dir", action="append", default=[], metavar="DIR", help="another folder of vendor manifests")
+    ada.add_argument("--timeout", type=float, default=60.0, metavar="S", help="deadline of each probe")
+    ada.set_defaults(func=_cmd_adapter)
 
     prof = sub.add_parser("profiles", help="list profiles", description="List the profiles and the checks each runs.")
     prof.add_argument("action", choices=["list"])

@@ -124,6 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised():
             return
         prefix = "/v1/operations/"
+        self.close_connection = True  # a refused request's body is never read: do not reuse the connection
         if not self.path.startswith(prefix):
             self._error(404, "not_found", f"no route {self.path}")
             return

@@ -30,11 +30,11 @@ def load_manifest(path: Path) -> VendorManifest:
     if doc["id"] != path.parent.name:
         raise ConfigError(f"{shown}: id: {doc['id']!r} must equal its folder name {path.parent.name!r}")
     adapter = doc.get("adapter", {})
-    if doc["transport"] != "http" and not adapter.get("entry"):
+    if doc["transport"] != "http" and not adapter.get("entry") and not doc.get("process", {}).get("command"):
         raise ConfigError(f"{shown}: adapter.entry: required for transport {doc['transport']!r}")
     if doc["transport"] == "http" and "http" not in doc:
         raise ConfigError(f"{shown}: http: required for transport 'http' (url, token_env, ...)")
-    if "adapter" in doc["version"] and not adapter:
+    if "adapter" in doc["version"] and not adapter and doc["transport"] == "inproc":
         raise ConfigError(f"{shown}: version.adapter: needs an [adapter] table")
     caps = tuple(
         Capability(c["operation"], tuple(c["media_types"]), dict(c.get("options", {}))) for c in doc["capabilities"]
@@ -56,7 +56,7 @@ def load_manifest(path: Path) -> VendorManifest:
         name=doc["name"],
         organisation=doc["organisation"],
         transport=doc["transport"],
-        folder=path.parent,
+        folder=path.parent.resolve(),
         version_rule=dict(doc["version"]),
         capabilities=caps,
         expectations=tuple(expectations),

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from runner.adapter import Asset
+from runner.errors import HarnessError
 from runner.model import VendorManifest
 
 
-class TransportError(Exception):
+class TransportError(HarnessError):
     """The adapter crashed, hung, or broke the protocol (becomes an ``error`` outcome)."""
 
 

@@ -94,7 +94,9 @@ def log_tail(path: Path, lines: int = 3) -> str:
         text = path.read_text(errors="replace").strip().splitlines()
     except OSError:
         return ""
-    return " | ".join(line.strip() for line in text[-lines:])[-600:]
+    text = [line for line in text if not line.startswith("--- start")]
+    tail = " | ".join(line.strip() for line in text[-lines:])[-600:]
+    return f"{tail} (log: {path.name})" if tail else f"(log: {path.name}, empty)"
 
 
 class ProcessTransport(Transport):
@@ -110,6 +112,7 @@ class ProcessTransport(Transport):
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(manifest.max_concurrency)
         self._restarts = 0
+        self._killed: set[int] = set()  # pids killed for hanging
         self._version: str | None = None
         self._python = ""
 
@@ -121,6 +124,10 @@ class ProcessTransport(Transport):
             self._spawn()
 
     def _command(self, socket_path: str) -> list[str]:
+        custom = self.manifest.process.get("command")
+        if custom:  # the vendor's own server, in any language
+            values = {"socket": socket_path, "python": self._python, "vendor_dir": str(self.manifest.folder)}
+            return [part.format(**values) for part in custom]
         assert self.manifest.adapter_entry
         cmd = [self._python, "-m", "runner.server", "--entry", self.manifest.adapter_entry, "--base",
                str(self.manifest.folder), "--vendor", self.manifest.id, "--unix", socket_path,
@@ -190,6 +197,11 @@ class ProcessTransport(Transport):
     def implementation_version(self) -> str | None:
         return self._version
 
+    @property
+    def endpoint(self) -> Endpoint | None:
+        """Where the running adapter listens (for `aiii adapter check`)."""
+        return self._client.endpoint if self._client else None
+
     def call(self, operation: str, asset: Asset, params: dict[str, Any], timeout_s: float) -> Asset | dict[str, Any]:
         if not self._slots.acquire(timeout=timeout_s):
             raise TransportError(f"vendor {self.manifest.id}: no free slot within {timeout_s:.0f} s")
@@ -198,12 +210,21 @@ class ProcessTransport(Transport):
             try:
                 return client.call(operation, asset, params, timeout_s)
             except TransportError as exc:
+                timed_out = "no answer within" in str(exc) or "at the deadline" in str(exc)
                 proc = self._proc
+                if proc is not None and not timed_out:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        proc.wait(timeout=1.0)  # a dropped connection: did the process die?
                 if proc is not None and proc.poll() is not None:
+                    if proc.pid in self._killed:
+                        raise TransportError(f"vendor {self.manifest.id}: {operation} cut short: the adapter process was"
+                                             " killed because another call to it hung") from None
                     raise TransportError(f"vendor {self.manifest.id}: adapter process died during {operation} "
                                          f"(exit code {proc.returncode}): {log_tail(self.log_path)}") from None
-                if "no answer within" in str(exc) or "at the deadline" in str(exc):
+                if timed_out:
                     with self._lock:
+                        if self._proc is not None:
+                            self._killed.add(self._proc.pid)
                         self._kill()  # hung: the next call starts a fresh process
                     raise TransportError(f"vendor {self.manifest.id}: {operation} timed out after {timeout_s:.0f} s;"
                                          " the adapter process was killed") from None

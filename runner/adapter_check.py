@@ -1,0 +1,163 @@
+"""``aiii adapter check``: does an adapter server keep the protocol?
+
+Vendors run it before they join.  Each probe is a real request; the answers are
+checked against the protocol's schemas, its error codes and its size limit.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from runner.adapter import IPTC_DST, OPERATIONS, AdapterError, Asset, Unsupported
+from runner.schema import first_error
+from runner.transports import TransportError
+from runner.transports.client import Endpoint, ProtocolClient, encode_request
+
+
+@dataclass
+class Probe:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _raw(endpoint: Endpoint, method: str, path: str, body: bytes | None, headers: dict[str, str],
+         timeout: float) -> tuple[int, str, bytes]:
+    conn = endpoint.connection(timeout)
+    try:
+        if endpoint.token:
+            headers = {**headers, "Authorization": f"Bearer {endpoint.token}"}
+        conn.putrequest(method, endpoint.prefix + path, skip_accept_encoding=True)
+        for key, value in headers.items():
+            conn.putheader(key, value)
+        conn.endheaders()
+        if body:
+            try:
+                conn.send(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server refused before reading the body: its answer may still be there
+        response = conn.getresponse()
+        return response.status, response.getheader("Content-Type", "") or "", response.read(1024 * 1024)
+    finally:
+        conn.close()
+
+
+def _expect_error(endpoint: Endpoint, method: str, path: str, body: bytes | None, headers: dict[str, str],
+                  timeout: float, want: int) -> tuple[bool, str]:
+    """Send a request that must be refused with ``want`` and a schema-valid error body."""
+    try:
+        status, ctype, data = _raw(endpoint, method, path, body, headers, timeout)
+    except (OSError, http.client.HTTPException) as exc:
+        return False, f"no answer: {exc!r}"
+    return _error_answer(status, ctype, data, want)
+
+
+def _error_answer(status: int, ctype: str, data: bytes, want: int) -> tuple[bool, str]:
+    if status != want:
+        return False, f"status {status}, expected {want}"
+    if not ctype.startswith("application/json"):
+        return False, f"status {status} but content type {ctype!r}, expected an error JSON"
+    try:
+        problem = first_error("aiii:protocol/v1/error", json.loads(data))
+    except json.JSONDecodeError as exc:
+        return False, f"error body is not JSON: {exc}"
+    return (problem is None), (f"error body violates the schema at {problem}" if problem else f"{status} with a valid error body")
+
+
+def sample_params(operation: str, signer: Callable[[], dict[str, str]]) -> dict[str, Any]:
+    if operation == "metadata.write":
+        return {"fields": {"title": "aiii adapter check", "digital_source_type": IPTC_DST + "digitalCapture"}}
+    if operation == "provenance.sign":
+        return {"signer": signer(), "claim_generator": "aiii-adapter-check/1", "title": "aiii adapter check",
+                "actions": [{"action": "c2pa.created", "digital_source_type": IPTC_DST + "digitalCapture"}]}
+    if operation == "provenance.read":
+        return {"trust_anchors_pem": None}
+    return {}
+
+
+def check_adapter(endpoint: Endpoint, sample: Asset, signer: Callable[[], dict[str, str]],
+                  timeout: float = 60.0) -> list[Probe]:
+    """Probe an adapter server; every probe reports pass or fail with a reason."""
+    probes: list[Probe] = []
+    client = ProtocolClient("adapter", endpoint)
+    operations: list[str] = []
+    try:
+        doc = client.describe(timeout)
+        operations = list(doc["operations"])
+        probes.append(Probe("describe", True, f"vendor {doc['vendor']}, version {doc['implementation_version']}, "
+                                              f"operations {', '.join(operations) or 'none'}"))
+    except TransportError as exc:
+        probes.append(Probe("describe", False, str(exc)))
+    try:
+        client.health(timeout)
+        probes.append(Probe("health", True, "ok"))
+    except TransportError as exc:
+        probes.append(Probe("health", False, str(exc)))
+
+    quick = min(timeout, 10.0)
+    json_headers = {"Content-Type": "application/json", "Content-Length": "2"}
+    probes.append(Probe("unknown route gives 404", *_expect_error(endpoint, "GET", "/v1/no-such-route", None, {}, quick, 404)))
+    probes.append(Probe("unknown operation gives 404",
+                        *_expect_error(endpoint, "POST", "/v1/operations/no.such", b"{}", json_headers, quick, 404)))
+    op = operations[0] if operations else "metadata.read"
+    probes.append(Probe("a body that is not multipart gives 400",
+                        *_expect_error(endpoint, "POST", f"/v1/operations/{op}", b"{}", json_headers, quick, 400)))
+    body, content_type = encode_request({}, sample)
+    broken = body.replace(b'name="params"', b'name="other"', 1)
+    probes.append(Probe("a missing params part gives 400", *_expect_error(
+        endpoint, "POST", f"/v1/operations/{op}", broken,
+        {"Content-Type": content_type, "Content-Length": str(len(broken))}, quick, 400)))
+    probes.append(Probe("a body over the size limit gives 413", *_expect_error(
+        endpoint, "POST", f"/v1/operations/{op}", None, {"Content-Type": content_type, "Content-Length": str(10**12)}, quick, 413)))
+    if endpoint.token:
+        anonymous = Endpoint(endpoint.unix_socket, endpoint.base_url, None, endpoint.ca_file)
+        probes.append(Probe("no bearer token gives 401", *_expect_error(anonymous, "GET", "/v1/describe", None, {}, quick, 401)))
+
+    for operation in operations:
+        if operation not in OPERATIONS:
+            continue
+        params = sample_params(operation, signer)
+        try:
+            answer = client.call(operation, sample, params, timeout)
+        except (AdapterError, Unsupported) as exc:
+            probes.append(Probe(f"{operation} on {sample.media_type}", True, f"clean refusal: {exc}"))
+            continue
+        except TransportError as exc:
+            probes.append(Probe(f"{operation} on {sample.media_type}", False, str(exc)))
+            continue
+        if isinstance(answer, Asset):
+            same = answer.media_type == sample.media_type and len(answer.data) > 0
+            probes.append(Probe(f"{operation} on {sample.media_type}", same,
+                                f"{len(answer.data)} bytes of {answer.media_type}" if same else f"answered {answer.media_type!r}"))
+        else:
+            problem = first_error(f"aiii:protocol/v1/{operation}.result", answer)
+            probes.append(Probe(f"{operation} on {sample.media_type}", problem is None,
+                                "schema-valid report" if problem is None else f"answer violates the schema at {problem}"))
+        junk = Asset(b"this is not a media file\n" * 10, "text/plain", "junk.txt")
+        try:
+            junk_answer = client.call(operation, junk, params, timeout)
+            problem = None if isinstance(junk_answer, Asset) else first_error(f"aiii:protocol/v1/{operation}.result", junk_answer)
+            probes.append(Probe(f"{operation} on text/plain junk", problem is None,
+                                "answered" if problem is None else f"answer violates the schema at {problem}"))
+        except (AdapterError, Unsupported) as exc:
+            probes.append(Probe(f"{operation} on text/plain junk", True, f"clean refusal: {str(exc)[:120]}"))
+        except TransportError as exc:
+            probes.append(Probe(f"{operation} on text/plain junk", False, f"no clean refusal: {exc}"))
+    return probes
+
+
+def default_sample(root: Path) -> Asset:
+    """A small real JPEG for the probes (kodim01, re-encoded in memory)."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(root / "test_vectors" / "images" / "kodak" / "kodim01.png") as img:
+        buf = io.BytesIO()
+        img.convert("RGB").save(buf, format="JPEG", quality=85)
+    return Asset(buf.getvalue(), "image/jpeg", "kodim01.jpg")
