@@ -6,6 +6,7 @@ checked against the protocol's schemas, its error codes and its size limit.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 from collections.abc import Callable
@@ -37,10 +38,9 @@ def _raw(endpoint: Endpoint, method: str, path: str, body: bytes | None, headers
             conn.putheader(key, value)
         conn.endheaders()
         if body:
-            try:
+            # the server may refuse before reading the body: its answer is still there
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 conn.send(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the server refused before reading the body: its answer may still be there
         response = conn.getresponse()
         return response.status, response.getheader("Content-Type", "") or "", response.read(1024 * 1024)
     finally:

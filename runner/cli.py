@@ -133,10 +133,11 @@ def _cmd_adapter(args: argparse.Namespace) -> int:
             raise HarnessError(f"{target}: not a vendor id, a unix socket or an http(s) URL")
         transport = make_transport(vendors[target], args.placement)
         transport.start()
-        endpoint = getattr(transport, "endpoint", None)
-        if endpoint is None:
+        served: Endpoint | None = getattr(transport, "endpoint", None)
+        if served is None:
             transport.close()
             raise HarnessError(f"{target}: runs in-process; check it with --placement process or docker")
+        endpoint = served
     pki = TestPKI.create(state_dir() / "pki")
     try:
         probes = check_adapter(endpoint, default_sample(ROOT), lambda: pki.leaf("adapter-check").as_params(), args.timeout)

@@ -4,7 +4,7 @@ from typing import Any
 
 from runner.adapter import Adapter, AdapterError, Asset
 
-LAUGHS = "".join(f'<!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10 if i else "lol"}">' for i in range(10))
+LAUGHS = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
 PACKET = (
     '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
     f"<!DOCTYPE x:xmpmeta [{LAUGHS}]>"
