@@ -58,7 +58,7 @@ def _settings(trust_anchors: str | None) -> str:
         # anchors are only looked at with verify_trust = true.
         "verify": {"verify_trust": trust_anchors is not None, "remote_manifest_fetch": False, "ocsp_fetch": False},
         "trust": {"trust_anchors": trust_anchors},
-        "builder": {"thumbnail": {"enabled": False}},
+        "builder": {"auto_thumbnail": False},
     })
 
 

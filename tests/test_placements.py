@@ -1,0 +1,94 @@
+"""Placements: the same adapters in their own processes, misbehaving servers, adapter check."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("aiii-home")
+
+
+def aiii(home: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=timeout)
+
+
+def cells(store: Path) -> dict[str, dict]:
+    with sqlite3.connect(store) as db:
+        return {cid: json.loads(rec) for cid, rec in db.execute("SELECT cell_id, record FROM cells")}
+
+
+def test_misbehaving_adapter_processes_become_errors(home: Path, tmp_path: Path) -> None:
+    started = time.monotonic()
+    proc = aiii(home, "run", "--profile", str(TESTS / "profiles" / "process-doubles.toml"),
+                "--vendor-dir", str(TESTS / "doubles_process"), "--timeout", "5",
+                "--out", str(tmp_path / "out"), "--store", str(tmp_path / "s.sqlite"), "-q")
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    got = {(c["producer"], c["consumer"]): c for c in cells(tmp_path / "s.sqlite").values()}
+    expect = {
+        "p-crash": "adapter process died during metadata.read (exit code 139)",
+        "p-hang": "timed out after 5 s; the adapter process was killed",
+        "p-liar": "violates the protocol schema",
+        "p-endless": "exceeds the 16777216-byte limit",
+        "p-bomb": "compression bomb",
+    }
+    for consumer, text in expect.items():
+        cell = got[("exiftool", consumer)]
+        assert cell["outcome"] == "error" and text in cell["reason"], (consumer, cell["reason"])
+    # every honest pairing kept its result
+    for pair in [("exiftool", "exiv2"), ("exiv2", "xmp-reference"), ("exiftool", "exiftool")]:
+        assert got[pair]["outcome"] == "pass", got[pair]["reason"]
+    # an XML entity bomb written into an asset: readers answer or refuse, none hangs or crashes
+    bombed = [got[("p-xmlbomb", r)] for r in ("exiftool", "exiv2", "xmp-reference")]
+    assert all(c["outcome"] in ("fail", "error") and "timed out" not in c["reason"] for c in bombed)
+    assert "amplification" in got[("p-xmlbomb", "xmp-reference")]["reason"]
+    # a crashed adapter is restarted for later calls, a hung one is killed: bounded time
+    assert elapsed < 180
+    logs = list((home / "logs").rglob("p-crash.log"))
+    assert logs, "the crashed adapter's log is kept per run"
+
+
+def test_process_placement_gives_the_same_outcomes_as_in_process(home: Path, tmp_path: Path) -> None:
+    profile = str(TESTS / "profiles" / "placement.toml")
+    inproc = aiii(home, "run", "--profile", profile, "--out", str(tmp_path / "a"), "--store", str(tmp_path / "a.sqlite"), "-q")
+    assert inproc.returncode == 0, inproc.stderr
+    process = aiii(home, "run", "--profile", profile, "--placement", "process", "--out", str(tmp_path / "b"),
+                   "--store", str(tmp_path / "b.sqlite"), "-q")
+    assert process.returncode == 0, process.stderr
+    a, b = cells(tmp_path / "a.sqlite"), cells(tmp_path / "b.sqlite")
+    assert set(a) == set(b) and len(a) > 100
+    differ = {cid: (a[cid]["outcome"], b[cid]["outcome"]) for cid in a if a[cid]["outcome"] != b[cid]["outcome"]}
+    assert differ == {}
+    bundle = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert {v["transport"] for v in bundle["vendors"]} == {"process"}
+
+
+def test_adapter_check_passes_an_honest_adapter(home: Path) -> None:
+    proc = aiii(home, "adapter", "check", "exiftool")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "FAIL" not in proc.stdout and "a body over the size limit gives 413" in proc.stdout
+
+
+@pytest.mark.parametrize(("vendor", "complaint"), [
+    ("p-liar", "answer violates the schema at"),
+    ("p-endless", "unknown operation gives 404: status 200"),
+])
+def test_adapter_check_names_what_breaks_the_protocol(home: Path, vendor: str, complaint: str) -> None:
+    proc = aiii(home, "adapter", "check", vendor, "--vendor-dir", str(TESTS / "doubles_process"), "--timeout", "10")
+    assert proc.returncode == 1
+    assert complaint in proc.stdout, proc.stdout
