@@ -72,12 +72,14 @@ class Executor:
         artifacts: ArtifactStore,
         transforms: dict[str, Transform],
         jobs: int,
+        unavailable: dict[str, str] | None = None,
     ) -> None:
         self.vendors = vendors
         self.vectors = vectors
         self.artifacts = artifacts
         self.transforms = transforms
         self.jobs = max(1, jobs)
+        self.unavailable = unavailable or {}
         self.timing = CallTiming()
         self._memo: dict[Step, Future[StepResult]] = {}
         self._memo_lock = threading.Lock()
@@ -129,7 +131,8 @@ class Executor:
             return self._transform(step, asset, params)
         runtime = self.vendors.get(step.vendor or "")
         if runtime is None:
-            return StepResult(ok=False, error=f"vendor {step.vendor} is not available in this run", error_kind="error")
+            why = self.unavailable.get(step.vendor or "", "not selected for this run")
+            return StepResult(ok=False, error=f"vendor {step.vendor} cannot run: {why}", error_kind="error")
         key = step_key(runtime.manifest.id, runtime.cache_version, step.operation, input_sha, params_hash(params))
         cached = self.artifacts.lookup(key)
         if cached is not None:

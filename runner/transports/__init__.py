@@ -62,4 +62,8 @@ def make_transport(manifest: VendorManifest, placement: str | None = None, log_d
         from runner.transports.process import ProcessTransport
 
         return ProcessTransport(manifest, log_dir)
+    if where == "http":
+        from runner.transports.http import HttpTransport
+
+        return HttpTransport(manifest)
     raise TransportError(f"vendor {manifest.id}: placement {where!r} is not available in this harness yet")

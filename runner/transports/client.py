@@ -22,6 +22,11 @@ from runner.schema import first_error
 from runner.transports import TransportError
 
 MAX_REPORT_BYTES = 16 * 1024 * 1024
+RETRYABLE_STATUS = (429, 502, 503, 504)
+
+
+class RetryableError(TransportError):
+    """A failure worth retrying for a safe operation: no connection, or 429/502/503/504."""
 MAX_ASSET_BYTES = 512 * 1024 * 1024
 
 
@@ -106,12 +111,16 @@ class ProtocolClient:
         try:
             conn.request(method, self.endpoint.prefix + path, body=body, headers=headers)
             response = conn.getresponse()
+            if response.status in RETRYABLE_STATUS:
+                raise RetryableError(f"vendor {self.vendor}: {path} answered {response.status} (try again later)")
             data = _read_bounded(response, limit, deadline, self.vendor)
             return response.status, response.getheader("Content-Type", "") or "", data
         except TimeoutError:
             raise TransportError(f"vendor {self.vendor}: no answer within {timeout:.0f} s") from None
         except ssl.SSLError as exc:
             raise TransportError(f"vendor {self.vendor}: TLS failure: {exc}") from None
+        except (ConnectionRefusedError, FileNotFoundError, socket.gaierror) as exc:
+            raise RetryableError(f"vendor {self.vendor}: cannot connect: {exc!r}") from None
         except (ConnectionError, http.client.HTTPException, OSError) as exc:
             raise TransportError(f"vendor {self.vendor}: connection failed mid-request: {exc!r}") from None
         finally:
