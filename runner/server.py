@@ -23,8 +23,6 @@ The protocol (``runner/protocol/openapi.json``), version 1:
 from __future__ import annotations
 
 import argparse
-import email.parser
-import email.policy
 import hmac
 import importlib.util
 import json
@@ -198,32 +196,57 @@ class _UnixServer(_Server):
         return conn, ("unix", 0)
 
 
+def _header_params(value: str) -> tuple[str, dict[str, str]]:
+    """``form-data; name="asset"; filename="x.jpg"`` -> ("form-data", {"name": ..., ...})."""
+    head, *rest = value.split(";")
+    params = {}
+    for item in rest:
+        key, _, val = item.strip().partition("=")
+        params[key.strip().lower()] = val.strip().strip('"')
+    return head.strip().lower(), params
+
+
 def parse_operation_request(content_type: str, body: bytes) -> tuple[dict[str, Any], Asset]:
-    """Split a multipart/form-data body into the params JSON and the asset."""
-    if not content_type.lower().startswith("multipart/form-data"):
-        raise ValueError("expected multipart/form-data with parts 'params' and 'asset'")
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body
-    )
-    if not message.is_multipart():
-        raise ValueError("the multipart body could not be parsed")
-    parts: dict[str, Any] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if name in ("params", "asset"):
-            parts[str(name)] = part
+    """Split a multipart/form-data body into the params JSON and the asset.
+
+    A small parser of our own: the standard library's email parser is far too slow on
+    megabytes of binary data (0.6 s for 5 MB).
+    """
+    kind, ctype_params = _header_params(content_type)
+    boundary = ctype_params.get("boundary", "")
+    if kind != "multipart/form-data" or not boundary:
+        raise ValueError("expected multipart/form-data (with a boundary) holding the parts 'params' and 'asset'")
+    delimiter = b"--" + boundary.encode("latin-1")
+    pieces = body.split(b"\r\n" + delimiter)
+    if not pieces[0].startswith(delimiter):
+        raise ValueError("the multipart body does not start with its boundary")
+    pieces[0] = pieces[0][len(delimiter):]
+    parts: dict[str, tuple[dict[str, str], bytes]] = {}
+    for piece in pieces:
+        if piece.startswith(b"--"):
+            break  # the closing delimiter
+        head, sep, content = piece.partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError("a multipart part has no header block")
+        headers: dict[str, str] = {}
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.strip():
+                headers[name.strip().lower()] = value.strip()
+        _, disposition = _header_params(headers.get("content-disposition", ""))
+        if disposition.get("name") in ("params", "asset"):
+            parts[disposition["name"]] = ({**headers, **{f"@{k}": v for k, v in disposition.items()}}, content)
     if "params" not in parts or "asset" not in parts:
         raise ValueError("the body needs the parts 'params' and 'asset'")
     try:
-        params = json.loads(parts["params"].get_payload(decode=True) or b"{}")
-    except json.JSONDecodeError as exc:
+        params = json.loads(parts["params"][1] or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"params is not JSON: {exc}") from None
     if not isinstance(params, dict):
         raise ValueError("params must be a JSON object")
-    asset_part = parts["asset"]
-    data = asset_part.get_payload(decode=True) or b""
-    media_type = asset_part.get_content_type()
-    return params, Asset(data, media_type, asset_part.get_filename() or "")
+    headers, data = parts["asset"]
+    media_type = _header_params(headers.get("content-type", "application/octet-stream"))[0]
+    return params, Asset(data, media_type, headers.get("@filename", ""))
 
 
 def build_server(adapter: Adapter, vendor: str, *, unix_socket: str | None = None, listen: tuple[str, int] | None = None,
