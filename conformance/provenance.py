@@ -54,6 +54,17 @@ def validates(vendor: VendorManifest, media_type: str) -> bool:
     return bool(cap and cap.options.get("validates", True))
 
 
+def takes_anchors(vendor: VendorManifest, media_type: str) -> bool:
+    """Whether the reader can be given trust anchors (some old releases cannot)."""
+    cap = vendor.capability("provenance.read", media_type)
+    return bool(cap and cap.options.get("trust_anchors", True))
+
+
+def signed_state(vendor: VendorManifest, media_type: str) -> str:
+    """The state a sound signature by the test PKI reads as when the anchor is offered."""
+    return "Trusted" if takes_anchors(vendor, media_type) else "Valid"
+
+
 def failure_codes(report: dict[str, Any]) -> list[str]:
     """Active-manifest failures plus ingredient-delta failures, sorted and unique."""
     codes = set(report["codes"]["failure"])
@@ -113,9 +124,14 @@ class SignValidate(Check):
                         yield unsupported(cell, f"{v.id} does not read manifests in {mt}")
                         continue
                     spec = SIGN_VARIANTS[name]
+                    if spec["anchor"] and validates(v, mt) and not takes_anchors(v, mt):
+                        yield unsupported(cell, f"{v.id} cannot be given trust anchors")
+                        continue
                     signed = vendor_step(s.id, "provenance.sign", vector.id, sign_params(ctx, s.id, f"aiii {vector.id}", spec["label"]))
                     steps = {"signed": signed}
-                    own = s.capability("provenance.read", mt) and validates(s, mt)
+                    # the signer's own reader is the reference, when it can take the same trust setting
+                    own = (s.capability("provenance.read", mt) and validates(s, mt)
+                           and (takes_anchors(s, mt) or not spec["anchor"]))
                     if own:
                         steps["own"] = vendor_step(s.id, "provenance.read", signed, read_params(ctx, spec["anchor"]))
                     steps["read"] = vendor_step(v.id, "provenance.read", signed, read_params(ctx, spec["anchor"]))
@@ -324,7 +340,7 @@ class Pipeline(Check):
                         steps["read"] = vendor_step(v.id, "provenance.read", last, read_params(ctx, True))
                         passes = sorted(set(normalisations(w, "metadata.write", mt)) | set(normalisations(w, "metadata.read", mt)))
                         context = {"order": order, "expected": values, "writer": w.id, "validates": validates(v, mt),
-                                   "passes": passes}
+                                   "passes": passes, "state": signed_state(v, mt)}
                         yield replace(cell, steps=steps, context_json=canonical_json(context))
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
@@ -341,7 +357,7 @@ class Pipeline(Check):
         m = {"reader": state_summary(read), "metadata_lost_or_altered": lost, "normalisation": passes}
         if ctx["order"] == "sign-then-write":
             if not read["manifest_present"]:
-                return Verdict(Outcome.FAIL, f"{ctx['writer']} removed the manifest while writing metadata", m)
+                return Verdict(Outcome.FAIL, f"no manifest found after {ctx['writer']} wrote metadata into the signed asset", m)
             if read["validation_state"] != "Invalid":
                 return Verdict(Outcome.FAIL, f"metadata written after signing, yet reported {read['validation_state']}", m)
             return Verdict(Outcome.PASS, f"Invalid as it must be: {', '.join(failure_codes(read))}", m)
@@ -350,8 +366,8 @@ class Pipeline(Check):
             problems.append(f"metadata lost or altered by signing: {', '.join(lost)}")
         if not read["manifest_present"]:
             problems.append("no manifest")
-        elif ctx["validates"] and read["validation_state"] != "Trusted":
-            problems.append(f"manifest {read['validation_state']} {failure_codes(read)}")
+        elif ctx["validates"] and read["validation_state"] != ctx["state"]:
+            problems.append(f"manifest {read['validation_state']} {failure_codes(read)}, expected {ctx['state']}")
         if problems:
             return Verdict(Outcome.FAIL, "; ".join(problems), m)
         return Verdict(Outcome.PASS, "metadata kept and manifest " + (read["validation_state"] or "decoded"), m)
@@ -379,7 +395,8 @@ class AttackStrings(Check):
                         continue
                     read = vendor_step(v.id, "provenance.read", signed, read_params(ctx, True))
                     yield replace(cell, steps={"signed": signed, "read": read},
-                                  context_json=canonical_json({"title": text, "validates": validates(v, mt)}))
+                                  context_json=canonical_json({"title": text, "validates": validates(v, mt),
+                                                               "state": signed_state(v, mt)}))
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         ctx = cell.context
@@ -388,8 +405,8 @@ class AttackStrings(Check):
         m = {"title_read": title, "title_written": ctx["title"], "reader": state_summary(read)}
         if not read["manifest_present"]:
             return Verdict(Outcome.FAIL, "no manifest found", m)
-        if ctx["validates"] and read["validation_state"] != "Trusted":
-            return Verdict(Outcome.FAIL, f"manifest {read['validation_state']} {failure_codes(read)}", m)
+        if ctx["validates"] and read["validation_state"] != ctx["state"]:
+            return Verdict(Outcome.FAIL, f"manifest {read['validation_state']} {failure_codes(read)}, expected {ctx['state']}", m)
         if title is None:
             return Verdict(Outcome.PASS, "manifest intact; this reader does not report the title", m)
         if title != ctx["title"]:

@@ -570,6 +570,10 @@ class _Id3Frame:
     data_end: int
 
 
+#: GEOB MIME types of a C2PA manifest store: current c2pa-rs, and older releases (seen with c2pa-python 0.10)
+_C2PA_GEOB_TYPES = (b"application/c2pa", b"application/x-c2pa-manifest-store")
+
+
 def _geob_object(data: bytes, body: int, end: int) -> int:
     """Offset of the encapsulated object in a GEOB frame body."""
     encoding = data[body]
@@ -611,7 +615,8 @@ def _id3_c2pa_frame(data: bytes) -> _Id3Frame:
         body, end = pos + 10, pos + 10 + size
         if end > tag_end:
             raise ValueError("ID3 frame overruns its tag")
-        if frame_id == b"GEOB" and data[body + 1 : body + 18] == b"application/c2pa\x00":
+        mime_end = data.find(b"\x00", body + 1, end)
+        if frame_id == b"GEOB" and data[body + 1 : mime_end] in _C2PA_GEOB_TYPES:
             if data[pos + 9] & (0x0E if version == 4 else 0xC0):
                 raise _unsupported("compressed/encrypted GEOB", "ID3")
             skip = 4 if version == 4 and data[pos + 9] & 0x01 else 0  # data length indicator

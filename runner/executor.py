@@ -248,7 +248,12 @@ def judge_cell(
 def _verdict_from_steps(
     cell: Cell, results: dict[str, StepResult], judge: Callable[[dict[str, StepResult]], Verdict], judges_clean_errors: bool
 ) -> Verdict:
-    """Find the root failing step: the vendor at fault gets ``error``, others ``blocked``.
+    """Find the root failing step and turn it into the cell's outcome.
+
+    A party of the cell (its producer or consumer) that refused the input cleanly gets
+    ``fail`` (it cannot do what the check asks); one that crashed, hung or broke the
+    protocol gets ``error``; a failing step of anyone else (a harness transform) leaves
+    the cell ``blocked``.
 
     Checks list every step of a chain as a role, in chain order, so the first failed
     role that is not merely "upstream failed" is the cause.
@@ -264,6 +269,8 @@ def _verdict_from_steps(
             return Verdict(Outcome.UNSUPPORTED, f"{role}: {res.error}")
         step = cell.steps[role]
         if step.kind == "vendor" and step.vendor in [*(cell.producer or "").split("+"), cell.consumer]:
+            if res.error_kind == "clean":  # the implementation refused this input: an interop finding
+                return Verdict(Outcome.FAIL, f"{role}: refused: {res.error}")
             return Verdict(Outcome.ERROR, f"{role}: {res.error}")
         return Verdict(Outcome.BLOCKED, f"{role} ({step.label}) failed: {res.error}")
     else:

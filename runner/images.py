@@ -265,9 +265,9 @@ def download_wheels(requirements: list[str], pins: list[str], target: Path, prog
     """``pip download`` the requirements' wheels for the base image's Python, on this host."""
     target.mkdir(parents=True, exist_ok=True)
     (target / "requirements.txt").write_text("".join(f"{r}\n" for r in requirements))
+    (target / "constraints.txt").write_text("".join(f"{p}\n" for p in pins))
     if not requirements:
         return
-    (target / "constraints.txt").write_text("".join(f"{p}\n" for p in pins))
     _say(progress, f"downloading wheels: {' '.join(requirements)}")
     cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--dest", str(target),
            "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp",

@@ -31,9 +31,13 @@ def cell(bundle: dict[str, Any], cell_id: str) -> dict[str, Any]:
 def test_default_run_uses_every_reference_vendor(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:
     _, bundle, _ = default_run
     vendors = {v["id"]: v for v in bundle["vendors"]}
-    assert set(vendors) == {"c2pa-python", "c2patxt", "exiftool", "exiv2", "mutagen", "xmp-reference"}
+    assert set(vendors) == {"c2pa-python", "c2patxt", "exiftool", "exiv2", "mutagen", "xmp-reference",
+                            "c2pa-python-0.10", "c2pa-python-0.6"}
     assert all(v["runnable"] for v in vendors.values()), [v["reason"] for v in vendors.values()]
     assert vendors["c2pa-python"]["version"] == "0.38.1"
+    # the version-skew vendors run in their own environments, with their own releases
+    assert vendors["c2pa-python-0.10"]["transport"] == "process" and vendors["c2pa-python-0.10"]["version"] == "0.10.0"
+    assert vendors["c2pa-python-0.6"]["version"] == "0.6.1"
     checks = {c["id"] for c in bundle["checks"]}
     assert {"metadata.roundtrip", "metadata.preservation", "provenance.sign_validate", "provenance.public_files",
             "provenance.tamper", "provenance.pipeline", "provenance.hostile", "provenance.attack_strings"} <= checks
@@ -43,6 +47,8 @@ def test_reference_vendors_produce_no_errors(default_run: tuple[RunSummary, dict
     _, bundle, _ = default_run
     errors = [f"{c['id']}: {c['reason']}" for c in bundle["cells"] if c["outcome"] in ("error", "blocked")]
     assert errors == []
+    # the one real crash is a declared known issue
+    assert [c["consumer"] for c in bundle["cells"] if c["outcome"] == "xfail"] == ["c2pa-python-0.10"]
 
 
 def test_trust_anchor_decides_trusted_versus_valid(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:
@@ -106,6 +112,22 @@ def test_scorecard_shows_real_interoperability_differences(default_run: tuple[Ru
     assert summary.failing > 0, "MUST-level failures make `aiii run` exit non-zero"
 
 
+def test_version_skew_shows_real_failures(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:
+    _, bundle, _ = default_run
+    # 0.6 cannot read the claim-v2 manifests 0.38 writes
+    old = cell(bundle, "provenance.sign_validate/kodim01-jpg/c2pa-python/c2pa-python-0.6/no-anchor")
+    assert old["outcome"] == "fail" and "claim could not be converted from CBOR" in old["reason"]
+    # 0.38 reads what 0.6 signed
+    new = cell(bundle, "provenance.sign_validate/kodim01-jpg/c2pa-python-0.6/c2pa-python/no-anchor")
+    assert new["measurements"]["reader"]["state"] == "Valid"
+    # 0.10 calls a signature-tampered asset Trusted once trust checking is on
+    tampered = cell(bundle, "provenance.tamper/kodim01-jpg/c2pa-python/c2pa-python-0.10/signature")
+    assert tampered["outcome"] == "fail" and "reported Trusted for a tampered asset" in tampered["reason"]
+    # old releases cannot be given trust anchors: unsupported, not failed
+    anchor = cell(bundle, "provenance.sign_validate/kodim01-jpg/c2pa-python/c2pa-python-0.6/anchor")
+    assert anchor["outcome"] == "unsupported"
+
+
 def test_every_writer_keeps_pixels_and_samples(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:
     _, bundle, _ = default_run
     preserved = [c for c in bundle["cells"] if c["check"] == "metadata.preservation"]
@@ -117,7 +139,12 @@ def test_hostile_files_never_crash_a_reader(default_run: tuple[RunSummary, dict[
     _, bundle, _ = default_run
     hostile = [c for c in bundle["cells"] if c["check"] == "provenance.hostile"]
     assert len({c["vector"] for c in hostile}) == 7
-    assert all(c["outcome"] == "pass" for c in hostile), [c["reason"] for c in hostile if c["outcome"] != "pass"]
+    assert all(c["outcome"] == "pass" for c in hostile if c["consumer"] != "c2pa-python-0.10"), \
+        [c["reason"] for c in hostile if c["outcome"] != "pass"]
+    # c2pa-rs 0.55 really aborts on one file: the process dies, the known issue is declared
+    crash = cell(bundle, "provenance.hostile/id3v23_compression_underflow/-/c2pa-python-0.10/provenance")
+    assert crash["outcome"] == "xfail" and "died" in crash["reason"]
+    assert crash["expectation"]["link"].startswith("https://github.com/contentauth/c2pa-rs/")
 
 
 def test_reports_are_complete_and_escape_attack_strings(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:
@@ -141,7 +168,9 @@ def test_second_run_reuses_every_adapter_answer(default_run: tuple[RunSummary, d
         mp.setenv("AIII_HOME", str(tmp / "home"))
         second = execute_run(RunOptions(out=str(tmp / "out2"), store=str(tmp / "store.sqlite")), progress=False)
     assert second.outcomes == first.outcomes
-    assert second.timing.calls == 0 and second.timing.cached > 0
+    # only crashed calls are asked again: answers and clean refusals come from the cache
+    crashed = first.outcomes.get("error", 0) + first.outcomes.get("xfail", 0)
+    assert second.timing.calls <= crashed and second.timing.cached > 0
 
 
 def test_producer_outputs_are_shared_across_consumers(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:

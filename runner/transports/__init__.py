@@ -62,6 +62,10 @@ def make_transport(manifest: VendorManifest, placement: str | None = None, log_d
         from runner.transports.process import ProcessTransport
 
         return ProcessTransport(manifest, log_dir)
+    if where == "docker":
+        from runner.transports.docker import DockerTransport
+
+        return DockerTransport(manifest, log_dir)
     if where == "http":
         from runner.transports.http import HttpTransport
 

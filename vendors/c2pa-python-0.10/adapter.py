@@ -53,13 +53,15 @@ class _NoManifest(AdapterError):
 
 def _settings(trust_anchors: str | None) -> str:
     """A complete settings document: settings persist per thread, so each call sets all."""
-    return json.dumps({
-        # The release's default is verify_trust = false (no trust evaluation at all);
-        # anchors are only looked at with verify_trust = true.
-        "verify": {"verify_trust": trust_anchors is not None, "remote_manifest_fetch": False, "ocsp_fetch": False},
-        "trust": {"trust_anchors": trust_anchors},
-        "builder": {"auto_thumbnail": False},
-    })
+    return json.dumps(
+        {
+            # The release's default is verify_trust = false (no trust evaluation at all);
+            # anchors are only looked at with verify_trust = true.
+            "verify": {"verify_trust": trust_anchors is not None, "remote_manifest_fetch": False, "ocsp_fetch": False},
+            "trust": {"trust_anchors": trust_anchors},
+            "builder": {"auto_thumbnail": False},
+        }
+    )
 
 
 @contextlib.contextmanager
@@ -181,7 +183,9 @@ def _report(store: dict[str, Any], anchors: str | None) -> dict[str, Any]:
         deltas = [
             {
                 "uri": str(delta.get("ingredientAssertionURI", "")),
-                **{key: _codes((delta.get("validationDeltas") or {}).get(key)) for key in ("success", "informational", "failure")},
+                **{
+                    key: _codes((delta.get("validationDeltas") or {}).get(key)) for key in ("success", "informational", "failure")
+                },
             }
             for delta in results.get("ingredientDeltas") or []
             if isinstance(delta, dict)
@@ -243,10 +247,10 @@ def _summary(manifest: dict[str, Any], notes: list[str]) -> dict[str, Any]:
             add_training_mining(label, data.get("entries"), training, notes)
         elif _SOFT_BINDING.match(label):
             soft_bindings.extend(normalise_soft_bindings(data.get("alg"), data.get("blocks")))
-    title, label = manifest.get("title"), manifest.get("label")
+    title, manifest_label = manifest.get("title"), manifest.get("label")
     ingredients = manifest.get("ingredients")
     return {
-        "label": label if isinstance(label, str) else None,
+        "label": manifest_label if isinstance(manifest_label, str) else None,
         "title": title if isinstance(title, str) else None,
         "claim_generator": _claim_generator(manifest),
         "actions": actions,
