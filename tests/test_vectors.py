@@ -160,9 +160,9 @@ def test_missing_file_names_the_vector(tmp_path: Path, cache_a: Path) -> None:
         ('id = "kodim08"', 'id = "kodim08.png"', "vectors[4].id: expected lowercase letters"),
         ('file = "images/kodak/kodim12.png"', 'file = "../kodim12.png"', "vectors[5].file: expected a relative path"),
         (
-            'state = "Valid"\nfailure_includes = ["signingCredential.untrusted"]\n\n[[vectors]]\nid = "adobe-20220124-ca"',
-            'state = "valid"\nfailure_includes = ["signingCredential.untrusted"]\n\n[[vectors]]\nid = "adobe-20220124-ca"',
-            "vectors[12].expectations[1].state: expected one of",
+            'id = "adobe-20220124-c"\nfile = "c2pa/public-testfiles/adobe-20220124-C.jpg"\nmedia_type = "image/jpeg"\nsha256 = "75a8da33f6eaf1e16bf3b42cd78913b22b2e6a671fda217a508b1ba4230ce864"\nlicence = "CC BY-SA 4.0, C2PA public test files (Adobe): see c2pa/public-testfiles/LICENSE"\ntags = ["c2pa", "public-testfile"]\n[[vectors.expectations]]\ncheck = "provenance.public_files"\nconsumer = "c2pa-python"\nversions = "0.38.*"\nstate = "Valid"',
+            'id = "adobe-20220124-c"\nfile = "c2pa/public-testfiles/adobe-20220124-C.jpg"\nmedia_type = "image/jpeg"\nsha256 = "75a8da33f6eaf1e16bf3b42cd78913b22b2e6a671fda217a508b1ba4230ce864"\nlicence = "CC BY-SA 4.0, C2PA public test files (Adobe): see c2pa/public-testfiles/LICENSE"\ntags = ["c2pa", "public-testfile"]\n[[vectors.expectations]]\ncheck = "provenance.public_files"\nconsumer = "c2pa-python"\nversions = "0.38.*"\nstate = "valid"',
+            "vectors[12].expectations[0].state: expected one of",
         ),
         ("version = 1", "version = 2", "version: expected catalogue format version 1"),
     ],
