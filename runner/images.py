@@ -29,7 +29,7 @@ from runner.paths import ROOT
 from runner.transports import TransportError
 
 #: Bump when the way images are made changes: every image is rebuilt.
-SCRIPT_VERSION = "1"
+SCRIPT_VERSION = "2"
 SUITE = "bookworm"
 BASE_PACKAGES = ("python3", "python3-venv", "perl", "exiv2", "ca-certificates")
 BASE_REPO = "aiii-base"
@@ -176,10 +176,7 @@ def ensure_base_image(progress: IO[str] | None = sys.stderr) -> str:
                 for path in cas:
                     shutil.copyfile(path, rootfs / "usr/local/share/ca-certificates" / path.name)
                 _run(["chroot", str(rootfs), "update-ca-certificates"], "update-ca-certificates", 300)
-            for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
-                for item in (rootfs / junk).glob("*"):
-                    if item.is_file():
-                        item.unlink()
+            _trim(rootfs)
             _say(progress, f"rootfs ready after {time.monotonic() - started:.0f} s; importing into the engine")
             _run(["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(tarball), "."], "tar of the rootfs", 900)
             repo, _, version = tag.partition(":")
@@ -191,11 +188,46 @@ def ensure_base_image(progress: IO[str] | None = sys.stderr) -> str:
             ]
             client.api.import_image(src=str(tarball), repository=repo, tag=version, changes=changes)
         finally:
+            _unmount_under(work)  # a debootstrap cut short leaves proc/sys mounted in the rootfs
             shutil.rmtree(work, ignore_errors=True)
         if _find_image(client, tag) is None:
             raise ImageError(f"docker import did not produce {tag}")
+        _untag_old_bases(client, tag)
         _say(progress, f"base image {tag} built in {time.monotonic() - started:.0f} s")
         return tag
+
+
+def _unmount_under(folder: Path) -> None:
+    try:
+        mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    except OSError:
+        return
+    for point in sorted((m for m in mounts if m.startswith(f"{folder}/")), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True, timeout=60)
+
+
+def _trim(rootfs: Path) -> None:
+    """Drop what no adapter reads: apt's caches, manuals, translations (licences stay)."""
+    for folder in ("var/cache/apt", "var/lib/apt/lists", "usr/share/man", "usr/share/info", "usr/share/locale"):
+        for item in (rootfs / folder).glob("*"):
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item, ignore_errors=True)
+            elif item.name != "lock":
+                item.unlink(missing_ok=True)
+    for item in (rootfs / "usr/share/doc").rglob("*"):
+        if item.is_file() and item.name != "copyright":
+            item.unlink()
+
+
+def _untag_old_bases(client: Any, keep: str) -> None:
+    """Untag earlier base images; their layers go with the last vendor image built on them."""
+    import docker
+
+    for image in client.images.list(name=BASE_REPO):
+        for tag in image.tags:
+            if tag != keep:
+                with contextlib.suppress(docker.errors.APIError):
+                    client.images.remove(tag)
 
 
 # -- vendor images ---------------------------------------------------------------------

@@ -293,6 +293,9 @@ def render_run(store: ResultsStore, run_id: str, out_dir: Path, cache: ArtifactS
                 except OSError:
                     shutil.copyfile(cache.path(art["sha256"]), target)
             art["path"] = f"artifacts/{name}" if target.exists() else None
+    logs = state_dir() / "logs" / run_id
+    if logs.is_dir():  # adapter processes' and containers' logs, kept per run, beside the reports
+        shutil.copytree(logs, out_dir / "logs", dirs_exist_ok=True)
     try:
         render_all(bundle, out_dir)
     except BundleError as exc:

@@ -233,3 +233,23 @@ def test_images_are_labelled_reused_and_pruned(engine: object, tmp_path: Path) -
     finally:
         for old in vendor_images(engine, "d-prune"):
             engine.images.remove(old.id, force=True)  # type: ignore[attr-defined]
+
+
+def test_a_container_that_cannot_start_says_why(engine: object, tmp_path: Path) -> None:
+    from runner.images import vendor_images
+    from runner.transports.docker import DockerTransport
+
+    folder = tmp_path / "d-broken"
+    shutil.copytree(DOUBLES / "d-probe", folder)
+    toml = folder / "vendor.toml"
+    toml.write_text(toml.read_text().replace('id = "d-probe"', 'id = "d-broken"'))
+    (folder / "adapter.py").write_text('raise RuntimeError("broken on purpose")\n')
+    transport = DockerTransport(manifest(folder), tmp_path / "logs")
+    try:
+        with pytest.raises(TransportError, match=r"exited with code 1 at start-up: .*broken on purpose"):
+            transport.start()
+    finally:
+        transport.close()
+        for old in vendor_images(engine, "d-broken"):
+            engine.images.remove(old.id, force=True)  # type: ignore[attr-defined]
+    assert engine.containers.list(all=True, filters={"label": "org.aiii.vendor=d-broken"}) == []  # type: ignore[attr-defined]

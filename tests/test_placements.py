@@ -67,7 +67,8 @@ def test_process_placement_gives_the_same_outcomes_as_in_process(home: Path, tmp
     profile = str(TESTS / "profiles" / "placement.toml")
     inproc = aiii(home, "run", "--profile", profile, "--out", str(tmp_path / "a"), "--store", str(tmp_path / "a.sqlite"), "-q")
     assert inproc.returncode == 0, inproc.stderr
-    process = aiii(home, "run", "--profile", profile, "--placement", "process", "--out", str(tmp_path / "b"),
+    # a home of its own: no answer cached by the in-process run may stand in for a process call
+    process = aiii(tmp_path / "process-home", "run", "--profile", profile, "--placement", "process", "--out", str(tmp_path / "b"),
                    "--store", str(tmp_path / "b.sqlite"), "-q")
     assert process.returncode == 0, process.stderr
     a, b = cells(tmp_path / "a.sqlite"), cells(tmp_path / "b.sqlite")

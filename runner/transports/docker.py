@@ -76,16 +76,12 @@ class DockerTransport(Transport):
         os.chmod(self._sock_dir, 0o777)  # the server runs as uid 65534
         socket_path = os.path.join(self._sock_dir, "adapter.sock")
         s = self.settings
-        self._container = self._docker.containers.run(
-            self.image_id, self._command(), detach=True, init=True, network_mode="none", read_only=True,
-            tmpfs={"/tmp": f"size={s['tmpfs_size']}"}, user="65534:65534", cap_drop=["ALL"],
-            security_opt=["no-new-privileges"], mem_limit=s["memory"], memswap_limit=s["memory"],
-            nano_cpus=int(float(s["cpus"]) * 1e9), pids_limit=int(s["pids"]),
-            volumes={self._sock_dir: {"bind": SOCKET_DIR, "mode": "rw"}},
-            labels={"org.aiii.vendor": self.manifest.id, "org.aiii.harness-version": __version__,
-                    "org.aiii.host": socket.gethostname(), "org.aiii.owner-pid": str(os.getpid()),
-                    "org.aiii.socket-dir": self._sock_dir},
-            name=f"aiii-{self.manifest.id}-{secrets.token_hex(4)}")
+        try:
+            self._container = self._run_container(socket_path)
+        except Exception as exc:  # noqa: BLE001 - the engine refused: not a harness bug
+            shutil.rmtree(self._sock_dir, ignore_errors=True)
+            self._sock_dir = None
+            raise TransportError(f"vendor {self.manifest.id}: the engine could not start its container: {str(exc)[:300]}") from None
         self._alive = True
         self._client = ProtocolClient(self.manifest.id, Endpoint(unix_socket=socket_path))
         deadline = time.monotonic() + float(s["startup_timeout_s"])
@@ -107,6 +103,20 @@ class DockerTransport(Transport):
                 raise TransportError(f"vendor {self.manifest.id}: adapter container not healthy within "
                                      f"{float(s['startup_timeout_s']):.0f} s: {log_tail(self.log_path)}")
             time.sleep(0.05)
+
+    def _run_container(self, socket_path: str) -> Any:
+        """Start the hardened container serving the adapter on ``socket_path``."""
+        s, sock_dir = self.settings, os.path.dirname(socket_path)
+        return self._docker.containers.run(
+            self.image_id, self._command(), detach=True, init=True, network_mode="none", read_only=True,
+            tmpfs={"/tmp": f"size={s['tmpfs_size']}"}, user="65534:65534", cap_drop=["ALL"],
+            security_opt=["no-new-privileges"], mem_limit=s["memory"], memswap_limit=s["memory"],
+            nano_cpus=int(float(s["cpus"]) * 1e9), pids_limit=int(s["pids"]),
+            volumes={sock_dir: {"bind": SOCKET_DIR, "mode": "rw"}},
+            labels={"org.aiii.vendor": self.manifest.id, "org.aiii.harness-version": __version__,
+                    "org.aiii.host": socket.gethostname(), "org.aiii.owner-pid": str(os.getpid()),
+                    "org.aiii.socket-dir": sock_dir},
+            name=f"aiii-{self.manifest.id}-{secrets.token_hex(4)}")
 
     def _status(self) -> tuple[str, int | None]:
         """The container's state and exit code, as the engine reports them now."""
