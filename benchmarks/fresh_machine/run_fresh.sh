@@ -3,7 +3,7 @@
 # Clones the committed HEAD of the repo into /tmp/fresh/NAME/aiii-interop, puts a copy of
 # ../shared beside it, and runs the command at the clone's root inside a throw-away
 # container (path /home/u/src/aiii-interop, so nothing can lean on /work). Logs and the
-# wall time land in /tmp/fresh/NAME/. IMAGE=... picks another image, COMMIT=... another commit, DOCKER_ARGS=... adds
+# wall time land in /tmp/fresh/NAME/. IMAGE=... picks another image, COMMIT=... another commit, PATCH=file a diff to apply, DOCKER_ARGS=... adds
 # docker run options (e.g. "-e CI=true").
 set -euo pipefail
 name="$1"; cmd="$2"
@@ -13,6 +13,7 @@ base="/tmp/fresh/$name"
 rm -rf "$base"; mkdir -p "$base"
 git clone -q "$repo" "$base/aiii-interop"
 [ -n "${COMMIT:-}" ] && git -C "$base/aiii-interop" checkout -q "$COMMIT"
+[ -n "${PATCH:-}" ] && git -C "$base/aiii-interop" apply "$PATCH"   # a fix to try, uncommitted
 [ -d "$shared" ] && cp -a "$shared" "$base/shared"
 start=$(date +%s.%N)
 set +e

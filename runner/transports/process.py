@@ -20,20 +20,17 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from runner.adapter import Asset
 from runner.model import VendorManifest
 from runner.paths import ROOT, state_dir
-from runner.transports import Transport, TransportError
-from runner.transports.client import Endpoint, ProtocolClient
+from runner.transports import TransportError
+from runner.transports.served import ServedTransport
 
 KIT_FILES = ("__init__.py", "adapter.py", "server.py")
 PIP_TIMEOUT_S = 1200
-MAX_RESTARTS = 5
 
 
 def kit_dir() -> Path:
@@ -89,39 +86,21 @@ def _run(cmd: list[str], what: str) -> None:
         raise TransportError(f"{what} failed: {tail}")
 
 
-def log_tail(path: Path, lines: int = 3) -> str:
-    try:
-        text = path.read_text(errors="replace").strip().splitlines()
-    except OSError:
-        return ""
-    text = [line for line in text if not line.startswith("--- start")]
-    tail = " | ".join(line.strip() for line in text[-lines:])[-600:]
-    return f"{tail} (log: {path.name})" if tail else f"(log: {path.name}, empty)"
-
-
-class ProcessTransport(Transport):
+class ProcessTransport(ServedTransport):
     placement = "process"
+    what = "process"
 
     def __init__(self, manifest: VendorManifest, log_dir: Path | None = None) -> None:
-        super().__init__(manifest)
-        self.log_dir = log_dir or state_dir() / "logs"
-        self.log_path = self.log_dir / f"{manifest.id}.log"
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._sock_dir: str | None = None
-        self._client: ProtocolClient | None = None
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(manifest.max_concurrency)
-        self._restarts = 0
-        self._killed: set[int] = set()  # pids killed for hanging
-        self._version: str | None = None
+        super().__init__(manifest, log_dir)
         self._python = ""
-
-    # -- life cycle --------------------------------------------------------------------
 
     def start(self) -> None:
         self._python = venv_python(list(self.manifest.process.get("requirements", [])), sys.stderr)
         with self._lock:
             self._spawn()
+
+    def _startup_timeout(self) -> float:
+        return float(self.manifest.process.get("startup_timeout_s", 60))
 
     def _command(self, socket_path: str) -> list[str]:
         custom = self.manifest.process.get("command")
@@ -129,11 +108,10 @@ class ProcessTransport(Transport):
             values = {"socket": socket_path, "python": self._python, "vendor_dir": str(self.manifest.folder)}
             return [part.format(**values) for part in custom]
         assert self.manifest.adapter_entry
-        cmd = [self._python, "-m", "runner.server", "--entry", self.manifest.adapter_entry, "--base",
-               str(self.manifest.folder), "--vendor", self.manifest.id, "--unix", socket_path,
-               "--config", json.dumps(dict(self.manifest.config)),
-               "--version-rule", json.dumps(dict(self.manifest.version_rule))]
-        return cmd
+        return [self._python, "-m", "runner.server", "--entry", self.manifest.adapter_entry, "--base",
+                str(self.manifest.folder), "--vendor", self.manifest.id, "--unix", socket_path,
+                "--config", json.dumps(dict(self.manifest.config)),
+                "--version-rule", json.dumps(dict(self.manifest.version_rule))]
 
     def _environment(self) -> dict[str, str]:
         keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
@@ -142,102 +120,27 @@ class ProcessTransport(Transport):
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         return env
 
-    def _spawn(self) -> None:
-        self._sock_dir = tempfile.mkdtemp(prefix="aiii-")  # short: unix socket paths are limited
-        socket_path = os.path.join(self._sock_dir, "adapter.sock")
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+    def _launch(self, socket_path: str) -> subprocess.Popen[bytes]:
         with open(self.log_path, "ab") as log:
             log.write(f"--- start {time.strftime('%H:%M:%S')} ---\n".encode())
-            self._proc = subprocess.Popen(self._command(socket_path), stdin=subprocess.DEVNULL, stdout=log,
-                                          stderr=log, cwd=self.manifest.folder, env=self._environment(),
-                                          start_new_session=True)
-        self._client = ProtocolClient(self.manifest.id, Endpoint(unix_socket=socket_path))
-        deadline = time.monotonic() + float(self.manifest.process.get("startup_timeout_s", 60))
-        while True:
-            if self._proc.poll() is not None:
-                raise TransportError(f"vendor {self.manifest.id}: adapter process exited with code {self._proc.returncode}"
-                                     f" at start-up: {log_tail(self.log_path)}")
-            if os.path.exists(socket_path):
-                try:
-                    self._client.health(timeout=10)
-                    self._version = self._client.describe(timeout=10)["implementation_version"]
-                    return
-                except TransportError as exc:
-                    if time.monotonic() > deadline:
-                        raise TransportError(f"vendor {self.manifest.id}: not healthy at start-up: {exc}") from None
-            if time.monotonic() > deadline:
-                self._kill()
-                raise TransportError(f"vendor {self.manifest.id}: adapter process did not listen within the start-up deadline")
-            time.sleep(0.05)
+            return subprocess.Popen(self._command(socket_path), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                    cwd=self.manifest.folder, env=self._environment(), start_new_session=True)
 
-    def _kill(self) -> None:
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+    def _exit_status(self, instance: subprocess.Popen[bytes], wait_s: float = 0.0) -> tuple[bool, str]:
+        if wait_s:
             with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=10)
-        if self._sock_dir:
-            shutil.rmtree(self._sock_dir, ignore_errors=True)
-            self._sock_dir = None
+                instance.wait(timeout=wait_s)
+        code = instance.poll()
+        return code is None, f"exit code {code}"
 
-    def _ensure_running(self) -> ProtocolClient:
-        with self._lock:
-            if self._proc is not None and self._proc.poll() is None and self._client is not None:
-                return self._client
-            if self._restarts >= MAX_RESTARTS:
-                raise TransportError(f"vendor {self.manifest.id}: gave up after {MAX_RESTARTS} restarts: {log_tail(self.log_path)}")
-            time.sleep(min(8.0, 0.25 * 2 ** self._restarts))  # backoff
-            self._restarts += 1
-            self._kill()
-            self._spawn()
-            assert self._client is not None
-            return self._client
-
-    def implementation_version(self) -> str | None:
-        return self._version
-
-    @property
-    def endpoint(self) -> Endpoint | None:
-        """Where the running adapter listens (for `aiii adapter check`)."""
-        return self._client.endpoint if self._client else None
-
-    def call(self, operation: str, asset: Asset, params: dict[str, Any], timeout_s: float) -> Asset | dict[str, Any]:
-        if not self._slots.acquire(timeout=timeout_s):
-            raise TransportError(f"vendor {self.manifest.id}: no free slot within {timeout_s:.0f} s")
-        try:
-            client = self._ensure_running()
-            try:
-                return client.call(operation, asset, params, timeout_s)
-            except TransportError as exc:
-                timed_out = "no answer within" in str(exc) or "at the deadline" in str(exc)
-                proc = self._proc
-                if proc is not None and not timed_out:
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        proc.wait(timeout=1.0)  # a dropped connection: did the process die?
-                if proc is not None and proc.poll() is not None:
-                    if proc.pid in self._killed:
-                        raise TransportError(f"vendor {self.manifest.id}: {operation} cut short: the adapter process was"
-                                             " killed because another call to it hung") from None
-                    raise TransportError(f"vendor {self.manifest.id}: adapter process died during {operation} "
-                                         f"(exit code {proc.returncode}): {log_tail(self.log_path)}") from None
-                if timed_out:
-                    with self._lock:
-                        if self._proc is not None:
-                            self._killed.add(self._proc.pid)
-                        self._kill()  # hung: the next call starts a fresh process
-                    raise TransportError(f"vendor {self.manifest.id}: {operation} timed out after {timeout_s:.0f} s;"
-                                         " the adapter process was killed") from None
-                raise
-        finally:
-            self._slots.release()
-
-    def close(self) -> None:
-        with self._lock:
-            proc = self._proc
-            if proc is not None and proc.poll() is None:
+    def _discard(self, instance: subprocess.Popen[bytes], gently: bool) -> None:
+        if instance.poll() is None:
+            if gently:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
+                    os.killpg(instance.pid, signal.SIGTERM)
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=5)
-            self._kill()
+                    instance.wait(timeout=5)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(instance.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                instance.wait(timeout=10)
