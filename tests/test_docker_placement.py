@@ -11,14 +11,14 @@ import io
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import aiii as _aiii
+from helpers import cells
 
 from runner import __version__
 from runner.adapter import Asset
@@ -30,6 +30,11 @@ DOUBLES = TESTS / "doubles_docker"
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 pytestmark = pytest.mark.timeout(2400)  # the first run builds every image
+
+
+def aiii(home: Path, *args: str, timeout: float = 2000) -> subprocess.CompletedProcess[str]:
+    """Image builds take minutes on a fresh machine: a longer deadline."""
+    return _aiii(home, *args, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -52,17 +57,6 @@ def engine() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("aiii-home")
-
-
-def aiii(home: Path, *args: str, timeout: float = 2000) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=timeout)
-
-
-def cells(store: Path) -> dict[str, dict]:
-    with sqlite3.connect(store) as db:
-        return {cid: json.loads(rec) for cid, rec in db.execute("SELECT cell_id, record FROM cells")}
 
 
 def manifest(folder: Path):  # noqa: ANN201 - a VendorManifest

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import aiii, cells
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -20,17 +21,6 @@ TESTS = Path(__file__).resolve().parent
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("aiii-home")
-
-
-def aiii(home: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=timeout)
-
-
-def cells(store: Path) -> dict[str, dict]:
-    with sqlite3.connect(store) as db:
-        return {cid: json.loads(rec) for cid, rec in db.execute("SELECT cell_id, record FROM cells")}
 
 
 def test_misbehaving_adapters_become_errors_and_lose_nothing(home: Path, tmp_path: Path) -> None:

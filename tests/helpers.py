@@ -1,0 +1,27 @@
+"""Helpers the end-to-end tests share: the real CLI in a subprocess, and a store's cells."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+
+
+def aiii(home: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run ``aiii ARGS`` with a private state folder, as a user would."""
+    env = {**os.environ, "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=timeout)
+
+
+def cells(store: Path) -> dict[str, dict[str, Any]]:
+    """Every cell record in a results store, by cell id."""
+    with sqlite3.connect(store) as db:
+        return {cid: json.loads(rec) for cid, rec in db.execute("SELECT cell_id, record FROM cells")}
