@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -193,3 +194,71 @@ def resolve_version(rule: dict[str, Any]) -> str | None:
             value = getattr(value, part)
         return str(value)
     return None
+
+
+_INSTANCE = r"(__\d+)?$"
+_ACTIONS_LABEL = re.compile(r"^c2pa\.actions(\.v2)?" + _INSTANCE)
+_TRAINING_LABEL = re.compile(r"^(c2pa|cawg)\.training-mining" + _INSTANCE)
+_SOFT_BINDING_LABEL = re.compile(r"^c2pa\.soft-binding" + _INSTANCE)
+
+
+def empty_provenance_report(validates: bool = True) -> dict[str, Any]:
+    """A ``provenance.read`` answer for an asset without a manifest."""
+    return {
+        "manifest_present": False,
+        "validates": validates,
+        "validation_state": None,
+        "codes": {"success": [], "informational": [], "failure": []},
+        "ingredient_deltas": [],
+        "active_manifest": None,
+        "crjson": None,
+    }
+
+
+def claim_generator_of(manifest: dict[str, Any]) -> str | None:
+    """The v1 ``claim_generator`` string, else the first ``claim_generator_info`` as name[/version]."""
+    generator = manifest.get("claim_generator")
+    if isinstance(generator, str) and generator:
+        return generator
+    infos = manifest.get("claim_generator_info")
+    info = infos[0] if isinstance(infos, list) and infos else infos
+    if not isinstance(info, dict) or not isinstance(info.get("name"), str):
+        return None
+    version = info.get("version")
+    return f"{info['name']}/{version}" if isinstance(version, str) and version else str(info["name"])
+
+
+def summarise_manifest_json(manifest: dict[str, Any], notes: list[str],
+                            assertion_labels: list[str] | None = None) -> dict[str, Any]:
+    """The normalised ``active_manifest`` of a manifest in the C2PA SDKs' manifest-store JSON.
+
+    ``assertion_labels``: the labels as stored, when the reader knows them better than
+    the JSON (which hides hard bindings); otherwise they are taken from the JSON.
+    """
+    assertions = [a for a in manifest.get("assertions") or [] if isinstance(a, dict)]
+    actions: list[dict[str, Any]] = []
+    training: dict[str, dict[str, Any]] = {}
+    soft_bindings: list[dict[str, Any]] = []
+    for item in assertions:
+        label, data = str(item.get("label", "")), item.get("data")
+        if not isinstance(data, dict):
+            continue
+        if _ACTIONS_LABEL.match(label):
+            actions.extend(normalise_actions(data.get("actions"), notes))
+        elif _TRAINING_LABEL.match(label):
+            add_training_mining(label, data.get("entries"), training, notes)
+        elif _SOFT_BINDING_LABEL.match(label):
+            soft_bindings.extend(normalise_soft_bindings(data.get("alg"), data.get("blocks")))
+    title, manifest_label = manifest.get("title"), manifest.get("label")
+    ingredients = manifest.get("ingredients")
+    return {
+        "label": manifest_label if isinstance(manifest_label, str) else None,
+        "title": title if isinstance(title, str) else None,
+        "claim_generator": claim_generator_of(manifest),
+        "actions": actions,
+        "training_mining": training,
+        "soft_bindings": soft_bindings,
+        "ingredients_count": len(ingredients) if isinstance(ingredients, list) else 0,
+        "assertion_labels": assertion_labels if assertion_labels is not None
+        else sorted({str(a.get("label")) for a in assertions}),
+    }

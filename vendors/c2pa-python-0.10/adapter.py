@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import re
 import sys
 from collections.abc import Iterator
 from importlib import metadata
@@ -23,9 +22,8 @@ from runner.adapter import (
     AdapterError,
     Asset,
     Unsupported,
-    add_training_mining,
-    normalise_actions,
-    normalise_soft_bindings,
+    empty_provenance_report,
+    summarise_manifest_json,
 )
 
 #: Media types that sign and read back with this release (verified, see README).
@@ -34,10 +32,6 @@ SIGN_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/tiff", "
 READ_TYPES = SIGN_TYPES
 STATES = ("Invalid", "Valid", "Trusted")
 
-_INSTANCE = r"(__\d+)?$"
-_ACTIONS = re.compile(r"^c2pa\.actions(\.v2)?" + _INSTANCE)
-_TRAINING = re.compile(r"^(c2pa|cawg)\.training-mining" + _INSTANCE)
-_SOFT_BINDING = re.compile(r"^c2pa\.soft-binding" + _INSTANCE)
 
 # 0.10 raises C2paError (message "Kind: reason") and, on some paths, its nested
 # classes, which derive from Exception rather than from C2paError.
@@ -125,7 +119,7 @@ class C2paPython010Adapter(Adapter):
             with _library(anchors), c2pa.Reader(asset.media_type, io.BytesIO(asset.data)) as reader:
                 text = reader.json()
         except _NoManifest:
-            return _empty_report()
+            return empty_provenance_report()
         if not text:
             raise AdapterError("the library returned no manifest store JSON")
         return _report(json.loads(text), anchors)
@@ -155,17 +149,6 @@ def _definition(params: dict[str, Any]) -> dict[str, Any]:
     # c2pa-rs 0.55 writes claim_generator_info[0].name as the v1 claim_generator string.
     return {"claim_generator_info": [{"name": params["claim_generator"]}], "title": params["title"], "assertions": assertions}
 
-
-def _empty_report() -> dict[str, Any]:
-    return {
-        "manifest_present": False,
-        "validates": True,
-        "validation_state": None,
-        "codes": {"success": [], "informational": [], "failure": []},
-        "ingredient_deltas": [],
-        "active_manifest": None,
-        "crjson": None,
-    }
 
 
 def _codes(entries: Any) -> list[str]:
@@ -206,55 +189,18 @@ def _report(store: dict[str, Any], anchors: str | None) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         notes.append("manifest store present but no active manifest")
         manifest = None
-    report = _empty_report()
+    report = empty_provenance_report()
     report.update(
         manifest_present=True,
         validation_state=state,
         codes=codes,
         ingredient_deltas=deltas,
-        active_manifest=_summary(manifest, notes) if manifest else None,
+        active_manifest=summarise_manifest_json(manifest, notes) if manifest else None,
     )
     if notes:
         report["notes"] = [note[:10000] for note in notes[:100]]
     return report
 
 
-def _claim_generator(manifest: dict[str, Any]) -> str | None:
-    """The v1 ``claim_generator`` string, else the first claim_generator_info as name[/version]."""
-    generator = manifest.get("claim_generator")
-    if isinstance(generator, str) and generator:
-        return generator
-    infos = manifest.get("claim_generator_info")
-    info = infos[0] if isinstance(infos, list) and infos else infos
-    if not isinstance(info, dict) or not isinstance(info.get("name"), str):
-        return None
-    version = info.get("version")
-    return f"{info['name']}/{version}" if isinstance(version, str) and version else info["name"]
 
 
-def _summary(manifest: dict[str, Any], notes: list[str]) -> dict[str, Any]:
-    """The normalised active manifest; assertion labels are left out (see README)."""
-    actions: list[dict[str, Any]] = []
-    training: dict[str, dict[str, Any]] = {}
-    soft_bindings: list[dict[str, Any]] = []
-    for item in manifest.get("assertions") or []:
-        if not isinstance(item, dict) or not isinstance(item.get("data"), dict):
-            continue
-        label, data = str(item.get("label", "")), item["data"]
-        if _ACTIONS.match(label):
-            actions.extend(normalise_actions(data.get("actions"), notes))
-        elif _TRAINING.match(label):
-            add_training_mining(label, data.get("entries"), training, notes)
-        elif _SOFT_BINDING.match(label):
-            soft_bindings.extend(normalise_soft_bindings(data.get("alg"), data.get("blocks")))
-    title, manifest_label = manifest.get("title"), manifest.get("label")
-    ingredients = manifest.get("ingredients")
-    return {
-        "label": manifest_label if isinstance(manifest_label, str) else None,
-        "title": title if isinstance(title, str) else None,
-        "claim_generator": _claim_generator(manifest),
-        "actions": actions,
-        "training_mining": training,
-        "soft_bindings": soft_bindings,
-        "ingredients_count": len(ingredients) if isinstance(ingredients, list) else 0,
-    }

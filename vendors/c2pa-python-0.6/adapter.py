@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any
@@ -27,9 +26,8 @@ from runner.adapter import (
     AdapterError,
     Asset,
     Unsupported,
-    add_training_mining,
-    normalise_actions,
-    normalise_soft_bindings,
+    empty_provenance_report,
+    summarise_manifest_json,
 )
 
 #: Media types that sign and read back with this release (verified, see README).
@@ -65,10 +63,6 @@ INFORMATIONAL_CODES = frozenset(
     }
 )
 
-_INSTANCE = r"(__\d+)?$"
-_ACTIONS = re.compile(r"^c2pa\.actions(\.v2)?" + _INSTANCE)
-_TRAINING = re.compile(r"^(c2pa|cawg)\.training-mining" + _INSTANCE)
-_SOFT_BINDING = re.compile(r"^c2pa\.soft-binding" + _INSTANCE)
 _P256_BYTES = 32
 
 
@@ -137,7 +131,7 @@ class C2paPython06Adapter(Adapter):
         try:
             text = c2pa.Reader(asset.media_type, io.BytesIO(asset.data)).json()
         except c2pa.Error.ManifestNotFound:
-            return _empty_report()
+            return empty_provenance_report()
         except (c2pa.Error, InternalError) as exc:
             raise _error(exc) from exc
         return _report(json.loads(text), params.get("trust_anchors_pem") is not None)
@@ -168,17 +162,6 @@ def _definition(params: dict[str, Any]) -> dict[str, Any]:
     return {"claim_generator_info": [{"name": params["claim_generator"]}], "title": params["title"], "assertions": assertions}
 
 
-def _empty_report() -> dict[str, Any]:
-    return {
-        "manifest_present": False,
-        "validates": True,
-        "validation_state": None,
-        "codes": {"success": [], "informational": [], "failure": []},
-        "ingredient_deltas": [],
-        "active_manifest": None,
-        "crjson": None,
-    }
-
 
 def _sorted_codes(statuses: Any) -> dict[str, list[str]]:
     """The flat ``validation_status`` list sorted into success, informational and failure."""
@@ -203,53 +186,16 @@ def _report(store: dict[str, Any], anchors_given: bool) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         notes.append("manifest store present but no active manifest")
         manifest = None
-    report = _empty_report()
+    report = empty_provenance_report()
     report.update(
         manifest_present=True,
         validation_state="Invalid" if codes["failure"] else "Valid",
         codes=codes,
-        active_manifest=_summary(manifest, notes) if manifest else None,
+        active_manifest=summarise_manifest_json(manifest, notes) if manifest else None,
     )
     report["notes"] = [note[:10000] for note in notes[:100]]
     return report
 
 
-def _claim_generator(manifest: dict[str, Any]) -> str | None:
-    """The v1 ``claim_generator`` string, else the first claim_generator_info as name[/version]."""
-    generator = manifest.get("claim_generator")
-    if isinstance(generator, str) and generator:
-        return generator
-    infos = manifest.get("claim_generator_info")
-    info = infos[0] if isinstance(infos, list) and infos else infos
-    if not isinstance(info, dict) or not isinstance(info.get("name"), str):
-        return None
-    version = info.get("version")
-    return f"{info['name']}/{version}" if isinstance(version, str) and version else info["name"]
 
 
-def _summary(manifest: dict[str, Any], notes: list[str]) -> dict[str, Any]:
-    """The normalised active manifest; assertion labels are left out (see README)."""
-    actions: list[dict[str, Any]] = []
-    training: dict[str, dict[str, Any]] = {}
-    soft_bindings: list[dict[str, Any]] = []
-    for item in manifest.get("assertions") or []:
-        if not isinstance(item, dict) or not isinstance(item.get("data"), dict):
-            continue
-        label, data = str(item.get("label", "")), item["data"]
-        if _ACTIONS.match(label):
-            actions.extend(normalise_actions(data.get("actions"), notes))
-        elif _TRAINING.match(label):
-            add_training_mining(label, data.get("entries"), training, notes)
-        elif _SOFT_BINDING.match(label):
-            soft_bindings.extend(normalise_soft_bindings(data.get("alg"), data.get("blocks")))
-    title, manifest_label = manifest.get("title"), manifest.get("label")
-    ingredients = manifest.get("ingredients")
-    return {
-        "label": manifest_label if isinstance(manifest_label, str) else None,
-        "title": title if isinstance(title, str) else None,
-        "claim_generator": _claim_generator(manifest),
-        "actions": actions,
-        "training_mining": training,
-        "soft_bindings": soft_bindings,
-        "ingredients_count": len(ingredients) if isinstance(ingredients, list) else 0,
-    }

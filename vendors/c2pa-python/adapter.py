@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from typing import Any
 
 import c2pa
@@ -14,9 +13,8 @@ from runner.adapter import (
     AdapterError,
     Asset,
     Unsupported,
-    add_training_mining,
-    normalise_actions,
-    normalise_soft_bindings,
+    empty_provenance_report,
+    summarise_manifest_json,
 )
 
 #: Media types verified to sign and read back with c2pa-python 0.38.1.
@@ -26,10 +24,6 @@ SIGN_TYPES = frozenset(
 #: crJSON reports larger than this (characters) are left out of the answer.
 CRJSON_MAX_CHARS = 1_000_000
 
-_INSTANCE = r"(__\d+)?$"
-_ACTIONS = re.compile(r"^c2pa\.actions(\.v2)?" + _INSTANCE)
-_TRAINING = re.compile(r"^(c2pa|cawg)\.training-mining" + _INSTANCE)
-_SOFT_BINDING = re.compile(r"^c2pa\.soft-binding" + _INSTANCE)
 _BASE_SETTINGS: dict[str, Any] = {
     "builder": {"thumbnail": {"enabled": False}},
     "verify": {"remote_manifest_fetch": False},
@@ -96,7 +90,7 @@ class C2paPythonAdapter(Adapter):
                 try:
                     reader = c2pa.Reader(asset.media_type, io.BytesIO(asset.data), context=context)
                 except c2pa.C2paError.ManifestNotFound:
-                    return _empty_report()
+                    return empty_provenance_report()
                 with reader:
                     return _report(reader)
         except c2pa.C2paError as exc:
@@ -134,17 +128,6 @@ def _manifest_definition(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _empty_report() -> dict[str, Any]:
-    return {
-        "manifest_present": False,
-        "validates": True,
-        "validation_state": None,
-        "codes": {"success": [], "informational": [], "failure": []},
-        "ingredient_deltas": [],
-        "active_manifest": None,
-        "crjson": None,
-    }
-
 
 def _codes(bucket: Any) -> list[str]:
     if not isinstance(bucket, list):
@@ -170,13 +153,13 @@ def _report(reader: c2pa.Reader) -> dict[str, Any]:
         manifest = reader.get_active_manifest()
     except KeyError:  # the store has no (readable) active manifest; the state still stands
         manifest = None
-    report = _empty_report()
+    report = empty_provenance_report()
     report.update(
         manifest_present=True,
         validation_state=state if state in ("Invalid", "Valid", "Trusted") else None,
         codes=codes,
         ingredient_deltas=deltas,
-        active_manifest=_summary(manifest, _store_labels(reader), notes) if manifest else None,
+        active_manifest=summarise_manifest_json(manifest, notes, _store_labels(reader)) if manifest else None,
         crjson=_crjson(reader, notes),
     )
     if state not in ("Invalid", "Valid", "Trusted"):
@@ -219,45 +202,5 @@ def _crjson(reader: c2pa.Reader, notes: list[str]) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _claim_generator(manifest: dict[str, Any]) -> str | None:
-    """The v1 ``claim_generator`` string, else the first claim_generator_info as name[/version]."""
-    generator = manifest.get("claim_generator")
-    if isinstance(generator, str) and generator:
-        return generator
-    infos = manifest.get("claim_generator_info")
-    info = infos[0] if isinstance(infos, list) and infos else infos
-    if not isinstance(info, dict) or not isinstance(info.get("name"), str):
-        return None
-    version = info.get("version")
-    return f"{info['name']}/{version}" if isinstance(version, str) and version else info["name"]
 
-
-def _summary(manifest: dict[str, Any], store_labels: list[str] | None, notes: list[str]) -> dict[str, Any]:
-    assertions = [a for a in manifest.get("assertions") or [] if isinstance(a, dict)]
-    actions: list[dict[str, Any]] = []
-    training: dict[str, dict[str, Any]] = {}
-    soft_bindings: list[dict[str, Any]] = []
-    for item in assertions:
-        label, data = str(item.get("label", "")), item.get("data")
-        if not isinstance(data, dict):
-            continue
-        if _ACTIONS.match(label):
-            actions.extend(normalise_actions(data.get("actions"), notes))
-        elif _TRAINING.match(label):
-            add_training_mining(label, data.get("entries"), training, notes)
-        elif _SOFT_BINDING.match(label):
-            soft_bindings.extend(normalise_soft_bindings(data.get("alg"), data.get("blocks")))
-    labels = store_labels if store_labels is not None else sorted({str(a.get("label")) for a in assertions})
-    title = manifest.get("title")
-    manifest_label = manifest.get("label")
-    return {
-        "label": manifest_label if isinstance(manifest_label, str) else None,
-        "title": title if isinstance(title, str) else None,
-        "claim_generator": _claim_generator(manifest),
-        "actions": actions,
-        "training_mining": training,
-        "soft_bindings": soft_bindings,
-        "ingredients_count": len(manifest.get("ingredients") or []),
-        "assertion_labels": labels,
-    }
 
