@@ -31,13 +31,10 @@ def cell(bundle: dict[str, Any], cell_id: str) -> dict[str, Any]:
 def test_default_run_uses_every_reference_vendor(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:
     _, bundle, _ = default_run
     vendors = {v["id"]: v for v in bundle["vendors"]}
-    assert set(vendors) == {"c2pa-python", "c2patxt", "exiftool", "exiv2", "mutagen", "xmp-reference",
-                            "c2pa-python-0.10", "c2pa-python-0.6"}
-    assert all(v["runnable"] for v in vendors.values()), [v["reason"] for v in vendors.values()]
+    # the embedded in-process vendors; the version-skew releases join the provenance profile
+    assert set(vendors) == {"c2pa-python", "c2patxt", "exiftool", "exiv2", "mutagen", "xmp-reference"}
+    assert all(v["runnable"] and v["transport"] == "inproc" for v in vendors.values()), [v["reason"] for v in vendors.values()]
     assert vendors["c2pa-python"]["version"] == "0.38.1"
-    # the version-skew vendors run in their own environments, with their own releases
-    assert vendors["c2pa-python-0.10"]["transport"] == "process" and vendors["c2pa-python-0.10"]["version"] == "0.10.0"
-    assert vendors["c2pa-python-0.6"]["version"] == "0.6.1"
     checks = {c["id"] for c in bundle["checks"]}
     assert {"metadata.roundtrip", "metadata.preservation", "provenance.sign_validate", "provenance.public_files",
             "provenance.tamper", "provenance.pipeline", "provenance.hostile", "provenance.attack_strings"} <= checks
@@ -47,8 +44,6 @@ def test_reference_vendors_produce_no_errors(default_run: tuple[RunSummary, dict
     _, bundle, _ = default_run
     errors = [f"{c['id']}: {c['reason']}" for c in bundle["cells"] if c["outcome"] in ("error", "blocked")]
     assert errors == []
-    # the one real crash is a declared known issue
-    assert [c["consumer"] for c in bundle["cells"] if c["outcome"] == "xfail"] == ["c2pa-python-0.10"]
 
 
 def test_trust_anchor_decides_trusted_versus_valid(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:
@@ -112,22 +107,6 @@ def test_scorecard_shows_real_interoperability_differences(default_run: tuple[Ru
     assert summary.failing > 0, "MUST-level failures make `aiii run` exit non-zero"
 
 
-def test_version_skew_shows_real_failures(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:
-    _, bundle, _ = default_run
-    # 0.6 cannot read the claim-v2 manifests 0.38 writes
-    old = cell(bundle, "provenance.sign_validate/kodim01-jpg/c2pa-python/c2pa-python-0.6/no-anchor")
-    assert old["outcome"] == "fail" and "claim could not be converted from CBOR" in old["reason"]
-    # 0.38 reads what 0.6 signed
-    new = cell(bundle, "provenance.sign_validate/kodim01-jpg/c2pa-python-0.6/c2pa-python/no-anchor")
-    assert new["measurements"]["reader"]["state"] == "Valid"
-    # 0.10 calls a signature-tampered asset Trusted once trust checking is on
-    tampered = cell(bundle, "provenance.tamper/kodim01-jpg/c2pa-python/c2pa-python-0.10/signature")
-    assert tampered["outcome"] == "fail" and "reported Trusted for a tampered asset" in tampered["reason"]
-    # old releases cannot be given trust anchors: unsupported, not failed
-    anchor = cell(bundle, "provenance.sign_validate/kodim01-jpg/c2pa-python/c2pa-python-0.6/anchor")
-    assert anchor["outcome"] == "unsupported"
-
-
 def test_every_writer_keeps_pixels_and_samples(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:
     _, bundle, _ = default_run
     preserved = [c for c in bundle["cells"] if c["check"] == "metadata.preservation"]
@@ -139,12 +118,7 @@ def test_hostile_files_never_crash_a_reader(default_run: tuple[RunSummary, dict[
     _, bundle, _ = default_run
     hostile = [c for c in bundle["cells"] if c["check"] == "provenance.hostile"]
     assert len({c["vector"] for c in hostile}) == 7
-    assert all(c["outcome"] == "pass" for c in hostile if c["consumer"] != "c2pa-python-0.10"), \
-        [c["reason"] for c in hostile if c["outcome"] != "pass"]
-    # c2pa-rs 0.55 really aborts on one file: the process dies, the known issue is declared
-    crash = cell(bundle, "provenance.hostile/id3v23_compression_underflow/-/c2pa-python-0.10/provenance")
-    assert crash["outcome"] == "xfail" and "died" in crash["reason"]
-    assert crash["expectation"]["link"].startswith("https://github.com/contentauth/c2pa-rs/")
+    assert all(c["outcome"] == "pass" for c in hostile), [c["reason"] for c in hostile if c["outcome"] != "pass"]
 
 
 def test_reports_are_complete_and_escape_attack_strings(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:
@@ -180,3 +154,51 @@ def test_producer_outputs_are_shared_across_consumers(default_run: tuple[RunSumm
     signed_cells = [c for c in bundle["cells"] if c["outcome"] != "unsupported" and "c2pa-python" in (c["producer"] or "").split("+")]
     # one signing per (vector, params), not one per consumer cell
     assert 0 < signs < len(signed_cells) / 3
+
+
+@pytest.fixture(scope="module")
+def skew_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The version-skew vendors (each in its own environment) next to the current release."""
+    tmp = tmp_path_factory.mktemp("skew")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AIII_HOME", str(tmp / "home"))
+        execute_run(RunOptions(profile=str(Path(__file__).parent / "profiles" / "skew.toml"), out=str(tmp / "out"),
+                               store=str(tmp / "store.sqlite")), progress=False)
+    return json.loads((tmp / "out" / "results.json").read_text())  # type: ignore[no-any-return]
+
+
+def test_version_skew_vendors_run_their_own_releases(skew_run: dict[str, Any]) -> None:
+    vendors = {v["id"]: v for v in skew_run["vendors"]}
+    assert vendors["c2pa-python-0.10"]["transport"] == "process" and vendors["c2pa-python-0.10"]["version"] == "0.10.0"
+    assert vendors["c2pa-python-0.6"]["version"] == "0.6.1" and vendors["c2pa-python"]["version"] == "0.38.1"
+
+
+def test_version_skew_shows_real_failures(skew_run: dict[str, Any]) -> None:
+    bundle = skew_run
+    # 0.6 cannot read the claim-v2 manifests 0.38 writes
+    old = cell(bundle, "provenance.sign_validate/kodim01-jpg/c2pa-python/c2pa-python-0.6/no-anchor")
+    assert old["outcome"] == "fail" and "claim could not be converted from CBOR" in old["reason"]
+    # 0.38 reads what 0.6 signed
+    new = cell(bundle, "provenance.sign_validate/kodim01-jpg/c2pa-python-0.6/c2pa-python/no-anchor")
+    assert new["measurements"]["reader"]["state"] == "Valid"
+    # the older releases look for another MIME type of the MP3 manifest
+    mp3 = cell(bundle, "provenance.sign_validate/librispeech-198-209-0000-mp3/c2pa-python/c2pa-python-0.10/no-anchor")
+    assert mp3["outcome"] == "fail" and "no manifest" in mp3["reason"]
+    # 0.10 calls a signature-tampered asset Trusted once trust checking is on
+    tampered = cell(bundle, "provenance.tamper/kodim01-jpg/c2pa-python/c2pa-python-0.10/signature")
+    assert tampered["outcome"] == "fail" and "reported Trusted for a tampered asset" in tampered["reason"]
+    # old releases cannot be given trust anchors: unsupported, not failed
+    anchor = cell(bundle, "provenance.sign_validate/kodim01-jpg/c2pa-python/c2pa-python-0.6/anchor")
+    assert anchor["outcome"] == "unsupported"
+    # per-version expectations: old releases did not evaluate trust by default
+    assert cell(bundle, "provenance.public_files/adobe-20220124-c/-/c2pa-python-0.10/-")["outcome"] == "pass"
+
+
+def test_version_skew_crash_is_a_declared_known_issue(skew_run: dict[str, Any]) -> None:
+    # c2pa-rs 0.55 really aborts on one hostile MP3: the process dies and is restarted
+    crash = cell(skew_run, "provenance.hostile/id3v23_compression_underflow/-/c2pa-python-0.10/provenance")
+    assert crash["outcome"] == "xfail" and "died" in crash["reason"]
+    assert crash["expectation"]["link"].startswith("https://github.com/contentauth/c2pa-rs/")
+    later = cell(skew_run, "provenance.hostile/riff_bomb_1000/-/c2pa-python-0.10/provenance")
+    assert later["outcome"] == "pass"
+    assert [c["id"] for c in skew_run["cells"] if c["outcome"] in ("error", "blocked")] == []
