@@ -127,7 +127,7 @@ def test_the_container_is_hardened(engine: object, tmp_path: Path) -> None:
     transport = DockerTransport(manifest(DOUBLES / "d-probe"), tmp_path / "logs")
     transport.start()
     try:
-        container = transport._container
+        container = transport._instance
         found = notes_of(transport.call("metadata.read", jpeg("probe.jpg"), {}, 30))
         host = container.attrs["HostConfig"]
     finally:
@@ -152,11 +152,11 @@ def test_a_crashed_container_is_restarted_for_the_next_call(engine: object, tmp_
     transport = DockerTransport(manifest(DOUBLES / "d-crash"), tmp_path / "logs")
     transport.start()
     try:
-        first = transport._container.name
+        first = transport._instance.name
         with pytest.raises(TransportError, match=r"adapter container died during metadata.read \(exit code 139\)"):
             transport.call("metadata.read", jpeg("x.jpg"), {}, 30)
         answer = transport.call("metadata.read", jpeg("survive.jpg"), {}, 30)
-        assert "notes" in answer and transport._container.name != first
+        assert "notes" in answer and transport._instance.name != first
     finally:
         transport.close()
     log = (tmp_path / "logs" / "d-crash.log").read_text()
@@ -169,7 +169,7 @@ def test_a_hung_container_is_killed_at_the_deadline(engine: object, tmp_path: Pa
     transport = DockerTransport(manifest(DOUBLES / "d-hang"), tmp_path / "logs")
     transport.start()
     try:
-        hung = transport._container
+        hung = transport._instance
         started = time.monotonic()
         with pytest.raises(TransportError, match="timed out after 3 s; the adapter container was killed"):
             transport.call("metadata.read", jpeg("x.jpg"), {}, 3)

@@ -89,11 +89,11 @@ class DockerTransport(ServedTransport):
         try:
             instance.reload()
         except Exception:  # noqa: BLE001 - gone: treat as exited
-            return False, "container removed"
+            return False, "code unknown (container removed)"
         state = instance.attrs.get("State", {})
         running = str(instance.status) in ("created", "running")
         oom = " (out of memory)" if state.get("OOMKilled") else ""
-        return running, f"exit code {state.get('ExitCode')}{oom}"
+        return running, f"code {state.get('ExitCode')}{oom}"
 
     def _discard(self, instance: Any, gently: bool) -> None:
         """Stop (or kill) the container, append its log to the run's, and remove it."""

@@ -131,7 +131,7 @@ class ProcessTransport(ServedTransport):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 instance.wait(timeout=wait_s)
         code = instance.poll()
-        return code is None, f"exit code {code}"
+        return code is None, f"code {code}"
 
     def _discard(self, instance: subprocess.Popen[bytes], gently: bool) -> None:
         if instance.poll() is None:

@@ -63,7 +63,7 @@ class ServedTransport(Transport):
 
     @abstractmethod
     def _exit_status(self, instance: Any, wait_s: float = 0.0) -> tuple[bool, str]:
-        """(still running, "exit code N ..." when not), waiting up to ``wait_s`` for an exit."""
+        """(still running, "code N ..." when not), waiting up to ``wait_s`` for an exit."""
 
     @abstractmethod
     def _discard(self, instance: Any, gently: bool) -> None:
@@ -167,7 +167,7 @@ class ServedTransport(Transport):
                 with self._lock:
                     if self._instance is instance:
                         self._drop()
-                raise TransportError(f"{who}: adapter {self.what} died during {operation} ({status}): "
+                raise TransportError(f"{who}: adapter {self.what} died during {operation} (exit {status}): "
                                      f"{log_tail(self.log_path)}") from None
             return
         with self._lock:
