@@ -6,7 +6,7 @@ Checks see adapters' answers only: they never know where an adapter ran.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -81,8 +81,3 @@ def unsupported(cell: Cell, reason: str) -> Cell:
     """The same cell, preset to ``unsupported`` (nothing runs)."""
     return replace(cell, preset=(Outcome.UNSUPPORTED, reason), steps={})
 
-
-def pairs(producers: list[VendorManifest], consumers: list[VendorManifest]) -> Iterator[tuple[VendorManifest, VendorManifest]]:
-    for p in producers:
-        for c in consumers:
-            yield p, c

@@ -90,10 +90,6 @@ def state_summary(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def signers_and_readers(ctx: PlanContext) -> tuple[list[VendorManifest], list[VendorManifest]]:
-    return ctx.with_op("provenance.sign"), ctx.with_op("provenance.read")
-
-
 def signable(ctx: PlanContext) -> Iterator[tuple[Vector, VendorManifest]]:
     for vector in ctx.vectors:
         for s in ctx.with_op("provenance.sign"):
@@ -111,7 +107,7 @@ class SignValidate(Check):
 
     def plan(self, ctx: PlanContext) -> Iterable[Cell]:
         variants = ctx.config.params.get("variants", list(SIGN_VARIANTS))
-        _, readers = signers_and_readers(ctx)
+        readers = ctx.with_op("provenance.read")
         for vector, s in signable(ctx):
             mt = vector.media_type
             for v in readers:

@@ -262,3 +262,35 @@ def summarise_manifest_json(manifest: dict[str, Any], notes: list[str],
         "assertion_labels": assertion_labels if assertion_labels is not None
         else sorted({str(a.get("label")) for a in assertions}),
     }
+
+
+def manifest_definition(params: dict[str, Any], created: bool = False) -> dict[str, Any]:
+    """The C2PA SDKs' manifest definition for ``provenance.sign`` params.
+
+    The claim generator string goes into ``claim_generator_info.name`` unchanged (claim
+    v2 has no free-text claim_generator; v1 SDKs write that name as the string).
+    ``created``: mark the assertions as created by this claim (current SDKs otherwise
+    file actions under gathered assertions).
+    """
+    mark = {"created": True} if created else {}
+    actions = []
+    for item in params["actions"]:
+        action: dict[str, Any] = {"action": item["action"]}
+        if item.get("digital_source_type"):
+            action["digitalSourceType"] = item["digital_source_type"]
+        actions.append(action)
+    assertions: list[dict[str, Any]] = []
+    if actions:
+        assertions.append({"label": "c2pa.actions", "data": {"actions": actions}, **mark})
+    training = params.get("training_mining")
+    if training:
+        label = params.get("training_mining_label", "cawg.training-mining")
+        prefix = label.split(".", 1)[0]
+        entries: dict[str, Any] = {}
+        for key, value in training.items():
+            entry: dict[str, Any] = {"use": value["use"]}
+            if value.get("constraint_info") is not None:
+                entry["constraint_info"] = value["constraint_info"]
+            entries[f"{prefix}.{key}"] = entry
+        assertions.append({"label": label, "data": {"entries": entries}, **mark})
+    return {"claim_generator_info": [{"name": params["claim_generator"]}], "title": params["title"], "assertions": assertions}

@@ -3,43 +3,19 @@
 from __future__ import annotations
 
 import fnmatch
-from collections import Counter
-from collections.abc import Iterable
 
 from conformance.base import Fixtures, PlanContext
 from conformance.registry import CHECKS
 from runner.errors import PlanError
 from runner.model import Cell, Profile, VectorSelector, VendorManifest
-from runner.vectors import Vector
-
-
-def select_vectors(vectors: Iterable[Vector], sel: VectorSelector) -> list[Vector]:
-    """Vectors a selector picks, in catalogue order (limit applies per media type)."""
-    out: list[Vector] = []
-    per_type: Counter[str] = Counter()
-    for v in vectors:
-        tags = set(v.tags)
-        if sel.tags_any and not tags & set(sel.tags_any):
-            continue
-        if sel.tags_all and not set(sel.tags_all) <= tags:
-            continue
-        if sel.tags_none and tags & set(sel.tags_none):
-            continue
-        if sel.media_types and v.media_type not in sel.media_types:
-            continue
-        if sel.ids and not any(fnmatch.fnmatchcase(v.id, p) for p in sel.ids):
-            continue
-        if sel.limit_per_media_type is not None and per_type[v.media_type] >= sel.limit_per_media_type:
-            continue
-        per_type[v.media_type] += 1
-        out.append(v)
-    return out
+from runner.paths import display
+from runner.vectors import Catalogue, CatalogueError
 
 
 def plan(
     profile: Profile,
     vendors: dict[str, VendorManifest],
-    vectors: list[Vector],
+    catalogue: Catalogue,
     fixtures: Fixtures,
     restrict_vectors: bool = True,
 ) -> list[Cell]:
@@ -53,7 +29,13 @@ def plan(
             k: v for k, v in vendors.items()
             if any(fnmatch.fnmatchcase(k, p) for p in config.vendors) and any(fnmatch.fnmatchcase(k, p) for p in profile.vendors)
         }
-        ctx = PlanContext(config, select_vectors(vectors, sel), chosen_vendors, fixtures)
+        try:
+            chosen_vectors = catalogue.select(
+                tags_any=sel.tags_any, tags_all=sel.tags_all, tags_none=sel.tags_none, media_types=sel.media_types,
+                ids=sel.ids, limit_per_media_type=sel.limit_per_media_type)
+        except CatalogueError as exc:
+            raise PlanError(f"{display(profile.path)}: check {config.id}: vectors.ids: {exc}") from None
+        ctx = PlanContext(config, chosen_vectors, chosen_vendors, fixtures)
         cells.extend(check.plan(ctx))
     seen: set[str] = set()
     for cell in cells:

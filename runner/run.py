@@ -145,7 +145,7 @@ class Run:
             credentials=lambda vid: self.pki.leaf(vid).as_params(),
             attack_strings=attacks,
         )
-        self.cells: list[Cell] = plan(self.profile, self.manifests, list(self.vectors.values()), self.fixtures,
+        self.cells: list[Cell] = plan(self.profile, self.manifests, self.catalogue, self.fixtures,
                                       restrict_vectors=not self.user_vectors)
         self.run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 

@@ -140,3 +140,23 @@ def _env(tmp_path: Path) -> dict[str, str]:
     import os
 
     return {**os.environ, "AIII_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+
+
+def test_profile_naming_an_unknown_vector_stops_the_run_in_one_line(tmp_path: Path) -> None:
+    profile = tmp_path / "typo.toml"
+    profile.write_text('name = "typo"\ndescription = "d"\n[[checks]]\nid = "metadata.roundtrip"\nlevel = "MUST"\n'
+                       'vectors = { ids = ["kodim01-jgp"] }\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "runner.cli", "run", "--profile", str(profile), "--out", str(tmp_path / "out"),
+         "--store", str(tmp_path / "s.sqlite")],
+        capture_output=True, text=True, cwd=ROOT, timeout=300, env=_env(tmp_path),
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "typo.toml" in lines[0] and "metadata.roundtrip" in lines[0] and "kodim01-jgp" in lines[0]
+    if (tmp_path / "s.sqlite").exists():  # nothing half-runs: no run was even recorded
+        import sqlite3
+
+        with sqlite3.connect(tmp_path / "s.sqlite") as db:
+            assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0

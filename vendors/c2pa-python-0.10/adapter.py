@@ -23,6 +23,7 @@ from runner.adapter import (
     Asset,
     Unsupported,
     empty_provenance_report,
+    manifest_definition,
     summarise_manifest_json,
 )
 
@@ -104,7 +105,7 @@ class C2paPython010Adapter(Adapter):
             None,
         )
         output = io.BytesIO()
-        with _library(), c2pa.Signer.from_info(info) as signer, c2pa.Builder(_definition(params)) as builder:
+        with _library(), c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest_definition(params)) as builder:
             builder.sign(signer, asset.media_type, io.BytesIO(asset.data), output)
         if not output.getvalue():
             raise AdapterError("the library wrote no output")
@@ -123,31 +124,6 @@ class C2paPython010Adapter(Adapter):
         if not text:
             raise AdapterError("the library returned no manifest store JSON")
         return _report(json.loads(text), anchors)
-
-
-def _definition(params: dict[str, Any]) -> dict[str, Any]:
-    """The manifest definition for ``provenance.sign`` params (claim v1 in c2pa-rs 0.55)."""
-    actions = []
-    for item in params["actions"]:
-        action: dict[str, Any] = {"action": item["action"]}
-        if item.get("digital_source_type"):
-            action["digitalSourceType"] = item["digital_source_type"]
-        actions.append(action)
-    assertions: list[dict[str, Any]] = []
-    if actions:
-        assertions.append({"label": "c2pa.actions", "data": {"actions": actions}})
-    training = params.get("training_mining")
-    if training:
-        label = params.get("training_mining_label", "cawg.training-mining")
-        prefix = label.split(".", 1)[0]
-        entries = {
-            f"{prefix}.{key}": {"use": value["use"]}
-            | ({"constraint_info": value["constraint_info"]} if value.get("constraint_info") is not None else {})
-            for key, value in training.items()
-        }
-        assertions.append({"label": label, "data": {"entries": entries}})
-    # c2pa-rs 0.55 writes claim_generator_info[0].name as the v1 claim_generator string.
-    return {"claim_generator_info": [{"name": params["claim_generator"]}], "title": params["title"], "assertions": assertions}
 
 
 

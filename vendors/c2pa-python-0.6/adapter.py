@@ -27,6 +27,7 @@ from runner.adapter import (
     Asset,
     Unsupported,
     empty_provenance_report,
+    manifest_definition,
     summarise_manifest_json,
 )
 
@@ -117,7 +118,7 @@ class C2paPython06Adapter(Adapter):
         output = io.BytesIO()
         try:
             signer = c2pa.create_signer(callback, c2pa.SigningAlg.ES256, credentials["cert_chain_pem"].encode("utf-8"), None)
-            c2pa.Builder(_definition(params)).sign(signer, asset.media_type, io.BytesIO(asset.data), output)
+            c2pa.Builder(manifest_definition(params)).sign(signer, asset.media_type, io.BytesIO(asset.data), output)
         except (c2pa.Error, InternalError) as exc:
             raise _error(exc) from exc
         if not output.getvalue():
@@ -135,31 +136,6 @@ class C2paPython06Adapter(Adapter):
         except (c2pa.Error, InternalError) as exc:
             raise _error(exc) from exc
         return _report(json.loads(text), params.get("trust_anchors_pem") is not None)
-
-
-def _definition(params: dict[str, Any]) -> dict[str, Any]:
-    """The manifest definition for ``provenance.sign`` params (claim v1 in c2pa-rs 0.38)."""
-    actions = []
-    for item in params["actions"]:
-        action: dict[str, Any] = {"action": item["action"]}
-        if item.get("digital_source_type"):
-            action["digitalSourceType"] = item["digital_source_type"]
-        actions.append(action)
-    assertions: list[dict[str, Any]] = []
-    if actions:
-        assertions.append({"label": "c2pa.actions", "data": {"actions": actions}})
-    training = params.get("training_mining")
-    if training:
-        label = params.get("training_mining_label", "cawg.training-mining")
-        prefix = label.split(".", 1)[0]
-        entries = {
-            f"{prefix}.{key}": {"use": value["use"]}
-            | ({"constraint_info": value["constraint_info"]} if value.get("constraint_info") is not None else {})
-            for key, value in training.items()
-        }
-        assertions.append({"label": label, "data": {"entries": entries}})
-    # c2pa-rs 0.38 writes claim_generator_info[0].name as the v1 claim_generator string.
-    return {"claim_generator_info": [{"name": params["claim_generator"]}], "title": params["title"], "assertions": assertions}
 
 
 

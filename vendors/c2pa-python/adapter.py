@@ -14,6 +14,7 @@ from runner.adapter import (
     Asset,
     Unsupported,
     empty_provenance_report,
+    manifest_definition,
     summarise_manifest_json,
 )
 
@@ -60,7 +61,7 @@ class C2paPythonAdapter(Adapter):
         credentials = params["signer"]
         if credentials.get("alg") != "es256":
             raise Unsupported(f"signing algorithm {credentials.get('alg')!r}")
-        manifest = _manifest_definition(params)
+        manifest = manifest_definition(params, created=True)
         try:
             signer = c2pa.Signer.from_info(
                 c2pa.C2paSignerInfo(
@@ -95,37 +96,6 @@ class C2paPythonAdapter(Adapter):
                     return _report(reader)
         except c2pa.C2paError as exc:
             raise _error(exc) from exc
-
-
-def _manifest_definition(params: dict[str, Any]) -> dict[str, Any]:
-    """The Builder's manifest definition for ``provenance.sign`` params."""
-    actions = []
-    for item in params["actions"]:
-        action: dict[str, Any] = {"action": item["action"]}
-        if item.get("digital_source_type"):
-            action["digitalSourceType"] = item["digital_source_type"]
-        actions.append(action)
-    # The claim generator string goes into claim_generator_info.name unchanged: claim
-    # v2 has no free-text claim_generator field, and splitting on "/" would guess.
-    assertions: list[dict[str, Any]] = []
-    if actions:
-        assertions.append({"label": "c2pa.actions", "data": {"actions": actions}, "created": True})
-    training = params.get("training_mining")
-    if training:
-        label = params.get("training_mining_label", "cawg.training-mining")
-        prefix = label.split(".", 1)[0]
-        entries: dict[str, Any] = {}
-        for key, value in training.items():
-            entry: dict[str, Any] = {"use": value["use"]}
-            if value.get("constraint_info") is not None:
-                entry["constraint_info"] = value["constraint_info"]
-            entries[f"{prefix}.{key}"] = entry
-        assertions.append({"label": label, "data": {"entries": entries}, "created": True})
-    return {
-        "claim_generator_info": [{"name": params["claim_generator"]}],
-        "title": params["title"],
-        "assertions": assertions,
-    }
 
 
 
