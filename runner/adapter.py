@@ -31,7 +31,38 @@ METADATA_FIELDS: tuple[str, ...] = (
     "web_statement",  # xmpRights:WebStatement
     "title",  # dc:title (x-default)
     "description",  # dc:description (x-default)
+    # Identifiers carried in metadata (mapping per format in IDENTIFIER_FIELDS' comment)
+    "iscc",
+    "isrc",
+    "iswc",
 )
+
+#: The identifier fields of METADATA_FIELDS.  Where they go:
+#: XMP (images): one ``xmp:Identifier`` bag item each, written as ``<SCHEME>:<value>``
+#: with the scheme upper-case (``ISCC:...`` is already an ISCC's canonical form, so the
+#: ISCC item is the code itself; ``ISRC:USRC17607839``, ``ISWC:T-034.524.680-1``);
+#: ID3 (MP3, WAV): ``TSRC`` for the ISRC, ``TXXX:ISCC`` and ``TXXX:ISWC``;
+#: Vorbis comments (FLAC): ``ISRC``, ``ISCC``, ``ISWC``.
+IDENTIFIER_FIELDS: tuple[str, ...] = ("iscc", "isrc", "iswc")
+
+
+def identifier_bag_item(field_name: str, value: str) -> str:
+    """The ``xmp:Identifier`` bag item of an identifier field."""
+    if field_name == "iscc" and value.upper().startswith("ISCC:"):
+        return value
+    return f"{field_name.upper()}:{value}"
+
+
+def identifier_from_bag(items: list[str]) -> dict[str, str]:
+    """Identifier fields found among ``xmp:Identifier`` bag items (the first of each scheme)."""
+    found: dict[str, str] = {}
+    for item in items:
+        scheme, sep, rest = item.partition(":")
+        name = scheme.strip().lower()
+        if not sep or name not in IDENTIFIER_FIELDS or name in found:
+            continue
+        found[name] = item.strip() if name == "iscc" else rest
+    return found
 
 #: Operation ids and whether they produce an asset (producer) or a report (consumer).
 OPERATIONS: dict[str, str] = {
@@ -39,7 +70,14 @@ OPERATIONS: dict[str, str] = {
     "metadata.read": "report",
     "provenance.sign": "asset",
     "provenance.read": "report",
+    "identifier.generate": "report",
+    "identifier.validate": "report",
+    "identifier.compare": "report",
 }
+
+#: Operations whose whole input is in ``params``: their asset is this empty one.
+PARAMS_ONLY: frozenset[str] = frozenset({"identifier.validate", "identifier.compare"})
+NO_MEDIA_TYPE = "application/octet-stream"
 
 IPTC_DST = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 PLUS_VOCAB = "http://ns.useplus.org/ldf/vocab/"
