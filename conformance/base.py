@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from runner.adapter import Asset
-from runner.model import Cell, CheckConfig, Outcome, StepResult, VendorManifest, Verdict
+from runner.model import Cell, CheckConfig, Outcome, Step, StepResult, VendorManifest, Verdict
 from runner.vectors import Vector
 
 
@@ -75,6 +75,14 @@ class Check(ABC):
     @abstractmethod
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         """A pure function of the cell and its answers."""
+
+    def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
+        """The cell to judge, for checks whose steps depend on earlier answers.
+
+        ``step`` computes a step (shared and cached like planned ones).  The default: the
+        planned cell as it is.
+        """
+        return cell
 
 
 def unsupported(cell: Cell, reason: str) -> Cell:

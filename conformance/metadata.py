@@ -114,9 +114,15 @@ class MetadataRoundTrip(Check):
         " declare, equal after the normalisation passes they declare."
     )
 
-    def plan(self, ctx: PlanContext) -> Iterable[Cell]:
+    def chosen_sets(self, ctx: PlanContext) -> dict[str, dict[str, str]]:
+        """The named value sets this check writes (the profile's ``value_sets``, default all)."""
         sets = value_sets(ctx.fixtures.attack_strings)
-        chosen = ctx.config.params.get("value_sets", list(sets))
+        names = ctx.config.params.get("value_sets", list(sets))
+        return {name: sets[name] for name in names if name in sets}
+
+    def plan(self, ctx: PlanContext) -> Iterable[Cell]:
+        sets = self.chosen_sets(ctx)
+        chosen = list(sets)
         writers, readers = ctx.with_op("metadata.write"), ctx.with_op("metadata.read")
         for vector in ctx.vectors:
             mt = vector.media_type

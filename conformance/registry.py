@@ -5,6 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.base import Check
+from conformance.channels import CHANNELS
+from conformance.identifiers import (
+    Differential,
+    IdentifiersInMetadata,
+    IsccAgreement,
+    IsccCompare,
+    IsccConformance,
+    Recognition,
+    RegistryIdentifiers,
+    SoftBinding,
+)
 from conformance.metadata import MetadataPreservation, MetadataRoundTrip
 from conformance.provenance import AttackStrings, Hostile, Pipeline, PublicFiles, SignValidate, Tamper
 from conformance.tamper import TAMPERS
@@ -21,6 +32,14 @@ CHECKS: dict[str, Check] = {
         Pipeline(),
         AttackStrings(),
         Hostile(),
+        IsccConformance(),
+        IsccAgreement(),
+        Recognition(),
+        IsccCompare(),
+        RegistryIdentifiers(),
+        Differential(),
+        IdentifiersInMetadata(),
+        SoftBinding(),
     )
 }
 
@@ -39,4 +58,11 @@ def _tamper(name: str):  # type: ignore[no-untyped-def]
     return apply
 
 
+def _literal(asset: Asset, params: dict[str, Any]) -> Asset:
+    """Bytes given in the params (hex), as an asset: the conformance data's stream inputs."""
+    return Asset(bytes.fromhex(params["hex"]), "application/octet-stream")
+
+
 TRANSFORMS = {f"tamper.{name}": _tamper(name) for name in TAMPERS}
+TRANSFORMS.update(CHANNELS)
+TRANSFORMS["harness.bytes"] = _literal

@@ -14,13 +14,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from runner.adapter import OPERATIONS, AdapterError, Asset, Unsupported
+from runner.adapter import NO_MEDIA_TYPE, OPERATIONS, AdapterError, Asset, Unsupported
 from runner.cache import ArtifactStore, step_key
 from runner.model import (
+    NO_INPUT,
     Cell,
     CellResult,
     Outcome,
@@ -105,6 +106,8 @@ class Executor:
 
     def _source(self, step: Step) -> tuple[Asset | None, str | None, StepResult | None]:
         """The input asset of a step and its sha256, or the failed upstream result."""
+        if step.source == NO_INPUT:
+            return Asset(b"", NO_MEDIA_TYPE), self._empty_sha(), None
         if isinstance(step.source, str):
             vector = self.vectors[step.source]
             data = vector.path.read_bytes()
@@ -116,6 +119,11 @@ class Executor:
             return None, None, parent
         assert parent.asset_sha256 and parent.media_type, f"{step.source.label} produced no asset"
         return Asset(self.artifacts.get(parent.asset_sha256), parent.media_type), parent.asset_sha256, None
+
+    def _empty_sha(self) -> str:
+        if NO_INPUT not in self._vector_sha:
+            self._vector_sha[NO_INPUT] = self.artifacts.put(b"")
+        return self._vector_sha[NO_INPUT]
 
     def _compute(self, step: Step) -> StepResult:
         asset, input_sha, failed = self._source(step)
@@ -205,11 +213,23 @@ class Executor:
         cells: Iterable[Cell],
         judge: Callable[[Cell, dict[str, StepResult]], CellResult],
         on_result: Callable[[CellResult], None],
+        expand: Callable[[Cell, Callable[[Step], StepResult]], Cell] | None = None,
     ) -> None:
-        """Run every cell with at most ``jobs`` at a time; ``on_result`` gets each as it ends."""
+        """Run every cell with at most ``jobs`` at a time; ``on_result`` gets each as it ends.
+
+        ``expand``, when given, may turn a planned cell into the cell actually judged: a
+        check whose later steps depend on earlier answers (a search, a value read back
+        and signed) runs them through the step function it is handed, which shares the
+        memo and the cache, and returns the cell with its steps and context filled in.
+        """
 
         def one(cell: Cell) -> None:
             started = time.perf_counter()
+            if expand is not None and not cell.preset:
+                try:
+                    cell = expand(cell, self.step)
+                except Exception as exc:  # noqa: BLE001 - a check bug must not lose the run
+                    cell = replace(cell, preset=(Outcome.ERROR, f"harness error while running the cell: {exc!r}"))
             results = {role: self.step(step) for role, step in cell.steps.items()} if not cell.preset else {}
             result = judge(cell, results)
             result.duration_s = time.perf_counter() - started

@@ -148,6 +148,10 @@ class Profile:
     fail_on: Level | None = Level.MUST
 
 
+#: The source of a step that takes no asset (its whole input is in its params).
+NO_INPUT = "-"
+
+
 @dataclass(frozen=True)
 class Step:
     """One unit of work in a cell: a vendor operation or a harness transform.

@@ -208,7 +208,8 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
 
         status = "interrupted"
         try:
-            executor.run_cells(_locality_order(todo), judge, save)
+            executor.run_cells(_locality_order(todo), judge, save,
+                               lambda cell, step: CHECKS[cell.check].expand(cell, step))
             status = "complete"
         finally:
             bar.close()

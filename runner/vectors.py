@@ -337,7 +337,7 @@ def _entry_problems(directory: Path, doc: dict[str, Any], where: str) -> list[st
             continue
         sniffed = sniff_file(path)
         hostile = "hostile" in entry.get("tags", ())
-        opaque = entry["media_type"] in ("text/plain", "application/octet-stream")
+        opaque = entry["media_type"] in ("text/plain", "application/json", "application/octet-stream")
         if not hostile and sniffed != entry["media_type"] and not (sniffed is None and opaque):
             looks = sniffed or "no media type the harness knows"
             problems.append(f"{at}: media_type is {entry['media_type']} but the file looks like {looks}")

@@ -92,14 +92,15 @@ class ServedTransport(Transport):
             raise
         self._client = ProtocolClient(self.manifest.id, Endpoint(unix_socket=socket_path))
         deadline = time.monotonic() + self._startup_timeout()
+        last = ""
         while True:
             if os.path.exists(socket_path):
                 try:
                     self._client.health(timeout=10)
                     self._version = self._client.describe(timeout=10)["implementation_version"]
                     return
-                except TransportError:
-                    pass
+                except TransportError as exc:
+                    last = f"; last answer: {exc}"
             running, status = self._exit_status(self._instance)
             if not running:
                 self._drop()
@@ -108,7 +109,7 @@ class ServedTransport(Transport):
             if time.monotonic() > deadline:
                 self._drop()
                 raise TransportError(f"vendor {self.manifest.id}: adapter {self.what} not healthy within "
-                                     f"{self._startup_timeout():.0f} s: {log_tail(self.log_path)}")
+                                     f"{self._startup_timeout():.0f} s{last}: {log_tail(self.log_path)}")
             time.sleep(0.05)
 
     def _drop(self, gently: bool = False) -> None:

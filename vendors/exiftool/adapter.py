@@ -26,11 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from runner.adapter import (
+    IDENTIFIER_FIELDS,
     Adapter,
     AdapterError,
     Asset,
     Unsupported,
     add_training_mining,
+    identifier_bag_item,
+    identifier_from_bag,
     normalise_actions,
     normalise_soft_bindings,
 )
@@ -45,6 +48,9 @@ XMP_TAGS: dict[str, str] = {
     "title": "XMP-dc:Title",
     "description": "XMP-dc:Description",
 }
+#: The identifier fields (iscc, isrc, iswc) are items of this list-type tag (an rdf:Bag),
+#: one ``<SCHEME>:<value>`` item each (``identifier_bag_item`` in the kit).
+XMP_IDENTIFIER = "XMP-xmp:Identifier"
 
 #: Canonical field -> ExifTool tag names of the native audio tags it reads (the
 #: vendors/mutagen mapping): ID3v2 (MP3, WAV) and Vorbis comments (FLAC).
@@ -56,6 +62,11 @@ ID3_TAGS: dict[str, str] = {
     "web_statement": "CopyrightURL",  # WCOP
     "title": "Title",  # TIT2
     "description": "Comment",  # COMM (any language, empty description)
+    # ExifTool names a TXXX tag after its description, but an all-capitals description
+    # comes out capitalised: TXXX:ISCC is "Iscc", TXXX:ISWC is "Iswc".
+    "iscc": "Iscc",  # TXXX:ISCC
+    "isrc": "ISRC",  # TSRC
+    "iswc": "Iswc",  # TXXX:ISWC
 }
 VORBIS_TAGS: dict[str, str] = {
     "digital_source_type": "Digitalsourcetype",
@@ -65,6 +76,9 @@ VORBIS_TAGS: dict[str, str] = {
     "web_statement": "License",
     "title": "Title",
     "description": "Description",
+    "iscc": "Iscc",  # unknown comment names are capitalised too
+    "isrc": "ISRCNumber",  # ExifTool's own name for the ISRC comment
+    "iswc": "Iswc",
 }
 
 XMP_WRITE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/tiff"})
@@ -232,6 +246,17 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _text_items(value: Any) -> list[str]:
+    """The text items of a list-type tag (ExifTool gives a one-item list as the item)."""
+    return [item for item in _as_list(value) if isinstance(item, str)]
+
+
+def _scheme(item: str) -> str | None:
+    """The lower-case scheme of an ``xmp:Identifier`` item (``ISRC:...`` -> ``isrc``), if any."""
+    scheme, sep, _rest = item.partition(":")
+    return scheme.strip().lower() if sep else None
+
+
 def _keep_first(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -343,7 +368,10 @@ class ExifToolAdapter(Adapter):
             raise Unsupported(f"ExifTool 13.10 cannot write metadata to {asset.media_type}")
         fields: dict[str, str] = params["fields"]
         args = ["-charset", "utf8", "-ec"]
+        identifiers = {name: value for name, value in fields.items() if name in IDENTIFIER_FIELDS}
         for name, value in fields.items():
+            if name in identifiers:
+                continue
             tag = XMP_TAGS.get(name)
             if tag is None:
                 raise Unsupported(f"unknown field {name!r}")
@@ -353,6 +381,8 @@ class ExifToolAdapter(Adapter):
             # "#" writes the value without print conversion; "^=" writes an empty value
             # where "=" with nothing would delete the tag.
             args.append(f"-{tag}#={escape_c(value)}" if value else f"-{tag}#^=")
+        if identifiers:
+            args += self._identifier_args(asset, identifiers)
         src = self._scratch(asset, "in-")
         dst = src.with_name("out-" + src.name)
         try:
@@ -366,6 +396,19 @@ class ExifToolAdapter(Adapter):
             dst.unlink(missing_ok=True)
         return Asset(data=data, media_type=asset.media_type, name=asset.name)
 
+    def _identifier_args(self, asset: Asset, identifiers: dict[str, str]) -> list[str]:
+        """Arguments that set the whole ``xmp:Identifier`` bag: the asset's items of other
+        schemes, kept in order, then one item per identifier written."""
+        for name, value in identifiers.items():
+            if not value:
+                raise AdapterError(f"{name}: an empty identifier has no xmp:Identifier item")
+        existing = _text_items(self._read_json(["-G1", f"-{XMP_IDENTIFIER}"], asset).get(XMP_IDENTIFIER))
+        items = [item for item in existing if _scheme(item) not in identifiers]
+        items += [identifier_bag_item(name, value) for name, value in identifiers.items()]
+        # Several assignments to a list-type tag in one command make the new list (the
+        # first replaces the old items, the others add); "^=" writes an empty item.
+        return [f"-{XMP_IDENTIFIER}#={escape_c(item)}" if item else f"-{XMP_IDENTIFIER}#^=" for item in items]
+
     def metadata_read(self, asset: Asset, params: dict[str, Any]) -> dict[str, Any]:
         """XMP for images; ID3v2 frames (MP3, WAV) or Vorbis comments (FLAC), then XMP, for audio."""
         if asset.media_type not in READ_TYPES:
@@ -378,6 +421,11 @@ class ExifToolAdapter(Adapter):
         for name, tag in XMP_TAGS.items():
             value = _first_text(doc.get(tag))
             if value is not None and name not in fields:
+                fields[name] = value
+                if asset.media_type in AUDIO_TYPES:
+                    notes.append(f"{name} from XMP")
+        for name, value in identifier_from_bag(_text_items(doc.get(XMP_IDENTIFIER))).items():
+            if name not in fields:
                 fields[name] = value
                 if asset.media_type in AUDIO_TYPES:
                     notes.append(f"{name} from XMP")

@@ -4,6 +4,7 @@ Runs ``exiv2`` (installed in the docker placement's base image) on a scratch fil
 ``$TMPDIR``, with a deadline per command.  Writes go through ``-M "set KEY TYPE VALUE"``
 with the value quoted (so leading and trailing spaces survive); reads list the XMP
 keys (``-PXk``) and print each canonical key's item count and value (``-K KEY -Pcv``).
+The identifier fields are ``<SCHEME>:<value>`` items of the ``Xmp.xmp.Identifier`` bag.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import subprocess
 import tempfile
 from typing import Any
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported
+from runner.adapter import IDENTIFIER_FIELDS, Adapter, AdapterError, Asset, Unsupported, identifier_bag_item, identifier_from_bag
 
 #: Canonical field -> (Exiv2 XMP key, Exiv2 value type).
 XMP_KEYS: dict[str, tuple[str, str]] = {
@@ -27,6 +28,8 @@ XMP_KEYS: dict[str, tuple[str, str]] = {
     "title": ("Xmp.dc.title", "LangAlt"),
     "description": ("Xmp.dc.description", "LangAlt"),
 }
+#: The identifier fields (iscc, isrc, iswc) are items of this rdf:Bag.
+IDENTIFIER_KEY = "Xmp.xmp.Identifier"
 MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/tiff"})
 X_DEFAULT = 'lang="x-default" '
 LANG_ITEM = re.compile(r'(?:^|, )lang="([^"]*)" ')
@@ -81,7 +84,14 @@ class Exiv2CliAdapter(Adapter):
     def metadata_write(self, asset: Asset, params: dict[str, Any]) -> Asset:
         """Set the given fields in the XMP packet with ``exiv2 -M``; other metadata is left alone."""
         commands = []
+        identifiers = {name: value for name, value in params["fields"].items() if name in IDENTIFIER_FIELDS}
         for name, value in params["fields"].items():
+            if name in identifiers:
+                if not value:
+                    raise AdapterError(f"{name}: an empty identifier has no xmp:Identifier item")
+                if "\0" in value:
+                    raise AdapterError(f"{name}: a NUL character cannot be passed to exiv2 on its command line")
+                continue
             if name not in XMP_KEYS:
                 raise Unsupported(f"unknown field {name!r}")
             key, kind = XMP_KEYS[name]
@@ -91,10 +101,15 @@ class Exiv2CliAdapter(Adapter):
                 raise AdapterError(f"{key}: Exiv2 reads a value starting with 'type=' as a type qualifier")
             if kind != "XmpText" and not value:
                 raise AdapterError(f"{key}: exiv2 -M writes no item for an empty {kind} value")
+            if kind == "XmpSeq":
+                # "set" on an existing array adds an item, so an old creator would stay first.
+                commands += ["-M", f"del {key}"]
             text = f"lang=x-default {value}" if kind == "LangAlt" else value
             commands += ["-M", f'set {key} {kind} "{text}"']  # exiv2 strips one pair of outer quotes
         path = self._scratch(asset)
         try:
+            if identifiers:
+                commands += self._identifier_commands(path, identifiers)
             status, _out, err = self._exiv2(*commands, path)
             errors = [line for line in err.splitlines() if line.startswith(("Error", "Exiv2 exception"))]
             if status != 0 or errors:
@@ -104,6 +119,40 @@ class Exiv2CliAdapter(Adapter):
         finally:
             os.unlink(path)
         return Asset(data=data, media_type=asset.media_type, name=asset.name)
+
+    def _identifier_commands(self, path: str, identifiers: dict[str, str]) -> list[str]:
+        """Commands that rebuild the ``xmp:Identifier`` bag: the file's items of other schemes,
+        kept in order, then one item per identifier written."""
+        status, out, err = self._exiv2("-PXk", path)
+        if status != 0:
+            raise AdapterError(f"exiv2 could not read: {_clean(err, path)[:500]}")
+        notes: list[str] = []
+        existing = self._bag_items(path, IDENTIFIER_KEY, notes) if IDENTIFIER_KEY in out.split() else []
+        if notes:
+            raise AdapterError(f"the file's own identifier items cannot be kept: {notes[0]}")
+        items = [item for item in existing if _scheme(item) not in identifiers]
+        items += [identifier_bag_item(name, value) for name, value in identifiers.items()]
+        # "set" on an existing XmpBag adds an item (the first one here creates the bag).
+        commands = ["-M", f"del {IDENTIFIER_KEY}"]
+        for item in items:
+            commands += ["-M", f'set {IDENTIFIER_KEY} XmpBag "{item}"']
+        return commands
+
+    def _bag_items(self, path: str, key: str, notes: list[str]) -> list[str]:
+        """The items of an array property the file has; exiv2 prints them joined by ', ', so
+        an item that holds ', ' itself makes the split ambiguous (a note says so)."""
+        status, out, err = self._exiv2("-K", key, "-Pcv", path)
+        match = re.match(r" *(\d+)  (.*)\Z", out.removesuffix("\n"), re.DOTALL)
+        if status != 0 or not match:
+            notes.append(f"{key}: exiv2 printed no value ({_clean(err, path)[:200]})")
+            return []
+        count, text = int(match.group(1)), match.group(2)
+        if count <= 1:
+            return [text] if count else []
+        items = text.split(", ")
+        if len(items) != count:
+            notes.append(f"{key}: {count} items, but the printed value splits into {len(items)} at ', '")
+        return items
 
     def metadata_read(self, asset: Asset, params: dict[str, Any]) -> dict[str, Any]:
         """The canonical fields Exiv2 finds in the XMP packet."""
@@ -126,6 +175,8 @@ class Exiv2CliAdapter(Adapter):
                 value = _item(key, kind, int(match.group(1)), match.group(2), notes)
                 if value is not None:
                     fields[name] = value
+            if IDENTIFIER_KEY in present:
+                fields.update(identifier_from_bag(self._bag_items(path, IDENTIFIER_KEY, notes)))
         finally:
             os.unlink(path)
         answer: dict[str, Any] = {"fields": fields}
@@ -162,3 +213,9 @@ def _item(key: str, kind: str, count: int, text: str, notes: list[str]) -> str |
 
 def _clean(text: str, path: str) -> str:
     return " ".join(text.replace(path, "<input>").split())
+
+
+def _scheme(item: str) -> str | None:
+    """The lower-case scheme of an ``xmp:Identifier`` item (``ISRC:...`` -> ``isrc``), if any."""
+    scheme, sep, _rest = item.partition(":")
+    return scheme.strip().lower() if sep else None

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyexiv2
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported
+from runner.adapter import IDENTIFIER_FIELDS, Adapter, AdapterError, Asset, Unsupported, identifier_bag_item, identifier_from_bag
 
 #: Canonical field -> (Exiv2 XMP key, kind): "text" simple property, "seq" first item
 #: of an rdf:Seq, "alt" the x-default item of an rdf:Alt.
@@ -23,6 +23,9 @@ XMP_KEYS: dict[str, tuple[str, str]] = {
     "title": ("Xmp.dc.title", "alt"),
     "description": ("Xmp.dc.description", "alt"),
 }
+
+#: The identifier fields (iscc, isrc, iswc) are ``<SCHEME>:<value>`` items of this rdf:Bag.
+IDENTIFIER_KEY = "Xmp.xmp.Identifier"
 
 MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/tiff"})
 X_DEFAULT = 'lang="x-default"'
@@ -57,7 +60,10 @@ class Exiv2Adapter(Adapter):
     def metadata_write(self, asset: Asset, params: dict[str, Any]) -> Asset:
         """Set the given fields in the XMP packet; other metadata is left alone."""
         changes: dict[str, Any] = {}
+        identifiers = {name: value for name, value in params["fields"].items() if name in IDENTIFIER_FIELDS}
         for name, value in params["fields"].items():
+            if name in identifiers:
+                continue
             if name not in XMP_KEYS:
                 raise Unsupported(f"unknown field {name!r}")
             key, kind = XMP_KEYS[name]
@@ -79,13 +85,35 @@ class Exiv2Adapter(Adapter):
         image = self._open(asset)
         try:
             self._check_type(asset, image)
+            if identifiers:
+                changes.update(self._identifier_changes(image, identifiers))
             image.modify_xmp(changes)
             data = image.get_bytes()
-        except RuntimeError as exc:
+        except (RuntimeError, UnicodeDecodeError) as exc:
             raise AdapterError(f"Exiv2 could not write: {exc}") from exc
         finally:
             image.close()
         return Asset(data=data, media_type=asset.media_type, name=asset.name)
+
+    @staticmethod
+    def _identifier_changes(image: pyexiv2.ImageData, identifiers: dict[str, str]) -> dict[str, str]:
+        """The whole new ``xmp:Identifier`` bag: the image's items of other schemes, kept in
+        order, then one item per identifier written."""
+        for name, value in identifiers.items():
+            if not value:
+                raise AdapterError(f"{name}: an empty identifier has no xmp:Identifier item")
+        items = [item for item in _items(image.read_xmp().get(IDENTIFIER_KEY)) if _scheme(item) not in identifiers]
+        items += [identifier_bag_item(name, value) for name, value in identifiers.items()]
+        # pyexiv2 writes a list as an rdf:Seq, whatever the property's type.  An rdf:Bag is
+        # made the way Exiv2 itself spells one: an empty text value "type=Bag" for the
+        # property, then its items as text values of "KEY[1]", "KEY[2]", ...  (modify_xmp
+        # first removes the old property, all its items with it).
+        changes = {IDENTIFIER_KEY: "type=Bag"}
+        for i, item in enumerate(items, 1):
+            if item.startswith("type="):
+                raise AdapterError(f"{IDENTIFIER_KEY}: Exiv2 reads an item starting with 'type=' as a type qualifier")
+            changes[f"{IDENTIFIER_KEY}[{i}]"] = item
+        return changes
 
     def metadata_read(self, asset: Asset, params: dict[str, Any]) -> dict[str, Any]:
         """The canonical fields found in the XMP packet."""
@@ -112,7 +140,21 @@ class Exiv2Adapter(Adapter):
                 value = value[0] if value else None
             if isinstance(value, str):
                 fields[name] = value
+        fields.update(identifier_from_bag(_items(xmp.get(IDENTIFIER_KEY))))
         answer: dict[str, Any] = {"fields": fields}
         if notes:
             answer["notes"] = notes
         return answer
+
+
+def _items(value: Any) -> list[str]:
+    """The items of an array property as pyexiv2 gives it (a simple value is one item)."""
+    if isinstance(value, str):
+        return [value]
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _scheme(item: str) -> str | None:
+    """The lower-case scheme of an ``xmp:Identifier`` item (``ISRC:...`` -> ``isrc``), if any."""
+    scheme, sep, _rest = item.partition(":")
+    return scheme.strip().lower() if sep else None

@@ -11,7 +11,7 @@ from typing import Any
 
 from mutagen import MutagenError
 from mutagen.flac import FLAC
-from mutagen.id3 import COMM, ID3, TCOP, TIT2, TPE1, TXXX, WCOP, Encoding, Frame, ID3NoHeaderError
+from mutagen.id3 import COMM, ID3, TCOP, TIT2, TPE1, TSRC, TXXX, WCOP, Encoding, Frame, ID3NoHeaderError
 from mutagen.mp3 import MP3
 from mutagen.wave import WAVE
 
@@ -26,6 +26,9 @@ ID3_FRAMES: dict[str, str] = {
     "web_statement": "WCOP",
     "title": "TIT2",
     "description": "COMM",
+    "iscc": "TXXX:ISCC",
+    "isrc": "TSRC",
+    "iswc": "TXXX:ISWC",
 }
 
 #: Canonical field -> Vorbis comment name (FLAC).
@@ -37,9 +40,12 @@ VORBIS_KEYS: dict[str, str] = {
     "web_statement": "LICENSE",
     "title": "TITLE",
     "description": "DESCRIPTION",
+    "iscc": "ISCC",
+    "isrc": "ISRC",
+    "iswc": "ISWC",
 }
 
-TEXT_FRAMES: dict[str, type[Frame]] = {"TPE1": TPE1, "TCOP": TCOP, "TIT2": TIT2}
+TEXT_FRAMES: dict[str, type[Frame]] = {"TPE1": TPE1, "TCOP": TCOP, "TIT2": TIT2, "TSRC": TSRC}
 #: Language of the COMM frame written for ``description`` (ID3's "unknown language").
 COMMENT_LANG = "XXX"
 

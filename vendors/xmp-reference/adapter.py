@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported
+from runner.adapter import Adapter, AdapterError, Asset, Unsupported, identifier_from_bag
 
 READER_VERSION = "1.0"
 MAX_PACKET = 16 * 1024 * 1024
@@ -23,6 +23,8 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DC = "http://purl.org/dc/elements/1.1/"
 XMP_NOTE = "http://ns.adobe.com/xmp/note/"
+#: xmp:Identifier, an rdf:Bag whose ``<SCHEME>:<value>`` items hold iscc, isrc and iswc.
+XMP_IDENTIFIER = "{http://ns.adobe.com/xap/1.0/}Identifier"
 
 #: Canonical field -> (namespace URI, local name, kind): "text" simple value, "seq"
 #: first rdf:li, "alt" the x-default rdf:li.
@@ -275,7 +277,29 @@ def extract(root: etree._Element, notes: list[str]) -> dict[str, str]:
             if value is not None:
                 fields[name] = value
             break
+    fields.update(identifier_from_bag(identifier_items(root, notes)))
     return fields
+
+
+def identifier_items(root: etree._Element, notes: list[str]) -> list[str]:
+    """The items of xmp:Identifier (the first top-level description that has it)."""
+    for desc in _descriptions(root):
+        attr = desc.get(XMP_IDENTIFIER)
+        if attr is not None:
+            notes.append("Identifier is a simple attribute, not an rdf:Bag")
+            return [attr]
+        node = desc.find(XMP_IDENTIFIER)
+        if node is None:
+            continue
+        array = _array(node)
+        if array is None:
+            notes.append("Identifier is a simple value, not an rdf:Bag")
+            return [_node_text(node)]
+        found, items = array
+        if found != "Bag":
+            notes.append(f"Identifier is an rdf:{found}, not an rdf:Bag")
+        return [_node_text(item) for item in items]
+    return []
 
 
 def _property_value(node: etree._Element, local: str, kind: str, notes: list[str]) -> str | None:

@@ -1,0 +1,112 @@
+"""Identifiers: the ISCC implementations through the harness, the harness's own ISCC
+decoding, the channels, and the soft-binding chain with iscc-sdk and the C2PA signers."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import iscc_core
+import pytest
+from helpers import aiii, cells
+
+from conformance import channels
+from conformance.identifiers import decode_unit, encode_unit, unit_distance
+from runner.adapter import Asset
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("aiii-home")
+
+
+@pytest.fixture(scope="module")
+def iscc_run(home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    out = tmp_path_factory.mktemp("iscc")
+    proc = aiii(home, "run", "--profile", str(TESTS / "profiles" / "iscc.toml"), "--out", str(out / "out"),
+                "--store", str(out / "s.sqlite"), "-q")
+    assert proc.returncode == 0, proc.stderr
+    return cells(out / "s.sqlite")
+
+
+def test_both_implementations_pass_every_generator_conformance_test(iscc_run: dict[str, dict]) -> None:
+    data = json.loads((ROOT / "test_vectors/identifiers/iscc-core-1.5.0-data.json").read_text())
+    gen_tests = sum(len(t) for f, t in data.items() if f.startswith("gen_"))
+    for vendor in ("iscc-core", "iscc-lib"):
+        mine = {c["variant"]: c for c in iscc_run.values()
+                if c["check"] == "identifiers.iscc_conformance" and c["consumer"] == vendor}
+        gen = [c for v, c in mine.items() if v.startswith("gen_")]
+        assert len(gen) == gen_tests
+        assert all(c["outcome"] == "pass" for c in gen), [c["reason"] for c in gen if c["outcome"] != "pass"]
+    # iscc-lib has no sequence functions: unsupported, with the reason, not failed
+    seq = [c for c in iscc_run.values() if c["check"] == "identifiers.iscc_conformance"
+           and c["consumer"] == "iscc-lib" and c["variant"].split(".")[0] in ("encode_seq", "decode_seq")]
+    assert seq and all(c["outcome"] == "unsupported" and "no encode_seq" in c["reason"] or "no decode_seq" in c["reason"]
+                       for c in seq)
+    core_seq = [c for c in iscc_run.values() if c["check"] == "identifiers.iscc_conformance"
+                and c["consumer"] == "iscc-core" and c["variant"].startswith(("encode_seq", "decode_seq"))]
+    assert core_seq and all(c["outcome"] == "pass" for c in core_seq)
+
+
+def test_the_implementations_agree_on_media_and_say_which_units(iscc_run: dict[str, dict]) -> None:
+    agree = [c for c in iscc_run.values() if c["check"] == "identifiers.iscc_agreement"]
+    assert len(agree) == 6
+    for c in agree:
+        assert c["outcome"] == "pass", c["reason"]
+        assert set(c["measurements"]["compared"]) == {"meta", "content", "data", "instance", "iscc_code"}
+
+
+def test_recognition_reports_distances_and_applies_the_threshold(iscc_run: dict[str, dict]) -> None:
+    rec = {(c["vector"], c["consumer"], c["variant"]): c for c in iscc_run.values() if c["check"] == "identifiers.recognition"}
+    # the audio survives both channels within 8 bits
+    for channel in ("mp3-128k", "resample-16k"):
+        cell = rec[("librispeech-198-209-0000", "iscc-core", channel)]
+        assert cell["outcome"] == "pass" and cell["measurements"]["distance_bits"] <= 8
+    # with a 0-bit threshold, kodim05 after JPEG q50 (a distance of a few bits) is not recognised
+    cell = rec[("kodim05", "iscc-lib", "jpeg-q50")]
+    assert cell["measurements"]["distance_bits"] > 0
+    assert cell["outcome"] == "fail" and "not recognised" in cell["reason"]
+    # different works are told apart, and the distance is there to read
+    apart = [c for c in rec.values() if c["variant"].startswith("vs-")]
+    assert apart and all(c["outcome"] == "pass" and c["measurements"]["distance_bits"] > 8 for c in apart)
+
+
+def test_compare_matches_the_harness_distance(iscc_run: dict[str, dict]) -> None:
+    comp = [c for c in iscc_run.values() if c["check"] == "identifiers.compare"]
+    assert len(comp) >= 10 and {c["consumer"] for c in comp} == {"iscc-core"}
+    assert all(c["outcome"] == "pass" for c in comp), [c["reason"] for c in comp if c["outcome"] != "pass"]
+    assert any(c["measurements"].get("harness_distance", 0) > 0 for c in comp)
+
+
+def test_harness_unit_decoding_agrees_with_the_reference() -> None:
+    for code in ("ISCC:AAAZXZ6OU74YAZIM", "ISCC:EAASL4F2WZY7KBXB", "ISCC:GAAXL2XYM5BQIAZ3", "ISCC:IAA26E2JXH27TING"):
+        unit, sub, body = decode_unit(code)
+        header = iscc_core.decode_header(iscc_core.decode_base32(code.removeprefix("ISCC:")))
+        assert (unit, sub) == (iscc_core.MT(header[0]).name.lower(), header[1])
+        assert encode_unit(header[0], header[1], body) == code
+    a, b = "ISCC:EIAWUJFCEZZOJYVD", "ISCC:EIA5OQ6DW5P4GF2V"
+    assert unit_distance(a, b) == ("content", iscc_core.iscc_distance(a, b))
+    with pytest.raises(ValueError, match="not comparable"):
+        unit_distance("ISCC:AAAZXZ6OU74YAZIM", "ISCC:EAASL4F2WZY7KBXB")
+
+
+def test_channels_are_deterministic_and_change_the_format() -> None:
+    png = Asset((ROOT / "test_vectors/images/kodak/kodim05.png").read_bytes(), "image/png")
+    one = channels.jpeg(png, {"quality": 50})
+    assert one == channels.jpeg(png, {"quality": 50}) and one.media_type == "image/jpeg"
+    assert channels.resize(png, {"scale": 0.5}).data[:8] == b"\x89PNG\r\n\x1a\n"
+    import soundfile
+
+    ogg = Asset((ROOT / "test_vectors/audio/librispeech-198-209-0000.ogg").read_bytes(), "audio/ogg")
+    mp3 = channels.mp3(ogg, {"bitrate": 128})
+    assert mp3 == channels.mp3(ogg, {"bitrate": 128}) and mp3.media_type == "audio/mpeg"
+    low = channels.resample(ogg, {"rate": 16000})
+    assert soundfile.info(io.BytesIO(low.data)).samplerate == 16000
+    back = channels.resample(ogg, {"rate": 16000, "back": True})
+    assert soundfile.info(io.BytesIO(back.data)).samplerate == soundfile.info(io.BytesIO(ogg.data)).samplerate
+    described = channels.describe("channel.mp3", {"bitrate": 128})
+    assert described["libraries"]["soundfile"] and "libsndfile" in described["libraries"]
