@@ -7,22 +7,41 @@ how a vendor answers a candidate (through the executor, so answers are cached an
 shared), and what "agree" means.  The same seed, budget and answers give the same
 counterexample, so a run is reproducible from its seed.
 
-Hypothesis keeps global state while it searches, so searches run one at a time.
+Hypothesis keeps global state while it searches, so searches run one at a time.  It
+also mixes constants found in the source of every loaded local module into what it
+generates; which modules a run has loaded depends on thread timing, so that is turned
+off during a search (otherwise the same seed could try different candidates).
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
+from hypothesis.internal.conjecture import providers as _providers
 
 _LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """No constants from loaded modules while searching (pinned Hypothesis's private hook)."""
+    original = _providers._get_local_constants
+    empty = _providers.Constants()
+    _providers._get_local_constants = lambda: empty
+    _providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        _providers._get_local_constants = original
+        _providers.CONSTANTS_CACHE.cache.clear()
 
 
 @dataclass
@@ -87,7 +106,7 @@ def search(
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
     )
-    with _LOCK:
+    with _LOCK, _no_local_constants():
         try:
             found = find(strategy, disagrees, settings=config, random=random.Random(seed))
         except (NoSuchExample, Unsatisfiable):
@@ -148,8 +167,15 @@ def mutated(draw: st.DrawFn, valid: st.SearchStrategy[str]) -> str:
 
 def candidates(valid: st.SearchStrategy[str], alphabet: str, max_size: int, seeds: list[str] | None = None
                ) -> st.SearchStrategy[str]:
-    """Valid values by construction, mutated valid values, and random strings of the
-    scheme's alphabet (plus a little of everything else)."""
+    """Valid values by construction, mutated valid values, random strings of the scheme's
+    alphabet (plus a little of everything else), and the curated valid values as written.
+
+    Hypothesis shrinks towards earlier branches: constructed values come first, so a
+    disagreement found on a curated value still shrinks to the simplest constructed one
+    where it can."""
     pool = valid if not seeds else st.one_of(valid, st.sampled_from(seeds))
     noise = st.text(alphabet=st.sampled_from(alphabet) | st.characters(codec="utf-8"), max_size=max_size)
-    return st.one_of(pool, mutated(pool), st.text(alphabet=alphabet, max_size=max_size), noise)
+    branches = [valid, mutated(pool), st.text(alphabet=alphabet, max_size=max_size), noise]
+    if seeds:
+        branches.append(st.sampled_from(seeds))
+    return st.one_of(*branches)
