@@ -110,3 +110,31 @@ def test_channels_are_deterministic_and_change_the_format() -> None:
     assert soundfile.info(io.BytesIO(back.data)).samplerate == soundfile.info(io.BytesIO(ogg.data)).samplerate
     described = channels.describe("channel.mp3", {"bitrate": 128})
     assert described["libraries"]["soundfile"] and "libsndfile" in described["libraries"]
+
+
+def test_iscc_soft_binding_survives_signing_and_stripping(home: Path, tmp_path: Path) -> None:
+    # iscc-sdk runs in its own environment (built from PyPI on first use)
+    proc = aiii(home, "run", "--profile", str(TESTS / "profiles" / "softbinding.toml"), "--out", str(tmp_path / "out"),
+                "--store", str(tmp_path / "s.sqlite"), "-q", timeout=1800)
+    assert proc.returncode == 0, proc.stderr
+    got = {(c["vector"], c["consumer"]): c for c in cells(tmp_path / "s.sqlite").values() if c["check"] == "identifiers.soft_binding"}
+    assert len(got) == 6
+    for (vector, consumer), cell in got.items():
+        m = cell["measurements"]
+        # the binding made it into the manifest as signed, whatever the recovery gave
+        assert m["alg"] == "io.iscc.v0" and m["manifest_values"], (vector, consumer, cell["reason"])
+        assert any(u.startswith("ISCC:EE") for u in m["binding_units"])  # a 256-bit image Content-Code
+        assert m["recomputed_content"].startswith("ISCC:EE")
+        if cell["outcome"] == "fail":
+            assert "differs from the binding's" in cell["reason"] and m["distance_bits"] > 0
+        else:
+            assert cell["outcome"] == "pass", cell["reason"]
+    # the builder recovers its own binding from the stripped asset
+    assert all(got[(v, "iscc-sdk")]["outcome"] == "pass" for v in ("kodim01", "kodim05-jpg"))
+    # iscc-sdk normalises images its own way: where its content code differs from the
+    # plain ISO 24138 pipeline, the agreement check names the unit and the distance
+    agree = [c for c in cells(tmp_path / "s.sqlite").values() if c["check"] == "identifiers.iscc_agreement"]
+    assert agree and all(c["outcome"] in ("pass", "fail") for c in agree)
+    for c in agree:
+        if c["outcome"] == "fail":
+            assert "content" in c["measurements"]["differ"] and c["measurements"]["differ"]["content"]["distance_bits"] > 0
