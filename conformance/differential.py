@@ -57,8 +57,6 @@ class SearchResult:
     found: bool = False
     #: vendor -> its answer on the counterexample
     answers: dict[str, Any] = field(default_factory=dict)
-    #: per kind of candidate (valid/mutated/random): how many were tried
-    kinds: dict[str, int] = field(default_factory=dict)
 
 
 def search(
@@ -68,7 +66,6 @@ def search(
     agree: Callable[[Any, Any], bool],
     seed: int,
     budget: int,
-    kind_of: Callable[[Any], str] | None = None,
 ) -> SearchResult:
     """Search ``strategy`` for a candidate on which the two vendors' answers disagree.
 
@@ -91,9 +88,6 @@ def search(
         if candidate not in seen:
             seen.add(candidate)
             result.answered += 1
-            if kind_of is not None:
-                kind = kind_of(candidate)
-                result.kinds[kind] = result.kinds.get(kind, 0) + 1
         a, b = ask(vendors[0], candidate), ask(vendors[1], candidate)
         return not agree(a, b)
 

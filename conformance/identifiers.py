@@ -23,16 +23,18 @@ import contextlib
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance import differential
+from conformance import channels, differential
 from conformance.base import Answers, Check, PlanContext, unsupported
 from conformance.metadata import MetadataRoundTrip
+from conformance.provenance import read_params, sign_params
 from runner.adapter import ASSET_AS_BYTES, ASSET_AS_STREAM
+from runner.errors import PlanError
 from runner.model import (
     NO_INPUT,
     Cell,
@@ -45,6 +47,7 @@ from runner.model import (
     transform_step,
     vendor_step,
 )
+from runner.paths import display
 from runner.vectors import Vector
 
 # -- ISCC codes, decoded by the harness itself ------------------------------------------
@@ -89,17 +92,41 @@ def unit_distance(a: str, b: str) -> tuple[str, int]:
     return ua, hamming(ba, bb)
 
 
-def _iscc_vendors(ctx: PlanContext, media_type: str | None = None) -> list[VendorManifest]:
-    found = []
-    for v in ctx.with_op("identifier.generate"):
-        cap = v.capability("identifier.generate", media_type)
-        if cap and "iscc" in cap.options.get("schemes", ["iscc"]):
-            found.append(v)
-    return found
+def option(vendor: VendorManifest, operation: str, key: str, default: Any = None) -> Any:
+    """An option of a vendor's capability for an operation (``default`` if it has none)."""
+    cap = vendor.capability(operation)
+    return cap.options.get(key, default) if cap else default
 
 
-def _report(answers: Answers, role: str) -> dict[str, Any]:
-    return answers.report(role)
+def _iscc_vendors(ctx: PlanContext) -> list[VendorManifest]:
+    """The selected vendors that generate ISCCs."""
+    return [v for v in ctx.with_op("identifier.generate") if "iscc" in option(v, "identifier.generate", "schemes", ["iscc"])]
+
+
+def read_json(vector: Vector) -> Any:
+    """A JSON vector's content; a file that is not JSON stops the plan, naming it."""
+    try:
+        return json.loads(vector.path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanError(f"vector {vector.id} ({display(vector.path)}): not readable as JSON: {exc}") from None
+
+
+def conformance_tests(vector: Vector) -> Iterator[tuple[str, str, list[Any], Any]]:
+    """(function, test name, inputs, outputs) of every test in conformance data shaped
+    like iscc-core's data.json (keys starting with "_" are metadata)."""
+    data = read_json(vector)
+    if not isinstance(data, dict):
+        raise PlanError(f"vector {vector.id} ({display(vector.path)}): expected an object of functions")
+    for function, tests in sorted(data.items()):
+        if function.startswith("_"):
+            continue
+        if not isinstance(tests, dict):
+            raise PlanError(f"vector {vector.id} ({display(vector.path)}): {function}: expected an object of tests")
+        for name, test in sorted(tests.items()):
+            if not isinstance(test, dict) or not isinstance(test.get("inputs"), list) or "outputs" not in test:
+                raise PlanError(f"vector {vector.id} ({display(vector.path)}): {function}.{name}: "
+                                "a test needs an 'inputs' list and 'outputs'")
+            yield function, name, test["inputs"], test["outputs"]
 
 
 # -- ISCC conformance -------------------------------------------------------------------
@@ -115,38 +142,33 @@ class IsccConformance(Check):
     )
 
     def plan(self, ctx: PlanContext) -> Iterable[Cell]:
-        vendors = [v for v in ctx.with_op("identifier.generate") if "iscc" in
-                   (v.capability("identifier.generate") or _NOCAP).options.get("schemes", [])]
+        vendors = _iscc_vendors(ctx)
         for vector in ctx.vectors:
-            data = json.loads(vector.path.read_text(encoding="utf-8"))
-            for function, tests in sorted(data.items()):
-                if function.startswith("_") or not isinstance(tests, dict):
-                    continue
-                for name, test in sorted(tests.items()):
-                    source: Step | str = NO_INPUT
-                    args: list[Any] = []
-                    for value in test["inputs"]:
-                        if isinstance(value, str) and value.startswith(("stream:", "bytes:")):
-                            kind, _, hexdata = value.partition(":")
-                            source = transform_step("harness.bytes", NO_INPUT, {"hex": hexdata})
-                            args.append(ASSET_AS_STREAM if kind == "stream" else ASSET_AS_BYTES)
-                        else:
-                            args.append(value)
-                    for v in vendors:
-                        cell = Cell(self.id, ctx.config.level, vector.id, None, v.id, f"{function}.{name}")
-                        if not (v.capability("identifier.generate") or _NOCAP).options.get("functions", True):
-                            yield unsupported(cell, f"{v.id} has no function mode (it works on files)")
-                            continue
-                        steps: dict[str, Step] = {}
-                        if isinstance(source, Step):
-                            steps["input"] = source
-                        steps["outputs"] = vendor_step(v.id, "identifier.generate", source,
-                                                       {"scheme": "iscc", "function": function, "args": args})
-                        yield replace(cell, steps=steps, context_json=canonical_json({"expected": test["outputs"]}))
+            for function, name, inputs, outputs in conformance_tests(vector):
+                source: Step | str = NO_INPUT
+                args: list[Any] = []
+                for value in inputs:
+                    if isinstance(value, str) and value.startswith(("stream:", "bytes:")):
+                        kind, _, hexdata = value.partition(":")
+                        source = transform_step("harness.bytes", NO_INPUT, {"hex": hexdata})
+                        args.append(ASSET_AS_STREAM if kind == "stream" else ASSET_AS_BYTES)
+                    else:
+                        args.append(value)
+                for v in vendors:
+                    cell = Cell(self.id, ctx.config.level, vector.id, None, v.id, f"{function}.{name}")
+                    if not option(v, "identifier.generate", "functions", True):
+                        yield unsupported(cell, f"{v.id} has no function mode (it works on files)")
+                        continue
+                    steps: dict[str, Step] = {}
+                    if isinstance(source, Step):
+                        steps["input"] = source
+                    steps["outputs"] = vendor_step(v.id, "identifier.generate", source,
+                                                   {"scheme": "iscc", "function": function, "args": args})
+                    yield replace(cell, steps=steps, context_json=canonical_json({"expected": outputs}))
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         expected = cell.context["expected"]
-        got = _report(answers, "outputs").get("outputs")
+        got = answers.report("outputs").get("outputs")
         if isinstance(expected, dict):
             if not isinstance(got, dict):
                 return Verdict(Outcome.FAIL, f"expected an object of {len(expected)} keys, got {type(got).__name__}",
@@ -159,13 +181,6 @@ class IsccConformance(Check):
         if got != expected:
             return Verdict(Outcome.FAIL, f"expected {_short(expected)}, got {_short(got)}", {"expected": expected, "got": got})
         return Verdict(Outcome.PASS, "output matches", {})
-
-
-class _NoCap:
-    options: dict[str, Any] = {}
-
-
-_NOCAP = _NoCap()
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -191,8 +206,8 @@ class IsccAgreement(Check):
 
     def plan(self, ctx: PlanContext) -> Iterable[Cell]:
         bits = int(ctx.config.params.get("bits", 64))
+        vendors = _iscc_vendors(ctx)
         for vector in ctx.vectors:
-            vendors = _iscc_vendors(ctx)
             for a, b in itertools.combinations(vendors, 2):
                 cell = Cell(self.id, ctx.config.level, vector.id, a.id, b.id)
                 missing = [v.id for v in (a, b) if not v.capability("identifier.generate", vector.media_type)]
@@ -204,7 +219,7 @@ class IsccAgreement(Check):
                                            "b": vendor_step(b.id, "identifier.generate", vector.id, params)})
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        ra, rb = _report(answers, "a"), _report(answers, "b")
+        ra, rb = answers.report("a"), answers.report("b")
         ca, cb = ra.get("codes", {}), rb.get("codes", {})
         both = [u for u in ("meta", "content", "data", "instance", "iscc_code") if u in ca and u in cb]
         only = {u: (cell.producer if u in ca else cell.consumer) for u in set(ca) ^ set(cb)}
@@ -252,7 +267,7 @@ class Recognition(Check):
         channels = list(params.get("channels", list(RECOGNITION_CHANNELS)))
         unknown = [c for c in channels if c not in RECOGNITION_CHANNELS]
         if unknown:
-            raise ValueError(f"unknown recognition channels {unknown}; known: {sorted(RECOGNITION_CHANNELS)}")
+            raise PlanError(f"params.channels: unknown channels {unknown}; known: {sorted(RECOGNITION_CHANNELS)}")
         for v in _iscc_vendors(ctx):
             by_kind: dict[str, list[Vector]] = {}
             for vector in ctx.vectors:
@@ -289,7 +304,7 @@ class Recognition(Check):
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         ctx = cell.context
         role = "transformed" if ctx["kind"] == "same" else "other"
-        first, second = _report(answers, "original"), _report(answers, role)
+        first, second = answers.report("original"), answers.report(role)
         a, b = first.get("codes", {}).get("content"), second.get("codes", {}).get("content")
         if a is None or b is None:
             why = (first.get("not_made") or {}).get("content") or (second.get("not_made") or {}).get("content") or "no content code"
@@ -301,7 +316,7 @@ class Recognition(Check):
         threshold = ctx["threshold"]
         measurements = {"distance_bits": distance, "threshold_bits": threshold, "code_bits": ctx["bits"], "codes": [a, b]}
         if ctx["kind"] == "same":
-            measurements["channel"] = {"name": ctx["channel"], "transform": ctx["transform"], "params": ctx["params"]}
+            measurements["channel"] = {"name": ctx["channel"], **channels.describe(ctx["transform"], ctx["params"])}
             if distance <= threshold:
                 return Verdict(Outcome.PASS, f"recognised after {ctx['channel']}: distance {distance} <= {threshold}", measurements)
             return Verdict(Outcome.FAIL, f"not recognised after {ctx['channel']}: distance {distance} > {threshold}", measurements)
@@ -323,22 +338,18 @@ class IsccCompare(Check):
     def plan(self, ctx: PlanContext) -> Iterable[Cell]:
         vendors = ctx.with_op("identifier.compare")
         for vector in ctx.vectors:
-            data = json.loads(vector.path.read_text(encoding="utf-8"))
             codes: dict[tuple[str, int, int], list[str]] = {}
-            for function, tests in sorted(data.items()):
-                if function.startswith("_") or not function.startswith("gen_") or not isinstance(tests, dict):
+            for function, _name, _inputs, out in conformance_tests(vector):
+                code = out.get("iscc") if function.startswith("gen_") and isinstance(out, dict) else None
+                if not isinstance(code, str):
                     continue
-                for test in tests.values():
-                    out = test.get("outputs")
-                    code = out.get("iscc") if isinstance(out, dict) else None
-                    try:
-                        unit, sub, body = decode_unit(code) if isinstance(code, str) else ("", 0, b"")
-                    except ValueError:
-                        continue
-                    if unit and isinstance(code, str):
-                        group = codes.setdefault((unit, sub, len(body)), [])
-                        if code not in group:
-                            group.append(code)
+                try:
+                    unit, sub, body = decode_unit(code)
+                except ValueError:  # composite codes and long headers are not single units
+                    continue
+                group = codes.setdefault((unit, sub, len(body)), [])
+                if code not in group:
+                    group.append(code)
             for (unit, sub, size), group in sorted(codes.items()):
                 for k, (a, b) in enumerate(zip(group, group[1:], strict=False)):
                     for v in vendors:
@@ -349,7 +360,7 @@ class IsccCompare(Check):
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         a, b = cell.context["a"], cell.context["b"]
         unit, expected = unit_distance(a, b)
-        report = _report(answers, "compare")
+        report = answers.report("compare")
         if unit == "instance":
             match = report.get("instance_match")
             if match is None and "instance" in report["distances"]:
@@ -370,14 +381,26 @@ class IsccCompare(Check):
 
 def validators(ctx: PlanContext, scheme: str) -> list[VendorManifest]:
     return [v for v in ctx.with_op("identifier.validate")
-            if scheme in (v.capability("identifier.validate") or _NOCAP).options.get("schemes", [])]
+            if scheme in option(v, "identifier.validate", "schemes", [])]
 
 
 def load_cases(vector: Vector) -> dict[str, Any]:
-    doc = json.loads(vector.path.read_text(encoding="utf-8"))
-    schemes = doc.get("schemes")
+    """The curated cases by scheme; a malformed file stops the plan, naming file and case."""
+    doc = read_json(vector)
+    where = f"vector {vector.id} ({display(vector.path)})"
+    schemes = doc.get("schemes") if isinstance(doc, dict) else None
     if not isinstance(schemes, dict):
-        raise ValueError(f"{vector.path.name}: no 'schemes' object")
+        raise PlanError(f"{where}: no 'schemes' object")
+    for scheme, spec in schemes.items():
+        cases = spec.get("cases") if isinstance(spec, dict) else None
+        if not isinstance(cases, list):
+            raise PlanError(f"{where}: schemes.{scheme}: no 'cases' list")
+        for k, case in enumerate(cases):
+            ok = (isinstance(case, dict) and isinstance(case.get("id"), str) and isinstance(case.get("value"), str)
+                  and case.get("expect") in (True, False, "either"))
+            if not ok:
+                raise PlanError(f"{where}: schemes.{scheme}.cases[{k}]: needs a string 'id' and 'value' and"
+                                " 'expect' true, false or \"either\"")
     return schemes
 
 
@@ -406,7 +429,7 @@ class RegistryIdentifiers(Check):
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         ctx = cell.context
-        report = _report(answers, "validate")
+        report = answers.report("validate")
         said = "valid" if report["valid"] else "invalid"
         measurements = {"value": ctx["value"], "category": ctx["category"], "expect": ctx["expect"], "answer": report}
         if ctx["expect"] == "either":
@@ -489,7 +512,7 @@ def _orcid(draw: st.DrawFn) -> str:
 
 @st.composite
 def _isbn(draw: st.DrawFn) -> str:
-    d = draw(st.sampled_from(["978", "979"])) + draw(st.sampled_from("0123456789" if True else "")) + draw(_digits(8))
+    d = draw(st.sampled_from(["978", "979"])) + draw(_digits(9))
     return d + _ean(d)
 
 
@@ -666,7 +689,7 @@ class SoftBinding(Check):
 
     def plan(self, ctx: PlanContext) -> Iterable[Cell]:
         builders = [v for v in ctx.with_op("identifier.generate")
-                    if (v.capability("identifier.generate") or _NOCAP).options.get("soft_binding") == "io.iscc.v0"]
+                    if option(v, "identifier.generate", "soft_binding") == "io.iscc.v0"]
         readers = ctx.with_op("provenance.read")
         for vector in ctx.vectors:
             mt = vector.media_type
@@ -686,8 +709,6 @@ class SoftBinding(Check):
                         yield unsupported(cell, "; ".join(missing))
                         continue
                     assert builder is not None and reader is not None
-                    from conformance.provenance import read_params, sign_params
-
                     # "signed" and "read" are templates: expand() adds the binding to the signature
                     template = vendor_step(signer.id, "provenance.sign", vector.id, sign_params(ctx, signer.id, f"aiii {vector.id}"))
                     binding = vendor_step(builder.id, "identifier.generate", vector.id,
@@ -714,14 +735,14 @@ class SoftBinding(Check):
         return replace(cell, steps=steps)
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        built = _report(answers, "binding")
+        built = answers.report("binding")
         sb = built.get("soft_binding")
         if not sb:
             return Verdict(Outcome.ERROR, f"{cell.context['builder']} answered without a soft binding")
         content_units = [u for u in sb["units"] if _unit_name(u) == "content"]
-        manifest = (_report(answers, "read").get("active_manifest") or {})
+        manifest = (answers.report("read").get("active_manifest") or {})
         stored = [b for b in manifest.get("soft_bindings") or [] if b.get("alg") == sb["alg"]]
-        recomputed = _report(answers, "recomputed").get("codes", {}).get("content")
+        recomputed = answers.report("recomputed").get("codes", {}).get("content")
         measurements: dict[str, Any] = {"alg": sb["alg"], "binding_units": sb["units"], "recomputed_content": recomputed,
                                         "manifest_values": [b.get("value") for b in stored]}
         if not stored:
@@ -731,7 +752,7 @@ class SoftBinding(Check):
         if not content_units:
             return Verdict(Outcome.UNSUPPORTED, "the soft binding holds no Content-Code unit (featureless image?)", measurements)
         if recomputed is None:
-            why = (_report(answers, "recomputed").get("not_made") or {}).get("content", "no content code")
+            why = (answers.report("recomputed").get("not_made") or {}).get("content", "no content code")
             return Verdict(Outcome.UNSUPPORTED, f"{cell.consumer} made no content code: {why}", measurements)
         if recomputed == content_units[0]:
             return Verdict(Outcome.PASS, "the stripped asset's Content-Code equals the binding's", measurements)

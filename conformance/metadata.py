@@ -122,7 +122,6 @@ class MetadataRoundTrip(Check):
 
     def plan(self, ctx: PlanContext) -> Iterable[Cell]:
         sets = self.chosen_sets(ctx)
-        chosen = list(sets)
         writers, readers = ctx.with_op("metadata.write"), ctx.with_op("metadata.read")
         for vector in ctx.vectors:
             mt = vector.media_type
@@ -131,14 +130,14 @@ class MetadataRoundTrip(Check):
                     can_w, can_r = bool(w.capability("metadata.write", mt)), bool(r.capability("metadata.read", mt))
                     if not (can_w or can_r):
                         continue
-                    for name in chosen:
+                    for name, chosen in sets.items():
                         cell = Cell(self.id, ctx.config.level, vector.id, w.id, r.id, name)
                         if not (can_w and can_r):
                             side = f"{w.id} does not write" if not can_w else f"{r.id} does not read"
                             yield unsupported(cell, f"{side} metadata in {mt}")
                             continue
                         fields = declared_fields(w, "metadata.write", mt) & declared_fields(r, "metadata.read", mt)
-                        values = {f: v for f, v in sets[name].items() if f in fields}
+                        values = {f: v for f, v in chosen.items() if f in fields}
                         written = vendor_step(w.id, "metadata.write", vector.id, {"fields": values})
                         read = vendor_step(r.id, "metadata.read", written, {})
                         context = {

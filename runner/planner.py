@@ -36,7 +36,10 @@ def plan(
         except CatalogueError as exc:
             raise PlanError(f"{display(profile.path)}: check {config.id}: vectors.ids: {exc}") from None
         ctx = PlanContext(config, chosen_vectors, chosen_vendors, fixtures)
-        cells.extend(check.plan(ctx))
+        try:
+            cells.extend(check.plan(ctx))
+        except PlanError as exc:
+            raise PlanError(f"{display(profile.path)}: check {config.id}: {exc}") from None
     seen: set[str] = set()
     for cell in cells:
         if cell.id in seen:
