@@ -280,11 +280,28 @@ def _vendor_files(manifest: VendorManifest) -> list[Path]:
                   and p.suffix not in (".pyc", ".pyo"))
 
 
+#: The Dockerfile of every Python vendor that ships none of its own.
+SHARED_DOCKERFILE = Path(__file__).parent / "docker" / "python-wheels.Dockerfile"
+
+
+def vendor_dockerfile(manifest: VendorManifest) -> Path:
+    """The Dockerfile a vendor's image is built from: its own (``[docker] dockerfile``,
+    default ``Dockerfile`` in its folder), else the shared one when it lists wheels."""
+    own = manifest.folder / str(manifest.docker.get("dockerfile", "Dockerfile"))
+    if own.is_file():
+        return own
+    if "dockerfile" not in manifest.docker and manifest.docker.get("wheels"):
+        return SHARED_DOCKERFILE
+    raise ImageError(f"vendor {manifest.id}: no {own.name} in its folder and no [docker] wheels for the shared"
+                     " Python image: the docker placement cannot build it")
+
+
 def context_hash(manifest: VendorManifest, harness_version: str, base: str, requirements: list[str],
                  pins: list[str]) -> str:
     """The hash of everything a vendor image is built from."""
     digest = hashlib.sha256(json.dumps([SCRIPT_VERSION, harness_version, base, requirements, pins,
                                         WHEEL_PLATFORMS]).encode())
+    digest.update(b"dockerfile\0" + hashlib.sha256(vendor_dockerfile(manifest).read_bytes()).digest())
     for path in _vendor_files(manifest):
         digest.update(b"vendor/" + str(path.relative_to(manifest.folder)).encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -301,12 +318,48 @@ def download_wheels(requirements: list[str], pins: list[str], target: Path, prog
     if not requirements:
         return
     _say(progress, f"downloading wheels: {' '.join(requirements)}")
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--dest", str(target),
-           "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp",
+    # not --quiet: pip explains a dependency conflict only in its normal output
+    cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--dest", str(target),
+           "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp", "--find-links", str(target),
            "-c", str(target / "constraints.txt"), "-r", str(target / "requirements.txt")]
     for platform in WHEEL_PLATFORMS:
         cmd += ["--platform", platform]
-    _run(cmd, f"pip download {' '.join(requirements)}", 1200)
+    what = f"pip download {' '.join(requirements)}"
+    built: set[str] = set()
+    while True:
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+        except subprocess.TimeoutExpired:
+            raise ImageError(f"{what} did not finish within 1200 s") from None
+        if proc.returncode == 0:
+            return
+        # A pure-Python dependency that publishes only an sdist (iscc-core's data-url) is
+        # "not found" or, pinned, "conflicting": build its wheel here, at the version
+        # installed here, and let pip find it beside the others.
+        found = re.findall(r"No matching distribution found for ([A-Za-z0-9._-]+)|"
+                           r"The user requested \(constraint\) ([A-Za-z0-9._-]+)==", proc.stdout + proc.stderr)
+        names = [_requirement_name(a or b) for a, b in found]
+        todo = [(n, v) for n in dict.fromkeys(names) if n not in built and (v := _pure_python_version(n))]
+        if not todo:
+            tail = " | ".join(proc.stderr.strip().splitlines()[-4:])
+            raise ImageError(f"{what} failed (exit {proc.returncode}): {tail}")
+        for name, version in todo:
+            built.add(name)
+            _say(progress, f"building a wheel of {name}=={version} here (PyPI has only its sdist)")
+            _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
+                  "--wheel-dir", str(target), f"{name}=={version}"], f"pip wheel {name}=={version}", 600)
+
+
+def _pure_python_version(name: str) -> str | None:
+    """The version installed here of a pure-Python distribution (None if absent or compiled)."""
+    import importlib.metadata
+
+    try:
+        dist = importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    wheel = dist.read_text("WHEEL") or ""
+    return dist.version if "Root-Is-Purelib: true" in wheel else None
 
 
 def _build_context(manifest: VendorManifest, requirements: list[str], pins: list[str], where: Path,
@@ -325,9 +378,7 @@ def vendor_images(client: Any, vendor: str) -> list[Any]:
 
 def ensure_vendor_image(manifest: VendorManifest, harness_version: str, progress: IO[str] | None = sys.stderr) -> str:
     """The image ID of the vendor's image, built when its context changed."""
-    dockerfile = manifest.docker.get("dockerfile", "Dockerfile")
-    if not (manifest.folder / dockerfile).is_file():
-        raise ImageError(f"vendor {manifest.id}: no {dockerfile} in its folder for the docker placement")
+    dockerfile = vendor_dockerfile(manifest)
     base = ensure_base_image(progress)
     client = docker_client()
     requirements = [str(r) for r in manifest.docker.get("wheels", [])]
@@ -342,7 +393,8 @@ def ensure_vendor_image(manifest: VendorManifest, harness_version: str, progress
         _say(progress, f"building {tag}")
         with tempfile.TemporaryDirectory(prefix="aiii-ctx-") as ctx:
             _build_context(manifest, requirements, pins, Path(ctx), progress)
-            image_id = _docker_build(client, Path(ctx), f"vendor/{dockerfile}", tag, {"BASE": base}, {
+            shutil.copyfile(dockerfile, Path(ctx) / "Dockerfile.aiii")
+            image_id = _docker_build(client, Path(ctx), "Dockerfile.aiii", tag, {"BASE": base}, {
                 LABEL_HARNESS: harness_version, LABEL_VENDOR: manifest.id, LABEL_CONTEXT: key}, progress)
         _say(progress, f"built {tag} ({image_id[7:19]}) in {time.monotonic() - started:.0f} s")
         prune_vendor_images(client, manifest.id, keep=image_id, progress=progress)

@@ -1,7 +1,7 @@
-# python-stdnum in the docker placement (`aiii run --placement docker`), built by runner/images.py.
-# The context holds vendor/ (this folder), kit/ (the adapter kit) and wheels/ (downloaded
-# on the host from [docker] wheels in vendor.toml); the build itself has no network.
-# Pure Python.
+# The image of a Python vendor in the docker placement (`aiii run --placement docker`),
+# built by runner/images.py for every vendor with [docker] wheels and no Dockerfile of its
+# own. The context holds vendor/ (the vendor's folder), kit/ (the adapter kit) and wheels/
+# (downloaded on the host from [docker] wheels); the build itself has no network.
 ARG BASE
 FROM ${BASE}
 COPY wheels /wheels
@@ -13,6 +13,5 @@ COPY vendor /opt/vendor
 ENV PYTHONPATH=/opt/kit PYTHONDONTWRITEBYTECODE=1 HOME=/tmp TMPDIR=/tmp
 WORKDIR /opt/vendor
 USER 65534:65534
-# The harness passes the manifest's entry, config and version rule as the command.
+# The harness passes the manifest's entry, vendor id, config and version rule as the command.
 ENTRYPOINT ["/opt/venv/bin/python", "-m", "runner.server", "--base", "/opt/vendor", "--unix", "/run/aiii/adapter.sock"]
-CMD ["--entry", "adapter.py:StdnumAdapter", "--vendor", "python-stdnum", "--version-rule", "{\"distribution\": \"python-stdnum\"}"]
