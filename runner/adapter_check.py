@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.adapter import IPTC_DST, OPERATIONS, AdapterError, Asset, Unsupported
+from runner.adapter import IPTC_DST, NO_MEDIA_TYPE, OPERATIONS, PARAMS_ONLY, AdapterError, Asset, Unsupported
 from runner.schema import first_error
 from runner.transports import TransportError
 from runner.transports.client import Endpoint, ProtocolClient, encode_request
@@ -77,7 +77,26 @@ def sample_params(operation: str, signer: Callable[[], dict[str, str]]) -> dict[
                 "actions": [{"action": "c2pa.created", "digital_source_type": IPTC_DST + "digitalCapture"}]}
     if operation == "provenance.read":
         return {"trust_anchors_pem": None}
+    if operation == "identifier.generate":
+        return {"scheme": "iscc", "meta": {"name": "aiii adapter check"}}
+    if operation == "identifier.validate":
+        return {"scheme": "iscc", "value": SAMPLE_ISCC}
+    if operation == "identifier.compare":
+        return {"scheme": "iscc", "a": SAMPLE_ISCC, "b": SAMPLE_ISCC}
     return {}
+
+
+SAMPLE_ISCC = "ISCC:AAAZXZ6OU74YAZIM"
+
+
+def junk_call(operation: str, params: dict[str, Any]) -> tuple[Asset, dict[str, Any]]:
+    """A request with junk input: a text file as the asset, or junk strings where the
+    operation's whole input is its params."""
+    junk_text = "this is not a media file\n" * 10
+    if operation in PARAMS_ONLY:
+        junked = {k: (junk_text if k in ("value", "a", "b") else v) for k, v in params.items()}
+        return Asset(b"", NO_MEDIA_TYPE), junked
+    return Asset(junk_text.encode(), "text/plain", "junk.txt"), params
 
 
 def check_adapter(endpoint: Endpoint, sample: Asset, signer: Callable[[], dict[str, str]],
@@ -122,32 +141,34 @@ def check_adapter(endpoint: Endpoint, sample: Asset, signer: Callable[[], dict[s
         if operation not in OPERATIONS:
             continue
         params = sample_params(operation, signer)
+        asset = Asset(b"", NO_MEDIA_TYPE) if operation in PARAMS_ONLY else sample
+        on = "sample params" if operation in PARAMS_ONLY else sample.media_type
         try:
-            answer = client.call(operation, sample, params, timeout)
+            answer = client.call(operation, asset, params, timeout)
         except (AdapterError, Unsupported) as exc:
-            probes.append(Probe(f"{operation} on {sample.media_type}", True, f"clean refusal: {exc}"))
+            probes.append(Probe(f"{operation} on {on}", True, f"clean refusal: {exc}"))
             continue
         except TransportError as exc:
-            probes.append(Probe(f"{operation} on {sample.media_type}", False, str(exc)))
+            probes.append(Probe(f"{operation} on {on}", False, str(exc)))
             continue
         if isinstance(answer, Asset):
             same = answer.media_type == sample.media_type and len(answer.data) > 0
-            probes.append(Probe(f"{operation} on {sample.media_type}", same,
+            probes.append(Probe(f"{operation} on {on}", same,
                                 f"{len(answer.data)} bytes of {answer.media_type}" if same else f"answered {answer.media_type!r}"))
         else:
             problem = first_error(f"aiii:protocol/v1/{operation}.result", answer)
-            probes.append(Probe(f"{operation} on {sample.media_type}", problem is None,
+            probes.append(Probe(f"{operation} on {on}", problem is None,
                                 "schema-valid report" if problem is None else f"answer violates the schema at {problem}"))
-        junk = Asset(b"this is not a media file\n" * 10, "text/plain", "junk.txt")
+        junk, junk_params = junk_call(operation, params)
         try:
-            junk_answer = client.call(operation, junk, params, timeout)
+            junk_answer = client.call(operation, junk, junk_params, timeout)
             problem = None if isinstance(junk_answer, Asset) else first_error(f"aiii:protocol/v1/{operation}.result", junk_answer)
-            probes.append(Probe(f"{operation} on text/plain junk", problem is None,
+            probes.append(Probe(f"{operation} on junk input", problem is None,
                                 "answered" if problem is None else f"answer violates the schema at {problem}"))
         except (AdapterError, Unsupported) as exc:
-            probes.append(Probe(f"{operation} on text/plain junk", True, f"clean refusal: {str(exc)[:120]}"))
+            probes.append(Probe(f"{operation} on junk input", True, f"clean refusal: {str(exc)[:120]}"))
         except TransportError as exc:
-            probes.append(Probe(f"{operation} on text/plain junk", False, f"no clean refusal: {exc}"))
+            probes.append(Probe(f"{operation} on junk input", False, f"no clean refusal: {exc}"))
     return probes
 
 

@@ -32,3 +32,16 @@ def test_describe_and_manifest_schemas_list_every_operation() -> None:
     vendor = json.loads((SCHEMA_DIR / "vendor.schema.json").read_text())
     enum = vendor["properties"]["capabilities"]["items"]["properties"]["operation"]["enum"]
     assert set(enum) == set(OPERATIONS)
+
+
+def test_adapter_check_sends_schema_valid_params_for_every_operation() -> None:
+    from conformance.pki import TestPKI
+    from runner.adapter_check import junk_call, sample_params
+    from runner.schema import first_error
+
+    pki = TestPKI.create()
+    for operation in OPERATIONS:
+        params = sample_params(operation, lambda: pki.leaf("adapter-check").as_params())
+        assert first_error(f"aiii:protocol/v1/{operation}.params", params) is None, operation
+        _asset, junk = junk_call(operation, params)
+        assert first_error(f"aiii:protocol/v1/{operation}.params", junk) is None, operation
