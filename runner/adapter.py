@@ -53,16 +53,31 @@ def identifier_bag_item(field_name: str, value: str) -> str:
     return f"{field_name.upper()}:{value}"
 
 
+def identifier_scheme(item: str) -> str | None:
+    """The lower-case scheme of an ``xmp:Identifier`` item (``ISRC:...`` -> ``isrc``), if any."""
+    scheme, sep, _rest = item.partition(":")
+    return scheme.strip().lower() if sep else None
+
+
 def identifier_from_bag(items: list[str]) -> dict[str, str]:
     """Identifier fields found among ``xmp:Identifier`` bag items (the first of each scheme)."""
     found: dict[str, str] = {}
     for item in items:
-        scheme, sep, rest = item.partition(":")
-        name = scheme.strip().lower()
-        if not sep or name not in IDENTIFIER_FIELDS or name in found:
+        name = identifier_scheme(item)
+        if name is None or name not in IDENTIFIER_FIELDS or name in found:
             continue
-        found[name] = item.strip() if name == "iscc" else rest
+        found[name] = item.strip() if name == "iscc" else item.partition(":")[2]
     return found
+
+
+def identifier_bag(existing: list[str], identifiers: dict[str, str]) -> list[str]:
+    """The new ``xmp:Identifier`` bag: the existing items of other schemes, kept in order,
+    then one item per identifier written.  An empty identifier has no item: refused."""
+    for name, value in identifiers.items():
+        if not value:
+            raise AdapterError(f"{name}: an empty identifier has no xmp:Identifier item")
+    items = [item for item in existing if identifier_scheme(item) not in identifiers]
+    return items + [identifier_bag_item(name, value) for name, value in identifiers.items()]
 
 #: Operation ids and whether they produce an asset (producer) or a report (consumer).
 OPERATIONS: dict[str, str] = {

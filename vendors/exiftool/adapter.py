@@ -32,7 +32,7 @@ from runner.adapter import (
     Asset,
     Unsupported,
     add_training_mining,
-    identifier_bag_item,
+    identifier_bag,
     identifier_from_bag,
     normalise_actions,
     normalise_soft_bindings,
@@ -49,7 +49,7 @@ XMP_TAGS: dict[str, str] = {
     "description": "XMP-dc:Description",
 }
 #: The identifier fields (iscc, isrc, iswc) are items of this list-type tag (an rdf:Bag),
-#: one ``<SCHEME>:<value>`` item each (``identifier_bag_item`` in the kit).
+#: one ``<SCHEME>:<value>`` item each (``identifier_bag_item`` and ``identifier_bag`` in the kit).
 XMP_IDENTIFIER = "XMP-xmp:Identifier"
 
 #: Canonical field -> ExifTool tag names of the native audio tags it reads (the
@@ -251,12 +251,6 @@ def _text_items(value: Any) -> list[str]:
     return [item for item in _as_list(value) if isinstance(item, str)]
 
 
-def _scheme(item: str) -> str | None:
-    """The lower-case scheme of an ``xmp:Identifier`` item (``ISRC:...`` -> ``isrc``), if any."""
-    scheme, sep, _rest = item.partition(":")
-    return scheme.strip().lower() if sep else None
-
-
 def _keep_first(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -399,12 +393,8 @@ class ExifToolAdapter(Adapter):
     def _identifier_args(self, asset: Asset, identifiers: dict[str, str]) -> list[str]:
         """Arguments that set the whole ``xmp:Identifier`` bag: the asset's items of other
         schemes, kept in order, then one item per identifier written."""
-        for name, value in identifiers.items():
-            if not value:
-                raise AdapterError(f"{name}: an empty identifier has no xmp:Identifier item")
         existing = _text_items(self._read_json(["-G1", f"-{XMP_IDENTIFIER}"], asset).get(XMP_IDENTIFIER))
-        items = [item for item in existing if _scheme(item) not in identifiers]
-        items += [identifier_bag_item(name, value) for name, value in identifiers.items()]
+        items = identifier_bag(existing, identifiers)
         # Several assignments to a list-type tag in one command make the new list (the
         # first replaces the old items, the others add); "^=" writes an empty item.
         return [f"-{XMP_IDENTIFIER}#={escape_c(item)}" if item else f"-{XMP_IDENTIFIER}#^=" for item in items]

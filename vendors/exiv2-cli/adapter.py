@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from typing import Any
 
-from runner.adapter import IDENTIFIER_FIELDS, Adapter, AdapterError, Asset, Unsupported, identifier_bag_item, identifier_from_bag
+from runner.adapter import IDENTIFIER_FIELDS, Adapter, AdapterError, Asset, Unsupported, identifier_bag, identifier_from_bag
 
 #: Canonical field -> (Exiv2 XMP key, Exiv2 value type).
 XMP_KEYS: dict[str, tuple[str, str]] = {
@@ -87,8 +87,6 @@ class Exiv2CliAdapter(Adapter):
         identifiers = {name: value for name, value in params["fields"].items() if name in IDENTIFIER_FIELDS}
         for name, value in params["fields"].items():
             if name in identifiers:
-                if not value:
-                    raise AdapterError(f"{name}: an empty identifier has no xmp:Identifier item")
                 if "\0" in value:
                     raise AdapterError(f"{name}: a NUL character cannot be passed to exiv2 on its command line")
                 continue
@@ -130,8 +128,7 @@ class Exiv2CliAdapter(Adapter):
         existing = self._bag_items(path, IDENTIFIER_KEY, notes) if IDENTIFIER_KEY in out.split() else []
         if notes:
             raise AdapterError(f"the file's own identifier items cannot be kept: {notes[0]}")
-        items = [item for item in existing if _scheme(item) not in identifiers]
-        items += [identifier_bag_item(name, value) for name, value in identifiers.items()]
+        items = identifier_bag(existing, identifiers)
         # "set" on an existing XmpBag adds an item (the first one here creates the bag).
         commands = ["-M", f"del {IDENTIFIER_KEY}"]
         for item in items:
@@ -215,7 +212,3 @@ def _clean(text: str, path: str) -> str:
     return " ".join(text.replace(path, "<input>").split())
 
 
-def _scheme(item: str) -> str | None:
-    """The lower-case scheme of an ``xmp:Identifier`` item (``ISRC:...`` -> ``isrc``), if any."""
-    scheme, sep, _rest = item.partition(":")
-    return scheme.strip().lower() if sep else None

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyexiv2
 
-from runner.adapter import IDENTIFIER_FIELDS, Adapter, AdapterError, Asset, Unsupported, identifier_bag_item, identifier_from_bag
+from runner.adapter import IDENTIFIER_FIELDS, Adapter, AdapterError, Asset, Unsupported, identifier_bag, identifier_from_bag
 
 #: Canonical field -> (Exiv2 XMP key, kind): "text" simple property, "seq" first item
 #: of an rdf:Seq, "alt" the x-default item of an rdf:Alt.
@@ -99,11 +99,7 @@ class Exiv2Adapter(Adapter):
     def _identifier_changes(image: pyexiv2.ImageData, identifiers: dict[str, str]) -> dict[str, str]:
         """The whole new ``xmp:Identifier`` bag: the image's items of other schemes, kept in
         order, then one item per identifier written."""
-        for name, value in identifiers.items():
-            if not value:
-                raise AdapterError(f"{name}: an empty identifier has no xmp:Identifier item")
-        items = [item for item in _items(image.read_xmp().get(IDENTIFIER_KEY)) if _scheme(item) not in identifiers]
-        items += [identifier_bag_item(name, value) for name, value in identifiers.items()]
+        items = identifier_bag(_items(image.read_xmp().get(IDENTIFIER_KEY)), identifiers)
         # pyexiv2 writes a list as an rdf:Seq, whatever the property's type.  An rdf:Bag is
         # made the way Exiv2 itself spells one: an empty text value "type=Bag" for the
         # property, then its items as text values of "KEY[1]", "KEY[2]", ...  (modify_xmp
@@ -154,7 +150,3 @@ def _items(value: Any) -> list[str]:
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
-def _scheme(item: str) -> str | None:
-    """The lower-case scheme of an ``xmp:Identifier`` item (``ISRC:...`` -> ``isrc``), if any."""
-    scheme, sep, _rest = item.partition(":")
-    return scheme.strip().lower() if sep else None
