@@ -88,6 +88,8 @@ OPERATIONS: dict[str, str] = {
     "identifier.generate": "report",
     "identifier.validate": "report",
     "identifier.compare": "report",
+    "watermark.embed": "asset",
+    "watermark.detect": "report",
 }
 
 #: Operations whose whole input is in ``params``: their asset is this empty one.
@@ -515,3 +517,42 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+# -- watermarks ------------------------------------------------------------------------
+# Payloads travel as '0'/'1' strings (most significant first); keys as strings.  Libraries
+# that take integer seeds or passwords get one derived from the key the same way in every
+# adapter, so a vendor's embedder and detector agree across placements.
+
+
+def key_seed(key: str, bits: int = 31) -> int:
+    """A non-negative integer below ``2**bits`` derived from a watermark key (SHA-256)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % (1 << bits)
+
+
+def payload_list(params: dict[str, Any], bits: int) -> list[int]:
+    """The request's payload as a list of 0/1 ints, checked against the vendor's length."""
+    payload = params.get("payload")
+    if not isinstance(payload, str) or len(payload) != bits or set(payload) - {"0", "1"}:
+        raise AdapterError(f"this vendor embeds exactly {bits} payload bits ('0'/'1'), got {payload!r}")
+    return [int(c) for c in payload]
+
+
+def bits_string(values: Any, threshold: float = 0.5) -> str:
+    """Decoded bits (ints, bools or soft values in 0..1) as a '0'/'1' string."""
+    return "".join("1" if float(v) >= threshold else "0" for v in values)
+
+
+def detect_report(present: bool | None = None, score: float | None = None, bits: str | None = None,
+                  notes: list[str] | None = None) -> dict[str, Any]:
+    """A watermark.detect answer (a NaN or infinite score becomes null, with a note)."""
+    out_notes = list(notes or [])
+    if score is not None:
+        score = float(score)
+        if score != score or score in (float("inf"), float("-inf")):
+            out_notes.append(f"the detector's score was {score}: reported as null")
+            score = None
+    report: dict[str, Any] = {"present": present, "score": score, "bits": bits or None}
+    if out_notes:
+        report["notes"] = out_notes[:20]
+    return report

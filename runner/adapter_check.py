@@ -83,6 +83,10 @@ def sample_params(operation: str, signer: Callable[[], dict[str, str]]) -> dict[
         return {"scheme": "iscc", "value": SAMPLE_ISCC}
     if operation == "identifier.compare":
         return {"scheme": "iscc", "a": SAMPLE_ISCC, "b": SAMPLE_ISCC}
+    if operation == "watermark.embed":
+        return {"key": "aiii-adapter-check", "payload": "1011" * 8}
+    if operation == "watermark.detect":
+        return {"key": "aiii-adapter-check", "payload_bits": 32}
     return {}
 
 
