@@ -30,6 +30,9 @@ class PlanContext:
     vectors: list[Vector]
     vendors: dict[str, VendorManifest]
     fixtures: Fixtures
+    #: Registers a corpus vector (``corpus:<name>``) standing for several vectors: the
+    #: vector of cells that judge a statistic over them (see Catalogue.corpus).
+    corpus: Callable[[str, list[Vector]], Vector] | None = None
 
     def with_op(self, operation: str) -> list[VendorManifest]:
         """Selected vendors that declare an operation, in id order."""

@@ -35,7 +35,7 @@ def plan(
                 ids=sel.ids, limit_per_media_type=sel.limit_per_media_type)
         except CatalogueError as exc:
             raise PlanError(f"{display(profile.path)}: check {config.id}: vectors.ids: {exc}") from None
-        ctx = PlanContext(config, chosen_vectors, chosen_vendors, fixtures)
+        ctx = PlanContext(config, chosen_vectors, chosen_vendors, fixtures, catalogue.corpus)
         try:
             cells.extend(check.plan(ctx))
         except PlanError as exc:

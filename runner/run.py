@@ -147,6 +147,7 @@ class Run:
         )
         self.cells: list[Cell] = plan(self.profile, self.manifests, self.catalogue, self.fixtures,
                                       restrict_vectors=not self.user_vectors)
+        self.vectors = {v.id: v for v in self.catalogue.vectors}  # with the corpora the plan made
         self.run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
     def fail_level(self) -> Level | None:
