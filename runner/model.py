@@ -27,6 +27,9 @@ class Outcome(StrEnum):
     BLOCKED = "blocked"
     XFAIL = "xfail"
     XPASS = "xpass"
+    #: A statistical claim the cell's trials are too few to support or refute
+    #: (shown as "insufficient evidence"; never counted as a failure).
+    INCONCLUSIVE = "inconclusive"
 
 
 class Level(StrEnum):
