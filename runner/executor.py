@@ -74,13 +74,18 @@ class Executor:
         transforms: dict[str, Transform],
         jobs: int,
         unavailable: dict[str, str] | None = None,
+        transform_version: Callable[[str], str | None] | None = None,
     ) -> None:
+        """``transform_version`` gives what a transform's output depends on besides its
+        input and params (library versions, code); transforms it knows are cached across
+        runs like vendor steps, the others only within a run."""
         self.vendors = vendors
         self.vectors = vectors
         self.artifacts = artifacts
         self.transforms = transforms
         self.jobs = max(1, jobs)
         self.unavailable = unavailable or {}
+        self.transform_version = transform_version or (lambda _name: None)
         self.timing = CallTiming()
         self._memo: dict[Step, Future[StepResult]] = {}
         self._memo_lock = threading.Lock()
@@ -136,7 +141,18 @@ class Executor:
         assert asset is not None and input_sha is not None
         params = step.params
         if step.kind == "transform":
-            return self._transform(step, asset, params)
+            version = self.transform_version(step.operation) if step.operation in self.transforms else None
+            if version is None:
+                return self._transform(step, asset, params)
+            key = step_key("harness", version, step.operation, input_sha, params_hash(params))
+            cached = self.artifacts.lookup(key)
+            if cached is not None:
+                with self._memo_lock:
+                    self.timing.cached += 1
+                return cached
+            result = self._transform(step, asset, params)
+            self.artifacts.remember(key, result)
+            return result
         runtime = self.vendors.get(step.vendor or "")
         if runtime is None:
             why = self.unavailable.get(step.vendor or "", "not selected for this run")

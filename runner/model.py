@@ -149,6 +149,8 @@ class Profile:
     checks: tuple[CheckConfig, ...]
     vendors: tuple[str, ...] = ("*",)
     fail_on: Level | None = Level.MUST
+    #: ``[channels.<name>]`` tables as declared (checked against the transforms by the planner)
+    channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 #: The source of a step that takes no asset (its whole input is in its params).

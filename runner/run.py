@@ -22,7 +22,7 @@ from typing import Any
 
 from conformance.base import Answers, Fixtures
 from conformance.pki import TestPKI
-from conformance.registry import CHECKS, TRANSFORMS
+from conformance.registry import CHECKS, TRANSFORMS, transform_version
 from runner import METHODOLOGY_VERSION, __version__
 from runner.adapter import MEDIA_SUFFIX
 from runner.cache import ArtifactStore
@@ -184,7 +184,7 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
         })
         todo = [c for c in run.cells if c.id not in done]
         unavailable = {vid: str(e["reason"]) for vid, e in vendor_info.items() if not e["runnable"]}
-        executor = Executor(runtimes, run.vectors, run.cache, TRANSFORMS, opts.jobs, unavailable)
+        executor = Executor(runtimes, run.vectors, run.cache, TRANSFORMS, opts.jobs, unavailable, transform_version)
         bar = Progress(total=len(run.cells), done=len(done), enabled=progress,
                        counts=Counter(c["outcome"] for c in store.cells(run.run_id)) if resume else None)
         versions = {vid: rt.version for vid, rt in runtimes.items()}
