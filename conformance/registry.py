@@ -19,6 +19,7 @@ from conformance.identifiers import (
 from conformance.metadata import MetadataPreservation, MetadataRoundTrip
 from conformance.provenance import AttackStrings, Hostile, Pipeline, PublicFiles, SignValidate, Tamper
 from conformance.tamper import TAMPERS
+from conformance.watermark import watermark_checks
 from runner.adapter import Asset, Unsupported
 
 CHECKS: dict[str, Check] = {
@@ -40,6 +41,7 @@ CHECKS: dict[str, Check] = {
         Differential(),
         IdentifiersInMetadata(),
         SoftBinding(),
+        *watermark_checks(),
     )
 }
 

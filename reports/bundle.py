@@ -17,9 +17,9 @@ from jsonschema.exceptions import best_match
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "bundle.schema.json"
 
 #: Outcomes in the order reports list their counts.
-OUTCOMES: tuple[str, ...] = ("pass", "fail", "error", "unsupported", "blocked", "xfail", "xpass")
+OUTCOMES: tuple[str, ...] = ("pass", "fail", "error", "unsupported", "blocked", "xfail", "xpass", "inconclusive")
 #: Outcomes in the order lists of cells show them: what needs attention first.
-SEVERITY: tuple[str, ...] = ("fail", "error", "xpass", "blocked", "xfail", "unsupported", "pass")
+SEVERITY: tuple[str, ...] = ("fail", "error", "xpass", "blocked", "xfail", "inconclusive", "unsupported", "pass")
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 

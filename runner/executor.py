@@ -90,6 +90,8 @@ class Executor:
         self._memo: dict[Step, Future[StepResult]] = {}
         self._memo_lock = threading.Lock()
         self._vector_sha: dict[str, str] = {}
+        #: called after each step this run computes or takes from the cache (progress)
+        self.on_step: Callable[[bool], None] | None = None
 
     # -- steps -------------------------------------------------------------------------
 
@@ -107,6 +109,8 @@ class Executor:
                 future.set_result(self._compute(step))
             except BaseException as exc:  # noqa: BLE001 - never leave waiters hanging
                 future.set_result(StepResult(ok=False, error=f"harness error in {step.label}: {exc!r}", error_kind="error"))
+            if self.on_step is not None:
+                self.on_step(future.result().cached)
         return future.result()
 
     def _source(self, step: Step) -> tuple[Asset | None, str | None, StepResult | None]:

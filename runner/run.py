@@ -191,6 +191,7 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
         expectations = [(vid, exp) for vid, m in run.manifests.items() for exp in m.expectations]
         today = date.today().isoformat()
         lock = threading.Lock()
+        executor.on_step = lambda cached: _locked(lock, bar.step, cached)
 
         def judge(cell: Cell, results: dict[str, StepResult]) -> CellResult:
             check = CHECKS[cell.check]
@@ -228,6 +229,11 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
             rt.transport.close()
         run.cache.close()
         store.close()
+
+
+def _locked(lock: threading.Lock, fn: Any, *args: Any) -> None:
+    with lock:
+        fn(*args)
 
 
 def _locality_order(cells: list[Cell]) -> list[Cell]:
