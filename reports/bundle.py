@@ -16,10 +16,14 @@ from jsonschema.exceptions import best_match
 
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "bundle.schema.json"
 
-#: Outcomes in the order reports list their counts.
-OUTCOMES: tuple[str, ...] = ("pass", "fail", "error", "unsupported", "blocked", "xfail", "xpass")
+#: Outcomes in the order reports list their counts: the three verdicts first.
+OUTCOMES: tuple[str, ...] = ("pass", "fail", "inconclusive", "error", "unsupported", "blocked", "xfail", "xpass")
 #: Outcomes in the order lists of cells show them: what needs attention first.
-SEVERITY: tuple[str, ...] = ("fail", "error", "xpass", "blocked", "xfail", "unsupported", "pass")
+#: ``inconclusive`` sits after the outcomes that call for a fix and before
+#: ``unsupported``: the vendor did run and nothing was refuted, but a reader should see
+#: that no verdict was reached (and the profile may need more trials), whereas an
+#: unsupported cell is a declared absence with nothing to act on.
+SEVERITY: tuple[str, ...] = ("fail", "error", "xpass", "blocked", "xfail", "inconclusive", "unsupported", "pass")
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -78,7 +78,7 @@ def _outcomes(bundle: dict[str, Any]) -> list[str]:
     must = bundle["summary"]["must_failures"]
     lines = ["", "## Outcomes", "", "| outcome | cells | meaning |", "|---|---:|---|"]
     lines += [f"| {MARKS[o]} {o} | {counts[o]} | {MEANINGS[o]} |" for o in OUTCOMES]
-    lines += ["", f"**MUST failures: {must}**. Unsupported and xfail cells are not failures."]
+    lines += ["", f"**MUST failures: {must}**. Unsupported, inconclusive and xfail cells are not failures."]
     return lines
 
 
@@ -127,6 +127,10 @@ def render_summary(bundle: dict[str, Any]) -> str:
     attention = [c for c in cells if (c["level"] == "MUST" and c["outcome"] == "fail") or c["outcome"] == "error"]
     lines += ["", "## MUST failures and errors", ""]
     lines += _bounded([f"{_cell_line(c)} (check {md(c['check'])})" for c in attention], "cells") or ["None."]
+    inconclusive = [c for c in cells if c["outcome"] == "inconclusive"]
+    if inconclusive:  # no verdict either way: listed so nobody reads them as passes
+        lines += ["", "## Insufficient evidence", "", "Too few trials to support or refute the claim; not failures.", ""]
+        lines += _bounded([f"{_cell_line(c)} (check {md(c['check'])})" for c in inconclusive], "cells")
     lines += _known_issues(cells, bundle["run"]["started"][:10])
     lines += ["", "## Interoperability differences", ""]
     checks = [check["id"] for check in bundle["checks"]]
