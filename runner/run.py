@@ -252,6 +252,8 @@ def _artifacts(run: Run, cell: Cell, results: dict[str, StepResult]) -> dict[str
 
 def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
     """The JSON result bundle of a run, from the store alone."""
+    from reports.figures import figure_data  # reports/ stays out of the CLI's start-up
+
     record = store.run(run_id)
     info = record["info"]
     cells = store.cells(run_id)
@@ -273,6 +275,7 @@ def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
         "checks": info.get("checks", []),
         "vectors": info.get("vectors", []),
         "cells": cells,
+        "figures": figure_data(cells),
         "summary": {"outcomes": dict(outcomes), "must_failures": must_failures, "cells": len(cells)},
     }
 
