@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
-from watermark_cells import bundle_with, robustness, robustness_error, watermark_cells
+from PIL import Image
+from watermark_cells import bundle_with, crosstalk, robustness, robustness_error, watermark_cells
 
-from reports import BundleError, read_bundle, validate_bundle
+from reports import BundleError, read_bundle, render_all, validate_bundle
 from reports.figures import crosstalk_tables, figure_data, roc_curve
+from reports.plots import DPI, HEATMAP_SIZE, ROC_SIZE
 from runner.model import Cell, CellResult, Level, Outcome
 from runner.run import build_bundle
 from runner.store import ResultsStore
+
+HEATMAP_PX = (round(HEATMAP_SIZE[0] * DPI), round(HEATMAP_SIZE[1] * DPI))
+ROC_PX = (round(ROC_SIZE[0] * DPI), round(ROC_SIZE[1] * DPI))
 
 
 def _by_id(figures: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -191,3 +198,141 @@ def test_build_bundle_from_the_store_carries_the_figures(tmp_path: Path) -> None
     assert bundle["figures"] == figure_data(bundle["cells"])
     assert [f["id"] for f in bundle["figures"]][:2] == ["watermark-robustness-audio", "watermark-robustness-image"]
     assert bundle["summary"]["outcomes"]["inconclusive"] == 1 and bundle["summary"]["must_failures"] == 0
+
+
+# --- rendering -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path, dict[str, Path]]:
+    cells = watermark_cells()
+    bundle = bundle_with(cells, figure_data(cells))
+    out = tmp_path_factory.mktemp("wm")
+    return bundle, out, render_all(bundle, out)
+
+
+def test_every_figure_is_a_png_of_the_configured_size(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
+    bundle, out, _ = rendered
+    assert sorted(p.name for p in (out / "site" / "figures").iterdir()) == sorted(
+        f"{f['id']}.png" for f in bundle["figures"]
+    )
+    for figure in bundle["figures"]:
+        with Image.open(out / "site" / figure["png"]) as image:
+            assert image.format == "PNG"
+            assert image.size == (HEATMAP_PX if figure["kind"] == "heatmap" else ROC_PX)
+            assert "Software" not in image.info
+            colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+            assert colours is not None and len(colours) > 50  # drawn, not blank
+
+
+def test_pngs_are_reproducible(rendered: tuple[dict[str, Any], Path, dict[str, Path]], tmp_path: Path) -> None:
+    bundle, out, _ = rendered
+    render_all(bundle, tmp_path)
+    for figure in bundle["figures"]:
+        assert (tmp_path / "site" / figure["png"]).read_bytes() == (out / "site" / figure["png"]).read_bytes()
+
+
+def test_heatmap_marks_inconclusive_and_greys_errors(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
+    bundle, out, _ = rendered
+    heatmap = _by_id(bundle["figures"])["watermark-robustness-image"]
+    with Image.open(out / "site" / heatmap["png"]) as image:
+        pixels = image.convert("RGB")
+        # The plot area's squares, found from the grid: sample the middle of each square's
+        # left-upper quarter (clear of the annotation text).
+        width, height = pixels.size
+        left, right, top, bottom = _plot_box(pixels)
+        columns, rows = len(heatmap["columns"]), len(heatmap["rows"])
+
+        def quarter(r: int, c: int) -> set[tuple[int, int, int]]:
+            x0 = left + (right - left) * c // columns
+            y0 = top + (bottom - top) * r // rows
+            box = (x0 + 4, y0 + 4, x0 + (right - left) // columns // 3, y0 + (bottom - top) // rows // 3)
+            return {pixels.getpixel((x, y)) for x in range(box[0], box[2]) for y in range(box[1], box[3])}
+
+        inconclusive = quarter(0, 1)  # acme-mark / jpeg-q50
+        error = quarter(0, 2)  # acme-mark / resize-0.5
+        passed = quarter(1, 0)
+    assert (255, 255, 255) in inconclusive and len(inconclusive) > 2  # white hatching over the colour
+    assert error == {(0xB8, 0xBF, 0xC6)}  # flat grey
+    assert len(passed) == 1 and (255, 255, 255) not in passed  # flat colour, no hatching
+
+
+def _plot_box(image: Image.Image) -> tuple[int, int, int, int]:
+    """The heatmap's axes box: the black frame lines matplotlib draws around it (the
+    longest dark rows; the first two long dark columns, before the colour bar's)."""
+    width, height = image.size
+
+    def dark(x: int, y: int) -> bool:
+        return sum(image.getpixel((x, y))) < 60
+
+    rows = [y for y in range(height) if sum(dark(x, y) for x in range(width)) > width // 2]
+    columns = [x for x in range(width) if sum(dark(x, y) for y in range(height)) > height // 2]
+    left = columns[0]
+    right = next(x for x in columns if x > left + 10)
+    return left + 1, right, rows[0] + 1, rows[-1]
+
+
+def test_site_shows_the_figures_with_their_numbers(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
+    bundle, out, paths = rendered
+    index = paths["site"].read_text(encoding="utf-8")
+    assert '<section id="watermarks">' in index and "<h2>Watermarks</h2>" in index
+    for figure in bundle["figures"]:
+        assert f'<img src="{figure["png"]}" alt="' in index
+        assert (out / "site" / figure["png"]).is_file()
+    assert index.count("<figcaption>") == len(bundle["figures"])
+    # The only things the page loads are its own figures, by relative path.
+    sources = re.findall(r'(?:src|srcset|data|poster)="([^"]*)"', index)
+    assert sorted(sources) == sorted(f["png"] for f in bundle["figures"])
+    # The numbers are text too: the inconclusive square, the failed one, an AUC, crosstalk.
+    acme_jpeg = next(c for c in bundle["cells"] if c["producer"] == "acme-mark" and c["variant"] == "jpeg-q50")
+    mark = acme_jpeg["measurements"]["watermark"]
+    lo, hi = mark["tpr_ci95"]
+    assert f"TPR {mark['tpr']:.3f} [{lo:.3f}, {hi:.3f}] n=8" in index
+    assert "? inconclusive</a>" in index and "✗ fail</a>" in index
+    roc = _by_id(bundle["figures"])["watermark-roc-blind-watermark"]
+    assert f"<td>{roc['curves'][2]['auc']:.3f}</td>" in index
+    assert "2/48" in index and "channel <bdi>jpeg-q50</bdi>" in index
+
+
+def test_summary_lists_the_watermark_numbers(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
+    bundle, _, paths = rendered
+    summary = paths["summary"].read_text(encoding="utf-8")
+    assert "## Watermarks" in summary
+    assert "| embedder \\\\ channel | none | jpeg-q50 | resize-0.5 |" in summary
+    assert "| acme-mark | ✓ 1.000 [0.926, 1.000] n=48 | ? 0.875" in summary and "| ⚠ error |" in summary
+    for figure in bundle["figures"]:
+        assert f"`site/{figure['png']}`" in summary
+    assert "| acme-mark |  | ✗ 2/48 |" in summary
+
+
+def test_junit_of_a_watermark_run_is_not_failed_by_inconclusive(
+    rendered: tuple[dict[str, Any], Path, dict[str, Path]],
+) -> None:
+    _, _, paths = rendered
+    root = ET.parse(paths["junit"]).getroot()
+    # One failed heatmap square and one failed crosstalk pair; the inconclusive one is skipped.
+    assert root.get("failures") == "2" and root.get("errors") == "1"
+    skipped = [s for s in root.iter("skipped") if s.get("type") == "inconclusive"]
+    assert len(skipped) == 1 and skipped[0].get("message", "").startswith("insufficient evidence: detected")
+
+
+def test_no_watermark_cells_no_figures_and_stale_ones_go(tmp_path: Path) -> None:
+    cells = watermark_cells()
+    render_all(bundle_with(cells, figure_data(cells)), tmp_path)
+    assert len(list((tmp_path / "site" / "figures").glob("*.png"))) == 5
+    plain = [robustness_error("x", "none", "unsupported")]
+    plain[0].update(check="metadata.roundtrip", id="metadata.roundtrip/v/x/x/none")
+    paths = render_all(bundle_with(plain, figure_data(plain)), tmp_path)
+    assert list((tmp_path / "site" / "figures").glob("*.png")) == []
+    assert "Watermarks" not in paths["site"].read_text(encoding="utf-8")
+    assert "Watermarks" not in paths["summary"].read_text(encoding="utf-8")
+
+
+def test_crosstalk_alone_gives_tables_but_no_figures(tmp_path: Path) -> None:
+    cells = [crosstalk("a", "b", "none", 0), crosstalk("b", "a", "none", 3, outcome="fail")]
+    bundle = bundle_with(cells, figure_data(cells))
+    assert bundle["figures"] == []
+    paths = render_all(bundle, tmp_path)
+    index = paths["site"].read_text(encoding="utf-8")
+    assert "Crosstalk" in index and "3/48" in index and "<img" not in index
+    assert not (tmp_path / "site" / "figures").exists()
