@@ -7,7 +7,8 @@ import time
 from collections import Counter
 from typing import TextIO
 
-_ORDER = ("pass", "fail", "error", "unsupported", "blocked", "xfail", "xpass")
+#: Outcomes in the order counts are shown: the verdicts (pass, fail, inconclusive) first.
+OUTCOME_ORDER = ("pass", "fail", "inconclusive", "error", "unsupported", "blocked", "xfail", "xpass")
 
 
 class Progress:
@@ -65,7 +66,7 @@ class Progress:
     def _line(self, now: float) -> str:
         width = 24
         filled = width * self.done // max(self.total, 1)
-        counts = " ".join(f"{o} {self.counts[o]}" for o in _ORDER if self.counts[o])
+        counts = " ".join(f"{o} {self.counts[o]}" for o in OUTCOME_ORDER if self.counts[o])
         elapsed = now - self.started
         steps = f"; {self.steps} steps, {self.cached_steps} cached" if self.steps else ""
         return f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {counts} ({elapsed:.0f} s{steps})"

@@ -28,17 +28,20 @@ from runner.adapter import MEDIA_SUFFIX
 from runner.cache import ArtifactStore
 from runner.errors import HarnessError
 from runner.executor import CallTiming, Executor, VendorRuntime, judge_cell, now_iso
-from runner.model import Cell, CellResult, Level, Outcome, Profile, StepResult, VendorManifest
+from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
 from runner.paths import ROOT, state_dir
 from runner.planner import plan
 from runner.profiles import load_profile
-from runner.progress import Progress
+from runner.progress import OUTCOME_ORDER, Progress
 from runner.store import ResultsStore
 from runner.transports import Transport, TransportError, make_transport, placement_of
 from runner.vectors import Vector, load_attack_strings, load_catalogue
 from runner.vendors import availability, code_hash, load_vendors, rule_version, select_vendors
 
 DEFAULT_TIMEOUT_S = 60.0
+#: Outcomes that count as failing, for ``--fail-on`` and the bundle's ``must_failures``.
+#: Not unsupported, blocked, xfail or inconclusive (insufficient evidence is no verdict).
+FAILING_OUTCOMES = frozenset({"fail", "error"})
 
 
 @dataclass
@@ -220,7 +223,7 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
         cells = store.cells(run.run_id)
         outcomes = Counter(c["outcome"] for c in cells)
         level = run.fail_level()
-        failing = sum(1 for c in cells if c["outcome"] in ("fail", "error")
+        failing = sum(1 for c in cells if c["outcome"] in FAILING_OUTCOMES
                       and level is not None and Level(c["level"]).rank <= level.rank)
         wall = (datetime.now(UTC) - started_wall).total_seconds()
         return RunSummary(run.run_id, dict(outcomes), len(cells), failing, out_dir, executor.timing, wall, len(done))
@@ -255,11 +258,13 @@ def _artifacts(run: Run, cell: Cell, results: dict[str, StepResult]) -> dict[str
 
 def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
     """The JSON result bundle of a run, from the store alone."""
+    from reports.figures import figure_data  # reports/ stays out of the CLI's start-up
+
     record = store.run(run_id)
     info = record["info"]
     cells = store.cells(run_id)
     outcomes = Counter(c["outcome"] for c in cells)
-    must_failures = sum(1 for c in cells if c["level"] == "MUST" and c["outcome"] in ("fail", "error"))
+    must_failures = sum(1 for c in cells if c["level"] == "MUST" and c["outcome"] in FAILING_OUTCOMES)
     return {
         "schema_version": 1,
         "run": {
@@ -276,6 +281,7 @@ def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
         "checks": info.get("checks", []),
         "vectors": info.get("vectors", []),
         "cells": cells,
+        "figures": figure_data(cells),
         "summary": {"outcomes": dict(outcomes), "must_failures": must_failures, "cells": len(cells)},
     }
 
@@ -312,8 +318,7 @@ def render_run(store: ResultsStore, run_id: str, out_dir: Path, cache: ArtifactS
 
 
 def print_summary(summary: RunSummary, stream: Any = sys.stdout) -> None:
-    order = [o.value for o in Outcome]
-    counts = ", ".join(f"{summary.outcomes.get(o, 0)} {o}" for o in order if summary.outcomes.get(o))
+    counts = ", ".join(f"{summary.outcomes.get(o, 0)} {o}" for o in OUTCOME_ORDER if summary.outcomes.get(o))
     print(f"run {summary.run_id}: {summary.cells} cells: {counts}", file=stream)
     print(f"scorecard: {summary.out_dir / 'site' / 'index.html'}", file=stream)
     if summary.failing:
