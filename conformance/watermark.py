@@ -21,6 +21,7 @@ import hashlib
 import io
 import math
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -199,8 +200,18 @@ def statistic(spec: dict[str, Any], report: dict[str, Any], expected: str | None
     return -math.inf, f"{spec['vendor']} gave neither a score nor a decision"
 
 
+#: Steps a cell runs at once while it gathers its trials; the vendors' own concurrency
+#: limits still apply, so this only keeps every allowed slot busy.
+PARALLEL_STEPS = 4
+
+#: One detection to run: the asset (a step or a vector id), the key, and the payload the
+#: decoded bits are compared with (multi-bit; for clean content, the trial's payload).
+Probe = tuple[Step | str, str, str | None]
+
+
 class Trials:
-    """Runs trials through the executor's step function and keeps what went wrong."""
+    """Runs a cell's trials through the executor's step function, several at a time, and
+    keeps what went wrong."""
 
     def __init__(self, step: Callable[[Step], StepResult]) -> None:
         self.step = step
@@ -208,9 +219,18 @@ class Trials:
         self.refusals: list[str] = []  # the detector's clean refusals (counted as misses)
         self.notes: list[str] = []
 
-    def detect(self, spec: dict[str, Any], asset: Step | str, trial_key: str, expected: str | None) -> tuple[float, bool | None] | None:
-        """The statistic and the vendor's own decision, or None for a trial that errored."""
-        res = self.step(vendor_step(spec["vendor"], DETECT, asset, detect_params(spec, trial_key)))
+    def run(self, steps: list[Step]) -> list[StepResult]:
+        if len(steps) <= 1:
+            return [self.step(s) for s in steps]
+        with ThreadPoolExecutor(max_workers=PARALLEL_STEPS, thread_name_prefix="trial") as pool:
+            return list(pool.map(self.step, steps))
+
+    def detect(self, spec: dict[str, Any], probes: list[Probe]) -> list[tuple[float, bool | None] | None]:
+        """Per probe: the statistic and the vendor's own decision, or None when it errored."""
+        results = self.run([vendor_step(spec["vendor"], DETECT, asset, detect_params(spec, k)) for asset, k, _ in probes])
+        return [self._one(spec, res, expected) for res, (_, _, expected) in zip(results, probes, strict=True)]
+
+    def _one(self, spec: dict[str, Any], res: StepResult, expected: str | None) -> tuple[float, bool | None] | None:
         if not res.ok:
             if res.error_kind == "clean":
                 self.refusals.append(str(res.error))
@@ -223,18 +243,15 @@ class Trials:
             self.notes.append(note)
         return value, res.report.get("present")
 
+    def clean_probes(self, spec: dict[str, Any], channels: list[dict[str, Any] | None]) -> list[Probe]:
+        """Clean content: every member through each channel, with each null key."""
+        return [(through(channel_from(ch), source(m)), key(spec["seed"], j), _null_reference(spec, m["id"], j))
+                for m in spec["members"] for ch in channels for j in range(spec["null_keys"])]
+
     def calibration(self, spec: dict[str, Any]) -> list[float]:
         """Clean trials over every member, channel and null key (cached steps, shared by
         every cell of the detector)."""
-        values = []
-        for m in spec["members"]:
-            for ch in spec["channels"]:
-                clean = through(channel_from(ch), source(m))
-                for j in range(spec["null_keys"]):
-                    got = self.detect(spec, clean, key(spec["seed"], j), _null_reference(spec, m["id"], j))
-                    if got is not None:
-                        values.append(got[0])
-        return values
+        return [got[0] for got in self.detect(spec, self.clean_probes(spec, spec["channels"])) if got is not None]
 
 
 def _null_reference(spec: dict[str, Any], vector: str, trial: int) -> str | None:
@@ -355,37 +372,24 @@ class Robustness(CorpusCheck):
         ch = channel_from(c["channel"])
         trials = Trials(step)
         th = threshold(spec, trials)
-        positives: list[float] = []
-        own: list[bool] = []
-        bit_acc: list[float] = []
+        marks = [(m, t, embed_params(spec, m["id"], t)) for m in spec["members"] for t in range(c["trials"])]
+        marked = [vendor_step(str(cell.producer), EMBED, source(m), ep) for m, _t, ep in marks]
+        moved = [through(ch, step) for step in marked]
+        found = trials.detect(spec, [(mv, ep["key"], ep.get("payload")) for mv, (_m, _t, ep) in zip(moved, marks, strict=True)])
+        positives = [got[0] for got in found if got is not None]
+        own = [bool(got[1]) for got in found if got is not None and got[1] is not None]
+        bit_acc = [got[0] / int(spec["payload_bits"]) for got in found
+                   if got is not None and spec["mode"] == "multi-bit" and math.isfinite(got[0])]
         example: dict[str, Step] = {}
-        for m in spec["members"]:
-            for t in range(c["trials"]):
-                ep = embed_params(spec, m["id"], t)
-                marked = vendor_step(str(cell.producer), EMBED, source(m), ep)
-                moved = through(ch, marked)
-                got = trials.detect(spec, moved, ep["key"], ep.get("payload"))
-                if got is None:
-                    continue
-                positives.append(got[0])
-                if got[1] is not None:
-                    own.append(bool(got[1]))
-                if spec["mode"] == "multi-bit" and math.isfinite(got[0]):
-                    bit_acc.append(got[0] / int(spec["payload_bits"]))
-                if not example:
-                    example = {"marked": marked}
-                    if isinstance(moved, Step) and moved != marked:
-                        example["channel"] = moved
-        negatives: list[float] = []
-        clean_own: list[bool] = []
-        for m in spec["members"]:
-            clean = through(ch, source(m))
-            for j in range(spec["null_keys"]):
-                got = trials.detect(spec, clean, key(spec["seed"], j), _null_reference(spec, m["id"], j))
-                if got is not None:
-                    negatives.append(got[0])
-                    if got[1] is not None:
-                        clean_own.append(bool(got[1]))
+        first = next((i for i, got in enumerate(found) if got is not None), None)
+        if first is not None:
+            example = {"marked": marked[first]}
+            after = moved[first]
+            if isinstance(after, Step) and after != marked[first]:
+                example["channel"] = after
+        clean = [got for got in trials.detect(spec, trials.clean_probes(spec, [c["channel"]])) if got is not None]
+        negatives = [got[0] for got in clean]
+        clean_own = [bool(got[1]) for got in clean if got[1] is not None]
         context = {**c, "threshold": th, "positives": _finite(positives), "negatives": _finite(negatives),
                    "bit_accuracy": bit_acc, "own_decisions": [sum(own), len(own), sum(clean_own), len(clean_own)],
                    "errors": trials.errors[:5], "error_count": len(trials.errors), "trouble": _trouble(trials)}
@@ -461,17 +465,9 @@ class FalsePositives(CorpusCheck):
         c = cell.context
         spec = c["detector"]
         trials = Trials(step)
-        values: list[float] = []
-        own: list[bool] = []
-        for m in spec["members"]:
-            for ch in spec["channels"]:
-                clean = through(channel_from(ch), source(m))
-                for j in range(spec["null_keys"]):
-                    got = trials.detect(spec, clean, key(spec["seed"], j), _null_reference(spec, m["id"], j))
-                    if got is not None:
-                        values.append(got[0])
-                        if got[1] is not None:
-                            own.append(bool(got[1]))
+        found = [got for got in trials.detect(spec, trials.clean_probes(spec, spec["channels"])) if got is not None]
+        values = [got[0] for got in found]
+        own = [bool(got[1]) for got in found if got[1] is not None]
         th = threshold(spec, trials)
         context = {**c, "threshold": th, "values": _finite(values), "own": [sum(own), len(own)],
                    "errors": trials.errors[:5], "error_count": len(trials.errors), "trouble": _trouble(trials)}
@@ -571,15 +567,14 @@ class CrossTalk(CorpusCheck):
         ch = channel_from(c["channel"])
         trials = Trials(step)
         th = threshold(det, trials)
-        values = []
+        probes: list[Probe] = []
         for m in emb["members"]:
             for t in range(c["trials"]):
                 ep = embed_params(emb, m["id"], t)
                 moved = through(ch, vendor_step(str(cell.producer), EMBED, source(m), ep))
                 # The detector is asked with the same key string: the worst case for cross-talk.
-                got = trials.detect(det, moved, ep["key"], _null_reference(det, m["id"], t))
-                if got is not None:
-                    values.append(got[0])
+                probes.append((moved, ep["key"], _null_reference(det, m["id"], t)))
+        values = [got[0] for got in trials.detect(det, probes) if got is not None]
         context = {**c, "threshold": th, "values": _finite(values), "errors": trials.errors[:5],
                    "error_count": len(trials.errors), "trouble": _trouble(trials)}
         return replace(cell, steps={}, context_json=canonical_json(context))
@@ -701,7 +696,7 @@ class Quality(CorpusCheck):
 
 def _decide_one(spec: dict[str, Any], trials: Trials, th: dict[str, Any], asset: Step | str, trial_key: str,
                 expected: str | None) -> dict[str, Any]:
-    got = trials.detect(spec, asset, trial_key, expected)
+    got = trials.detect(spec, [(asset, trial_key, expected)])[0]
     if got is None:
         return {"vendor": spec["vendor"], "error": trials.errors[-1]}
     out: dict[str, Any] = {"vendor": spec["vendor"], "statistic": got[0] if math.isfinite(got[0]) else None,

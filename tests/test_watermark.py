@@ -191,9 +191,14 @@ def test_a_detector_answering_at_random_shows_at_chance_level(aiii_home: Path, t
         score = rob[("wm-coinflip-score", "wm-coinflip-score", channel)]
         assert score["outcome"] in ("fail", "inconclusive") and score["outcome"] != "pass", score["reason"]
         assert score["measurements"]["watermark"]["tpr"] < 0.5
-    # the real mark is not claimed by the random detectors beyond chance
+    # random bits never reach the binomial threshold on blind-watermark's marks; a random
+    # score beats a threshold calibrated on 48 clean trials about 1 time in 49
     talk = _cells(bundle, "watermark.crosstalk")
-    assert talk and all(c["outcome"] != "fail" for c in talk.values())
+    for channel in ("none", "jpeg-q50"):
+        bits = talk[("blind-watermark", "wm-coinflip", channel)]
+        assert bits["outcome"] == "pass" and bits["measurements"]["crosstalk"]["false_detections"] == 0, bits["reason"]
+        score = talk[("blind-watermark", "wm-coinflip-score", channel)]["measurements"]["crosstalk"]
+        assert score["trials"] == 24 and score["false_detections"] <= 6
     # and a soft binding whose payload comes back as noise fails, naming both values
     sb = _cells(bundle, "watermark.soft_binding")[("c2pa-python", "wm-coinflip", "social-media")]
     assert sb["outcome"] == "fail" and "differs from the manifest's" in sb["reason"]
