@@ -131,9 +131,9 @@ def roc_curve(positives: list[Any], negatives: list[Any]) -> dict[str, Any]:
 
 
 def _heatmap(kind: str, cells: list[dict[str, Any]]) -> dict[str, Any]:
-    rows = sorted({cell["producer"] or "-" for cell in cells})
+    rows = sorted({cell["producer"] for cell in cells})
     columns = _ordered_channels([_channel(cell) for cell in cells])
-    at = {(cell["producer"] or "-", _channel(cell)): cell for cell in cells}  # one cell per square
+    at = {(cell["producer"], _channel(cell)): cell for cell in cells}  # one cell per square
 
     def grid(read: Any) -> list[list[Any]]:
         return [[read(at[(r, c)]) if (r, c) in at else None for c in columns] for r in rows]
@@ -184,14 +184,15 @@ def _roc(vendor: str, cells: list[dict[str, Any]], kinds: dict[str, str]) -> dic
             points.append(point)
     if not curves and not points:
         return None
+    name = vendor.replace("+", "_")  # a chain of producers, in a file name
     return {
-        "id": f"watermark-roc-{vendor}",
+        "id": f"watermark-roc-{name}",
         "kind": "roc",
         "title": f"Watermark ROC of {vendor}: its own detector, per channel",
         "vendor": vendor,
         "curves": curves,
         "operating_points": points,
-        "png": f"figures/watermark-roc-{vendor}.png",
+        "png": f"figures/watermark-roc-{name}.png",
     }
 
 
@@ -201,7 +202,8 @@ def figure_data(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     Deterministic for the same cells (in the same order); empty when no cell is of
     ``watermark.robustness``; never NaN.
     """
-    robust = [cell for cell in cells if cell["check"] == ROBUSTNESS_CHECK]
+    # A square needs an embedder; a cell without one (never planned so) has no place.
+    robust = [cell for cell in cells if cell["check"] == ROBUSTNESS_CHECK and cell["producer"]]
     if not robust:
         return []
     kinds = _media_kinds(robust)
@@ -209,7 +211,7 @@ def figure_data(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_vendor: dict[str, list[dict[str, Any]]] = {}
     for cell in robust:
         by_kind.setdefault(kinds[cell["id"]], []).append(cell)
-        by_vendor.setdefault(cell["producer"] or "-", []).append(cell)
+        by_vendor.setdefault(cell["producer"], []).append(cell)
     figures = [_heatmap(kind, by_kind[kind]) for kind in sorted(by_kind)]
     for vendor in sorted(by_vendor):
         roc = _roc(vendor, by_vendor[vendor], kinds)

@@ -114,6 +114,15 @@ def test_figures_per_media_kind_and_per_embedder() -> None:
     assert only["kind"] == "heatmap" and only["values"] == [[None]] and only["outcomes"] == [["error"]]
 
 
+def test_cells_without_an_embedder_have_no_square() -> None:
+    orphan = robustness("x", "none", "pass")
+    orphan.update(producer=None, id="watermark.robustness/corpus:watermark-image/-/x/none")
+    assert figure_data([orphan]) == []
+    chained = robustness("a+b", "none", "pass")
+    (_, roc) = figure_data([chained])
+    assert roc["id"] == "watermark-roc-a_b" and roc["png"] == "figures/watermark-roc-a_b.png"
+
+
 def test_figure_data_is_deterministic_json_and_empty_without_watermark_cells() -> None:
     cells = watermark_cells()
     cells[0]["measurements"]["watermark"]["tpr"] = float("nan")
