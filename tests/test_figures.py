@@ -16,12 +16,11 @@ from watermark_cells import bundle_with, crosstalk, robustness, robustness_error
 
 from reports import BundleError, read_bundle, render_all, validate_bundle
 from reports.figures import crosstalk_tables, figure_data, roc_curve
-from reports.plots import DPI, HEATMAP_SIZE, ROC_SIZE
+from reports.plots import DPI, ROC_SIZE, heatmap_size
 from runner.model import Cell, CellResult, Level, Outcome
 from runner.run import build_bundle
 from runner.store import ResultsStore
 
-HEATMAP_PX = (round(HEATMAP_SIZE[0] * DPI), round(HEATMAP_SIZE[1] * DPI))
 ROC_PX = (round(ROC_SIZE[0] * DPI), round(ROC_SIZE[1] * DPI))
 
 
@@ -228,7 +227,8 @@ def test_every_figure_is_a_png_of_the_configured_size(rendered: tuple[dict[str, 
     for figure in bundle["figures"]:
         with Image.open(out / "site" / figure["png"]) as image:
             assert image.format == "PNG"
-            assert image.size == (HEATMAP_PX if figure["kind"] == "heatmap" else ROC_PX)
+            size = heatmap_size(len(figure["rows"]), len(figure["columns"])) if figure["kind"] == "heatmap" else ROC_SIZE
+            assert image.size == (round(size[0] * DPI), round(size[1] * DPI))
             assert "Software" not in image.info
             colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
             assert colours is not None and len(colours) > 50  # drawn, not blank
