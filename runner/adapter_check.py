@@ -83,6 +83,13 @@ def sample_params(operation: str, signer: Callable[[], dict[str, str]]) -> dict[
         return {"scheme": "iscc", "value": SAMPLE_ISCC}
     if operation == "identifier.compare":
         return {"scheme": "iscc", "a": SAMPLE_ISCC, "b": SAMPLE_ISCC}
+    if operation == "optout.declare":
+        return {"channel": "tdmrep-header", "intent": {"purposes": {"train-ai": "denied"}}}
+    if operation == "optout.evaluate":  # inline material: the adapter under check needs no network
+        none = {"url": "http://127.0.0.1/robots.txt", "status": 404, "headers": [], "error": None}
+        return {"url": "http://127.0.0.1/", "agent": "aiii-adapter-check", "purposes": ["train-ai"],
+                "material": {"robots": none, "tdmrep": {**none, "url": "http://127.0.0.1/.well-known/tdmrep.json"},
+                             "resource": {"url": "http://127.0.0.1/", "status": 200, "headers": [["tdm-reservation", "1"]], "error": None}}}
     return {}
 
 
