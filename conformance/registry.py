@@ -17,6 +17,7 @@ from conformance.identifiers import (
     SoftBinding,
 )
 from conformance.metadata import MetadataPreservation, MetadataRoundTrip
+from conformance.optout import PURPOSE_CHECKS, Conflicts, Malformed, Precedence
 from conformance.provenance import AttackStrings, Hostile, Pipeline, PublicFiles, SignValidate, Tamper
 from conformance.tamper import TAMPERS
 from runner.adapter import Asset, Unsupported
@@ -40,6 +41,10 @@ CHECKS: dict[str, Check] = {
         Differential(),
         IdentifiersInMetadata(),
         SoftBinding(),
+        *PURPOSE_CHECKS,
+        Precedence(),
+        Malformed(),
+        Conflicts(),
     )
 }
 
