@@ -419,8 +419,10 @@ class CaseCheck(OptoutCheck):
         got = {p: report["decisions"].get(p, {}).get("decision") for p in case["expect"]}
         wrong = {p: {"expected": v, "decision": got[p], "source": report["decisions"].get(p, {}).get("source"),
                      "rule": report["decisions"].get(p, {}).get("rule")} for p, v in case["expect"].items() if got[p] != v}
+        asked = cell.steps["evaluate"].params
         measurements = {"spec": case["spec"], "rule": case.get("rule"), "expected": case["expect"], "decisions": got,
-                        "notes": report.get("notes", [])}
+                        "notes": report.get("notes", []), "url": asked["url"], "agent": asked["agent"],
+                        "material": "inline" if asked.get("material") else "fetched by the evaluator"}
         if wrong:
             measurements["wrong"] = wrong
             first = next(iter(wrong.items()))
