@@ -396,7 +396,7 @@ class CaseCheck(OptoutCheck):
     def plan(self, ctx: PlanContext) -> Iterable[Cell]:
         mode = str(ctx.config.params.get("material", "fetch"))
         timeout = float(ctx.config.params.get("timeout_s", DEFAULT_TIMEOUT_S))
-        for vector in ctx.vectors:
+        for vector in [v for v in ctx.vectors if v.media_type == "application/json"]:
             for case in load_cases(vector):
                 for ev in evaluators(ctx):
                     if not all(reads(ev, c) for c in case["channels"]):
