@@ -3,7 +3,7 @@ the harness for a run.
 
 Each published site (the files of one declared channel, or of one precedence, malformed
 or conflict case) gets its own origin, one ``ThreadingHTTPServer`` on ``127.0.0.1`` and
-a free port, so ``/robots.txt`` and ``/.well-known/tdmrep.json`` sit where a crawler looks
+a port derived from its content (a free one if that is taken), so ``/robots.txt`` and ``/.well-known/tdmrep.json`` sit where a crawler looks
 for them.  A site is a list of file specs (the shape optout.declare answers with and the
 cases files use)::
 
@@ -106,13 +106,31 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the harness keeps no access log."""
 
 
+#: Where a site's port is looked for: below Linux's ephemeral range (32768-60999).
+PORT_BASE, PORT_SPAN, PORT_TRIES = 10000, 20000, 40
+
+
 class _SiteServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, files: dict[str, SiteFile], stopping: threading.Event) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, files: dict[str, SiteFile], stopping: threading.Event, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.files = files
         self.stopping = stopping
+
+
+def _server(files: dict[str, SiteFile], stopping: threading.Event, digest: str) -> _SiteServer:
+    """A server on a port derived from the site's digest, so the same site has the same
+    URL run after run and evaluators' answers stay cacheable; a taken port moves it on
+    (the URL then differs: a cache miss, never a wrong answer, since the digest is in the
+    params too), and after PORT_TRIES any free port will do."""
+    first = PORT_BASE + int(digest[:8], 16) % PORT_SPAN
+    for k in range(PORT_TRIES):
+        try:
+            return _SiteServer(files, stopping, PORT_BASE + (first - PORT_BASE + k) % PORT_SPAN)
+        except OSError:
+            continue
+    return _SiteServer(files, stopping, 0)
 
 
 @dataclass(frozen=True)
@@ -149,7 +167,7 @@ class TestSite:
             for spec in specs:
                 f = site_file(spec)
                 files[f.path] = f
-            server = _SiteServer(files, self._stopping)
+            server = _server(files, self._stopping, digest)
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                       name=f"optout-site-{server.server_address[1]}", daemon=True)
             thread.start()
