@@ -197,10 +197,10 @@ def test_rfc9309_access_results_and_limits_for_every_robots_evaluator(site: Test
 def test_hostile_resources_redirect_and_timeout(site: TestSite) -> None:
     """TDMRep, "HTTP headers": the response that carries the resource (after a redirect)
     decides; a resource that never arrives declares nothing."""
-    started = time.perf_counter()
     assert_case(site, "resource-redirect")
+    started = time.perf_counter()
     assert_case(site, "resource-timeout")
-    assert time.perf_counter() - started < 5  # the crawler's 1 s timeout, not the server's 3 s delay
+    assert time.perf_counter() - started < 2.9  # the crawler's 1 s timeout, not the server's 3 s delay
 
 
 def test_inline_material_gives_the_same_answers_as_fetching(site: TestSite) -> None:
@@ -291,19 +291,17 @@ def test_evaluate_step_needs_the_run_to_open_the_site() -> None:
 # -- the profile, end to end ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def optout_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict[str, Any]], dict[str, Any], float]:
+def optout_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     home = tmp_path_factory.mktemp("aiii-home")
     out = tmp_path_factory.mktemp("optout")
-    started = time.perf_counter()
     proc = aiii(home, "run", "--profile", "optout", "--out", str(out / "out"), "--store", str(out / "s.sqlite"), "-q")
-    wall = time.perf_counter() - started
     assert proc.returncode == 1, proc.stderr  # urllib.robotparser's MUST failures (above)
     bundle = json.loads((out / "out" / "results.json").read_text())
-    return cells(out / "s.sqlite"), bundle, wall
+    return cells(out / "s.sqlite"), bundle
 
 
-def test_profile_shows_a_channel_by_evaluator_matrix_per_purpose(optout_run: tuple[dict[str, dict[str, Any]], dict[str, Any], float]) -> None:
-    _cells, bundle, _wall = optout_run
+def test_profile_shows_a_channel_by_evaluator_matrix_per_purpose(optout_run: tuple[dict[str, dict[str, Any]], dict[str, Any]]) -> None:
+    _cells, bundle = optout_run
     matrices = {m.check["id"]: m for m in build_matrices(bundle)}
     for purpose in OPTOUT_PURPOSES:
         m = matrices[f"optout.{purpose.replace('-', '_')}"]
@@ -318,9 +316,8 @@ def test_profile_shows_a_channel_by_evaluator_matrix_per_purpose(optout_run: tup
                    for g in m.groups.values() for c in g.cells if c["outcome"] == "unsupported")
 
 
-def test_profile_cells_say_why_and_disagreements_are_explained(optout_run: tuple[dict[str, dict[str, Any]], dict[str, Any], float]) -> None:
-    by_id, _bundle, wall = optout_run
-    assert wall < 120
+def test_profile_cells_say_why_and_disagreements_are_explained(optout_run: tuple[dict[str, dict[str, Any]], dict[str, Any]]) -> None:
+    by_id, _bundle = optout_run
     assert not [c for c in by_id.values() if c["outcome"] in ("error", "blocked")]
     unknown = by_id["optout.search/optout-intents/optout-reference/optout-reference/tdmrep-header.reserve-all"]
     assert unknown["outcome"] == "pass" and "cannot express" in unknown["reason"]
