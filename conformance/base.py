@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -81,6 +82,12 @@ class Check(ABC):
     @abstractmethod
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         """A pure function of the cell and its answers."""
+
+    def session(self, load: Callable[[str], bytes]) -> AbstractContextManager[Any]:
+        """What the check needs running while its cells run (a test server, ...), as a
+        context manager the run enters once around execution; ``load`` reads an artefact's
+        bytes by sha256.  The default: nothing."""
+        return nullcontext()
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
         """The cell to judge, for checks whose steps depend on earlier answers.

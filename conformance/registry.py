@@ -17,6 +17,7 @@ from conformance.identifiers import (
     SoftBinding,
 )
 from conformance.metadata import MetadataPreservation, MetadataRoundTrip
+from conformance.optout import PURPOSE_CHECKS, Conflicts, Malformed, Precedence
 from conformance.provenance import AttackStrings, Hostile, Pipeline, PublicFiles, SignValidate, Tamper
 from conformance.tamper import TAMPERS
 from conformance.watermark import watermark_checks
@@ -42,6 +43,10 @@ CHECKS: dict[str, Check] = {
         IdentifiersInMetadata(),
         SoftBinding(),
         *watermark_checks(),
+        *PURPOSE_CHECKS,
+        Precedence(),
+        Malformed(),
+        Conflicts(),
     )
 }
 

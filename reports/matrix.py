@@ -82,9 +82,12 @@ def build_matrices(bundle: dict[str, Any]) -> list[Matrix]:
     for check in bundle["checks"]:
         cells = by_check[check["id"]]
         has_producer = any(cell["producer"] is not None for cell in cells)
+        has_channel = any(cell.get("channel") for cell in cells)
         groups: dict[tuple[str, str], Group] = {}
         for cell in cells:
             row = (cell["producer"] or ABSENT) if has_producer else _vector_label(cell)
+            if has_channel:  # the channel a producer wrote through is the row (opt-out: channel x evaluator)
+                row = f"{cell.get('channel') or ABSENT} ({row})"
             column = cell["consumer"] or ABSENT
             groups.setdefault((row, column), Group(row, column)).cells.append(cell)
         for group in groups.values():
@@ -92,7 +95,7 @@ def build_matrices(bundle: dict[str, Any]) -> list[Matrix]:
         matrices.append(
             Matrix(
                 check=check,
-                row_title="producer" if has_producer else "vector / variant",
+                row_title=("channel (producer)" if has_channel else "producer") if has_producer else "vector / variant",
                 rows=_order({row for row, _ in groups}),
                 columns=_order({column for _, column in groups}),
                 groups=groups,

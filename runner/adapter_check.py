@@ -87,6 +87,13 @@ def sample_params(operation: str, signer: Callable[[], dict[str, str]]) -> dict[
         return {"key": "aiii-adapter-check", "payload": "1011" * 8}
     if operation == "watermark.detect":
         return {"key": "aiii-adapter-check", "payload_bits": 32}
+    if operation == "optout.declare":
+        return {"channel": "tdmrep-header", "intent": {"purposes": {"train-ai": "denied"}}}
+    if operation == "optout.evaluate":  # inline material: the adapter under check needs no network
+        none = {"url": "http://127.0.0.1/robots.txt", "status": 404, "headers": [], "error": None}
+        return {"url": "http://127.0.0.1/", "agent": "aiii-adapter-check", "purposes": ["train-ai"],
+                "material": {"robots": none, "tdmrep": {**none, "url": "http://127.0.0.1/.well-known/tdmrep.json"},
+                             "resource": {"url": "http://127.0.0.1/", "status": 200, "headers": [["tdm-reservation", "1"]], "error": None}}}
     return {}
 
 

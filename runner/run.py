@@ -213,8 +213,11 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
 
         status = "interrupted"
         try:
-            executor.run_cells(_locality_order(todo), judge, save,
-                               lambda cell, step: CHECKS[cell.check].expand(cell, step))
+            with contextlib.ExitStack() as sessions:  # the checks' servers, open while cells run
+                for check_id in dict.fromkeys(c.check for c in todo):
+                    sessions.enter_context(CHECKS[check_id].session(run.cache.get))
+                executor.run_cells(_locality_order(todo), judge, save,
+                                   lambda cell, step: CHECKS[cell.check].expand(cell, step))
             status = "complete"
         finally:
             bar.close()

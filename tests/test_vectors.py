@@ -69,7 +69,7 @@ def sha(path: Path) -> str:
 
 def test_catalogue_loads_and_every_sha256_matches(cache_a: Path) -> None:
     cat = load_catalogue(VECTORS, cache_a, derive=False)
-    assert len(cat.vectors) == 33  # 31 media files and 2 identifier data files
+    assert len(cat.vectors) == 38  # 31 media files, 2 identifier and 5 opt-out data files
     for vector in cat.vectors:
         assert vector.path.is_file(), vector.id
         assert sha(vector.path) == vector.sha256, vector.id
@@ -217,7 +217,7 @@ def test_select_filters_and_rejects_unknown_ids(catalogue: Catalogue) -> None:
 
 def test_derived_vectors_are_listed_once_with_their_origin(catalogue: Catalogue) -> None:
     ids = {v.id for v in catalogue.vectors}
-    assert len(catalogue.vectors) == 33 + 6 * 3 + 5 * 3  # the six photo-extra images derive nothing
+    assert len(catalogue.vectors) == 38 + 6 * 3 + 5 * 3  # the six photo-extra images derive nothing
     assert {"kodim01-jpg", "kodim01-webp", "kodim01-tif"} <= ids
     assert "kodim01-png" not in ids  # the PNG source already is the PNG vector
     assert {"brahms-hungarian-dance-5-wav", "brahms-hungarian-dance-5-mp3", "brahms-hungarian-dance-5-flac"} <= ids
