@@ -63,8 +63,8 @@ def _params(ctx: PlanContext) -> dict[str, Any]:
     fpr = params["target_fpr"]
     if not isinstance(fpr, (int, float)) or not 0 < fpr < 1:
         raise PlanError(f"params.target_fpr: {fpr!r} is not a rate between 0 and 1")
-    for name in ("trials", "null_keys"):
-        if not isinstance(params[name], int) or params[name] < 1:
+    for name in ("trials", "null_keys", "crosstalk_trials"):
+        if name in params and (not isinstance(params[name], int) or params[name] < 1):
             raise PlanError(f"params.{name}: {params[name]!r} is not a positive whole number")
     return params
 
@@ -534,7 +534,7 @@ class CrossTalk(CorpusCheck):
     family = "watermark"
     description = (
         "Each detector runs on every other vendor's marked output of the same kind, untouched and after every"
-        " channel, with its own threshold. Pass: no false detection (the 95 % upper bound of the rate is"
+        " channel, with its own threshold (the profile's crosstalk_trials marks per vector, default: trials). Pass: no false detection (the 95 % upper bound of the rate is"
         " reported); fail: false detections above the target rate's interval; otherwise inconclusive."
     )
 
@@ -558,7 +558,7 @@ class CrossTalk(CorpusCheck):
                         assert not isinstance(emb_members, str) and not isinstance(det_members, str)
                         context = {"kind": kind, "embedder": detector_spec(e, emb_members, channels, params),
                                    "detector": detector_spec(d, det_members, channels, params),
-                                   "trials": params["trials"], "channel": channel_spec(ch)}
+                                   "trials": params.get("crosstalk_trials", params["trials"]), "channel": channel_spec(ch)}
                         yield replace(cell, context_json=canonical_json(context))
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
