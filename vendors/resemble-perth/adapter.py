@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import perth
 import soundfile as sf
+import torch
 
 from runner.adapter import Adapter, AdapterError, Asset, Unsupported, detect_report
 
@@ -35,6 +36,9 @@ class PerthAdapter(Adapter):
 
     def _model(self) -> Any:
         if self._watermarker is None:
+            # One thread unless the manifest says otherwise: torch's busy-waiting threads
+            # slow everything down on a shared two-core machine.
+            torch.set_num_threads(int(self.config.get("torch_threads", 1)))
             cls = getattr(perth, "PerthImplicitWatermarker", None)
             if cls is None:
                 raise AdapterError(
