@@ -26,6 +26,7 @@ from runner.adapter import Adapter, AdapterError, Asset, Unsupported, detect_rep
 
 MIN_SECONDS = 0.5  # the model's STFT padding fails on shorter input; refused with a clear message
 THRESHOLD = 0.5  # the library's own decision: get_watermark(round=True) rounds the confidence
+DETECT_TYPES = frozenset({"audio/wav", "audio/flac", "audio/ogg", "audio/mpeg"})  # what libsndfile reads
 
 
 class PerthAdapter(Adapter):
@@ -49,14 +50,14 @@ class PerthAdapter(Adapter):
         return self._watermarker
 
     def watermark_embed(self, asset: Asset, params: dict[str, Any]) -> Asset:
+        if asset.media_type != "audio/wav":
+            raise Unsupported(f"embeds into WAV only, not {asset.media_type}")
         model = self._model()
         _check_params(params)
         if params.get("payload") is not None:
             raise AdapterError("payload: resemble-perth is a zero-bit watermark and embeds no payload")
         if params.get("strength") is not None:
             raise Unsupported("resemble-perth has no strength setting")
-        if asset.media_type != "audio/wav":
-            raise Unsupported(f"embeds into WAV only, not {asset.media_type}")
         samples, rate = _read(asset)
         mono = samples.mean(axis=1)
         try:
@@ -72,6 +73,8 @@ class PerthAdapter(Adapter):
         return Asset(out.getvalue(), "audio/wav", asset.name)
 
     def watermark_detect(self, asset: Asset, params: dict[str, Any]) -> dict[str, Any]:
+        if asset.media_type not in DETECT_TYPES:
+            raise Unsupported(f"detects in WAV, FLAC, OGG and MP3 audio, not {asset.media_type}")
         model = self._model()
         _check_params(params)
         samples, rate = _read(asset)
