@@ -6,10 +6,11 @@ Checks see adapters' answers only: they never know where an adapter ran.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
+from conformance.channels import NAMED, NamedChannel
 from runner.adapter import Asset
 from runner.model import Cell, CheckConfig, Outcome, Step, StepResult, VendorManifest, Verdict
 from runner.vectors import Vector
@@ -30,6 +31,11 @@ class PlanContext:
     vectors: list[Vector]
     vendors: dict[str, VendorManifest]
     fixtures: Fixtures
+    #: distribution channels by name: the built-in ones and the profile's own
+    channels: Mapping[str, NamedChannel] = field(default_factory=lambda: dict(NAMED))
+    #: Registers a corpus vector (``corpus:<name>``) standing for several vectors: the
+    #: vector of cells that judge a statistic over them (see Catalogue.corpus).
+    corpus: Callable[[str, list[Vector]], Vector] | None = None
 
     def with_op(self, operation: str) -> list[VendorManifest]:
         """Selected vendors that declare an operation, in id order."""

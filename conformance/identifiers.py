@@ -29,8 +29,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance import channels, differential
+from conformance import differential
 from conformance.base import Answers, Check, PlanContext, unsupported
+from conformance.channels import chain_steps, describe_channel
 from conformance.metadata import MetadataRoundTrip
 from conformance.provenance import read_params, sign_params
 from runner.adapter import ASSET_AS_BYTES, ASSET_AS_STREAM
@@ -242,13 +243,9 @@ class IsccAgreement(Check):
 
 # -- content recognition ----------------------------------------------------------------
 
-#: Channel name -> (transform, params, media major type it applies to).
-RECOGNITION_CHANNELS: dict[str, tuple[str, dict[str, Any], str]] = {
-    "jpeg-q50": ("channel.jpeg", {"quality": 50}, "image"),
-    "resize-0.5": ("channel.resize", {"scale": 0.5}, "image"),
-    "mp3-128k": ("channel.mp3", {"bitrate": 128}, "audio"),
-    "resample-16k": ("channel.resample", {"rate": 16000}, "audio"),
-}
+#: The channels of the catalogue (conformance/channels.py) a content code is tried
+#: through unless the profile names others.
+RECOGNITION_DEFAULT = ("jpeg-q50", "resize-0.5", "mp3-128k", "resample-16k")
 
 
 class Recognition(Check):
@@ -264,10 +261,10 @@ class Recognition(Check):
         params = ctx.config.params
         bits = int(params.get("bits", 64))
         threshold = dict(params.get("threshold_bits", {"image": 8, "audio": 8}))
-        channels = list(params.get("channels", list(RECOGNITION_CHANNELS)))
-        unknown = [c for c in channels if c not in RECOGNITION_CHANNELS]
+        channels = list(params.get("channels", RECOGNITION_DEFAULT))
+        unknown = [c for c in channels if c not in ctx.channels]
         if unknown:
-            raise PlanError(f"params.channels: unknown channels {unknown}; known: {sorted(RECOGNITION_CHANNELS)}")
+            raise PlanError(f"params.channels: unknown channels {unknown}; known: {sorted(ctx.channels)}")
         for v in _iscc_vendors(ctx):
             by_kind: dict[str, list[Vector]] = {}
             for vector in ctx.vectors:
@@ -275,18 +272,19 @@ class Recognition(Check):
                 by_kind.setdefault(kind, []).append(vector)
                 gen = vendor_step(v.id, "identifier.generate", vector.id, generate_params(vector, bits, ["content"]))
                 for name in channels:
-                    transform, tparams, applies = RECOGNITION_CHANNELS[name]
-                    if applies != kind:
+                    channel = ctx.channels[name]
+                    if channel.kind != kind:
                         continue
                     cell = Cell(self.id, ctx.config.level, vector.id, None, v.id, name)
                     if not v.capability("identifier.generate", vector.media_type):
                         yield unsupported(cell, f"{v.id} makes no ISCC of {vector.media_type}")
                         continue
-                    moved = transform_step(transform, vector.id, tparams)
-                    again = vendor_step(v.id, "identifier.generate", moved, generate_params(vector, bits, ["content"]))
+                    moved = chain_steps(channel, vector.id)
+                    again = vendor_step(v.id, "identifier.generate", moved[-1], generate_params(vector, bits, ["content"]))
                     context = {"kind": "same", "threshold": threshold.get(kind), "bits": bits, "channel": name,
-                               "transform": transform, "params": tparams}
-                    yield replace(cell, steps={"original": gen, "channel": moved, "transformed": again},
+                               "described": describe_channel(channel)}
+                    roles = {"channel" if i == len(moved) - 1 else f"channel.{i}": s for i, s in enumerate(moved)}
+                    yield replace(cell, steps={"original": gen, **roles, "transformed": again},
                                   context_json=canonical_json(context))
             for kind, group in by_kind.items():
                 for first, second in zip(group, group[1:] + group[:1], strict=True):
@@ -316,7 +314,7 @@ class Recognition(Check):
         threshold = ctx["threshold"]
         measurements = {"distance_bits": distance, "threshold_bits": threshold, "code_bits": ctx["bits"], "codes": [a, b]}
         if ctx["kind"] == "same":
-            measurements["channel"] = {"name": ctx["channel"], **channels.describe(ctx["transform"], ctx["params"])}
+            measurements["channel"] = ctx["described"]
             if distance <= threshold:
                 return Verdict(Outcome.PASS, f"recognised after {ctx['channel']}: distance {distance} <= {threshold}", measurements)
             return Verdict(Outcome.FAIL, f"not recognised after {ctx['channel']}: distance {distance} > {threshold}", measurements)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.base import Check
-from conformance.channels import CHANNELS
+from conformance.channels import CHANNELS, cache_version
 from conformance.identifiers import (
     Differential,
     IdentifiersInMetadata,
@@ -19,6 +19,7 @@ from conformance.identifiers import (
 from conformance.metadata import MetadataPreservation, MetadataRoundTrip
 from conformance.provenance import AttackStrings, Hostile, Pipeline, PublicFiles, SignValidate, Tamper
 from conformance.tamper import TAMPERS
+from conformance.watermark import watermark_checks
 from runner.adapter import Asset, Unsupported
 
 CHECKS: dict[str, Check] = {
@@ -40,6 +41,7 @@ CHECKS: dict[str, Check] = {
         Differential(),
         IdentifiersInMetadata(),
         SoftBinding(),
+        *watermark_checks(),
     )
 }
 
@@ -66,3 +68,10 @@ def _literal(asset: Asset, params: dict[str, Any]) -> Asset:
 TRANSFORMS = {f"tamper.{name}": _tamper(name) for name in TAMPERS}
 TRANSFORMS.update(CHANNELS)
 TRANSFORMS["harness.bytes"] = _literal
+
+
+def transform_version(name: str) -> str | None:
+    """What a transform's output depends on besides input and params, for the persistent
+    step cache: the channels' library versions and code.  Tamper and literal transforms
+    are cheap and stay cached within a run only."""
+    return cache_version(name) if name in CHANNELS else None

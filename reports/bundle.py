@@ -16,10 +16,14 @@ from jsonschema.exceptions import best_match
 
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "bundle.schema.json"
 
-#: Outcomes in the order reports list their counts.
-OUTCOMES: tuple[str, ...] = ("pass", "fail", "error", "unsupported", "blocked", "xfail", "xpass")
+#: Outcomes in the order reports list their counts: the three verdicts first.
+OUTCOMES: tuple[str, ...] = ("pass", "fail", "inconclusive", "error", "unsupported", "blocked", "xfail", "xpass")
 #: Outcomes in the order lists of cells show them: what needs attention first.
-SEVERITY: tuple[str, ...] = ("fail", "error", "xpass", "blocked", "xfail", "unsupported", "pass")
+#: ``inconclusive`` sits after the outcomes that call for a fix and before
+#: ``unsupported``: the vendor did run and nothing was refuted, but a reader should see
+#: that no verdict was reached (and the profile may need more trials), whereas an
+#: unsupported cell is a declared absence with nothing to act on.
+SEVERITY: tuple[str, ...] = ("fail", "error", "xpass", "blocked", "xfail", "inconclusive", "unsupported", "pass")
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -129,6 +133,32 @@ def _check_consistency(bundle: dict[str, Any]) -> None:
                 f"{summary['outcomes'].get(outcome, 0)} but {counts[outcome]} cells have it",
             )
     # must_failures is not recomputed: which outcomes count is the runner's policy.
+    _check_figures(bundle.get("figures", []), {cell["id"] for cell in bundle["cells"]})
+
+
+_GRIDS = ("values", "ci95", "trials", "outcomes", "cells")
+
+
+def _check_figures(figures: list[dict[str, Any]], cells: set[str]) -> None:
+    """Shapes the schema cannot express: grids are rows x columns naming cells of the
+    bundle, a curve's lists align."""
+    _unique(figures, "figures")
+    for index, figure in enumerate(figures):
+        where = f"$.figures[{index}]"
+        if figure["kind"] == "heatmap":
+            shape = (len(figure["rows"]), len(figure["columns"]))
+            for key in _GRIDS:
+                grid = figure[key]
+                if len(grid) != shape[0] or any(len(line) != shape[1] for line in grid):
+                    raise BundleError(f"{where}.{key}", f"not {shape[0]} rows x {shape[1]} columns")
+            for r, line in enumerate(figure["cells"]):
+                for c, cell_id in enumerate(line):
+                    if cell_id is not None and cell_id not in cells:
+                        raise BundleError(f"{where}.cells[{r}][{c}]", f"unknown cell {cell_id!r}")
+        else:
+            for number, curve in enumerate(figure["curves"]):
+                if not len(curve["fpr"]) == len(curve["tpr"]) == len(curve["thresholds"]):
+                    raise BundleError(f"{where}.curves[{number}]", "fpr, tpr and thresholds differ in length")
 
 
 def dumps(bundle: dict[str, Any]) -> str:

@@ -20,11 +20,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from reports.bundle import OUTCOMES, SEVERITY, validate_bundle
+from reports.figures import crosstalk_tables, figure_data, roc_rows
 from reports.matrix import MARKS, MEANINGS, build_matrices, sort_key
 from reports.text import shorten, visible_html
 
 TEMPLATES = Path(__file__).with_name("templates")
 _PAGE_FOLDERS = ("cells", "vendors", "groups")
+#: Where the watermark figures' PNGs go (names from figure ids, which the schema constrains).
+_FIGURES = "figures"
 #: The list of pages the last render wrote.  Only pages named there are ever removed,
 #: so re-rendering drops a previous run's pages but never deletes anyone else's files.
 _MANIFEST = ".aiii-site-pages.json"
@@ -73,6 +76,7 @@ def _environment() -> Environment:
         MARKS=MARKS,
         MEANINGS=MEANINGS,
         web_link=_web_link,
+        roc_rows=roc_rows,
     )
     return env
 
@@ -172,6 +176,7 @@ class _Site:
             )
         for vendor in self.bundle["vendors"]:
             self._vendor(vendor)
+        figures = self._figures()
         counts = Counter(cell["outcome"] for cell in self.bundle["cells"])
         index_page = self._write(
             "index.html",
@@ -180,9 +185,25 @@ class _Site:
             counts=counts,
             matrices=matrices,
             options=_pretty_json(self.bundle["run"]["options"]),
+            figures=figures,
+            crosstalk=crosstalk_tables(self.bundle["cells"]),
         )
         self._remove_stale()
         return index_page
+
+    def _figures(self) -> list[dict[str, Any]]:
+        """Draw the bundle's watermark figures (computed from the cells for bundles older
+        than the ``figures`` key) into ``figures/``; matplotlib loads only when there are any."""
+        given: list[dict[str, Any]] | None = self.bundle.get("figures")
+        figures = figure_data(self.bundle["cells"]) if given is None else given
+        if figures:
+            from reports.plots import draw
+
+            (self.out_dir / _FIGURES).mkdir(parents=True, exist_ok=True)
+            for figure in figures:
+                draw(figure, self.out_dir / figure["png"])
+                self.written.append(figure["png"])
+        return figures
 
     def _remove_stale(self) -> None:
         """Delete pages a previous render left behind, so the site shows this run only."""
@@ -194,7 +215,8 @@ class _Site:
         for relative in previous - set(self.written):
             # Only names this module could have written: a folder of ours and a plain file name.
             folder, _, name = str(relative).partition("/")
-            if folder in _PAGE_FOLDERS and name.endswith(".html") and "/" not in name and not name.startswith("."):
+            ours = (folder in _PAGE_FOLDERS and name.endswith(".html")) or (folder == _FIGURES and name.endswith(".png"))
+            if ours and "/" not in name and not name.startswith("."):
                 (self.out_dir / folder / name).unlink(missing_ok=True)
         manifest.write_text(json.dumps(sorted(self.written), indent=0), encoding="utf-8")
 

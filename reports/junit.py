@@ -70,6 +70,10 @@ def _testcase(suite: ET.Element, cell: dict[str, Any]) -> None:
         ET.SubElement(case, "error", message=reason, type="error").text = _details(cell)
     elif outcome in ("unsupported", "blocked"):
         ET.SubElement(case, "skipped", message=f"{outcome}: {reason}", type=outcome).text = _details(cell)
+    elif outcome == "inconclusive":
+        # Not a verdict either way: CI must not go red for it, but should show it.
+        message = f"insufficient evidence: {reason}"
+        ET.SubElement(case, "skipped", message=message, type="inconclusive").text = _details(cell)
     elif outcome == "xfail":
         message = f"known issue: {reason} — {_a(_expectation_text(cell))}"
         ET.SubElement(case, "skipped", message=message, type="xfail").text = _details(cell)
@@ -98,7 +102,7 @@ def build_junit(bundle: dict[str, Any]) -> ET.ElementTree:
             "tests": len(cells),
             "failures": counts["fail"],
             "errors": counts["error"],
-            "skipped": counts["unsupported"] + counts["blocked"] + counts["xfail"],
+            "skipped": sum(counts[o] for o in ("unsupported", "blocked", "xfail", "inconclusive")),
             "time": sum(cell["duration_s"] for cell in cells),
         }
         for key, value in stats.items():

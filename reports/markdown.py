@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reports.bundle import OUTCOMES, validate_bundle
+from reports.figures import crosstalk_tables, figure_data, roc_rows
 from reports.matrix import MARKS, MEANINGS, Matrix, build_matrices, count_marks, sort_key
 from reports.text import shorten, visible
 
@@ -78,7 +79,7 @@ def _outcomes(bundle: dict[str, Any]) -> list[str]:
     must = bundle["summary"]["must_failures"]
     lines = ["", "## Outcomes", "", "| outcome | cells | meaning |", "|---|---:|---|"]
     lines += [f"| {MARKS[o]} {o} | {counts[o]} | {MEANINGS[o]} |" for o in OUTCOMES]
-    lines += ["", f"**MUST failures: {must}**. Unsupported and xfail cells are not failures."]
+    lines += ["", f"**MUST failures: {must}**. Unsupported, inconclusive and xfail cells are not failures."]
     return lines
 
 
@@ -117,16 +118,90 @@ def _known_issues(cells: list[dict[str, Any]], today: str) -> list[str]:
     return lines
 
 
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _ci(interval: list[float] | None) -> str:
+    return "" if interval is None else f" [{interval[0]:.3f}, {interval[1]:.3f}]"
+
+
+def _heatmap_table(figure: dict[str, Any]) -> list[str]:
+    lines = ["", f"### {md(figure['title'])}", "", f"Figure: `site/{figure['png']}`. Each square: TPR [95% interval] n=trials.", ""]
+    lines.append("| embedder \\\\ channel | " + " | ".join(md(c) for c in figure["columns"]) + " |")
+    lines.append("|---|" + "---|" * len(figure["columns"]))
+    for r, row in enumerate(figure["rows"]):
+        squares = []
+        for c in range(len(figure["columns"])):
+            outcome = figure["outcomes"][r][c]
+            value, trials = figure["values"][r][c], figure["trials"][r][c]
+            if outcome is None:
+                squares.append("")
+            elif value is None:
+                squares.append(f"{MARKS[outcome]} {outcome}")
+            else:
+                n = "?" if trials is None else str(trials)
+                squares.append(f"{MARKS[outcome]} {value:.3f}{_ci(figure['ci95'][r][c])} n={n}")
+        lines.append(f"| {md(row)} | " + " | ".join(squares) + " |")
+    return lines
+
+
+def _watermarks(bundle: dict[str, Any]) -> list[str]:
+    """Watermark numbers as tables: the heatmaps, the ROC summaries, crosstalk."""
+    figures = bundle.get("figures")
+    if figures is None:
+        figures = figure_data(bundle["cells"])
+    crosstalk = crosstalk_tables(bundle["cells"])
+    if not figures and not crosstalk:
+        return []
+    lines = ["", "## Watermarks", "", "? = inconclusive (insufficient evidence): too few trials for a verdict, not a failure."]
+    for figure in figures:
+        if figure["kind"] == "heatmap":
+            lines += _heatmap_table(figure)
+    rocs = [figure for figure in figures if figure["kind"] == "roc"]
+    if rocs:
+        lines += ["", "### ROC: each embedder's own detector", "",
+                  "| embedder | channel | AUC | threshold | TPR at it | FPR at it | figure |", "|---|---|---:|---:|---:|---:|---|"]
+        for figure in rocs:
+            for channel, curve, point in roc_rows(figure):
+                threshold = "—" if point is None or point["threshold"] is None else f"{point['threshold']:g}"
+                lines.append(
+                    f"| {md(figure['vendor'])} | {md(channel)} | {_num(curve['auc'] if curve else None)} | {threshold} | "
+                    f"{_num(point['tpr'] if point else None)} | {_num(point['fpr'] if point else None)} | `site/{figure['png']}` |"
+                )
+    for table in crosstalk:
+        lines += ["", f"### Crosstalk via {md(table['channel'])}: false detections k/n", ""]
+        lines.append("| embedder \\\\ detector | " + " | ".join(md(d) for d in table["detectors"]) + " |")
+        lines.append("|---|" + "---|" * len(table["detectors"]))
+        for row, squares in zip(table["embedders"], table["squares"], strict=True):
+            shown = []
+            for square in squares:
+                if square is None:
+                    shown.append("")
+                elif square["false_detections"] is None or square["trials"] is None:
+                    shown.append(f"{MARKS[square['outcome']]} {square['outcome']}")
+                else:
+                    shown.append(f"{MARKS[square['outcome']]} {square['false_detections']}/{square['trials']}")
+            lines.append(f"| {md(row)} | " + " | ".join(shown) + " |")
+    return lines
+
+
 def render_summary(bundle: dict[str, Any]) -> str:
     """The Markdown summary text for ``bundle`` (not validated here)."""
     cells = sorted(bundle["cells"], key=sort_key)
     lines = _header(bundle) + _outcomes(bundle)
-    lines += ["", "Legend: " + ", ".join(f"{MARKS[o]} {o}" for o in OUTCOMES), "", "## Checks"]
+    lines += ["", "Legend: " + ", ".join(f"{MARKS[o]} {o}" for o in OUTCOMES)]
+    lines += _watermarks(bundle)
+    lines += ["", "## Checks"]
     for matrix in build_matrices(bundle):
         lines += _matrix(matrix)
     attention = [c for c in cells if (c["level"] == "MUST" and c["outcome"] == "fail") or c["outcome"] == "error"]
     lines += ["", "## MUST failures and errors", ""]
     lines += _bounded([f"{_cell_line(c)} (check {md(c['check'])})" for c in attention], "cells") or ["None."]
+    inconclusive = [c for c in cells if c["outcome"] == "inconclusive"]
+    if inconclusive:  # no verdict either way: listed so nobody reads them as passes
+        lines += ["", "## Insufficient evidence", "", "Too few trials to support or refute the claim; not failures.", ""]
+        lines += _bounded([f"{_cell_line(c)} (check {md(c['check'])})" for c in inconclusive], "cells")
     lines += _known_issues(cells, bundle["run"]["started"][:10])
     lines += ["", "## Interoperability differences", ""]
     checks = [check["id"] for check in bundle["checks"]]

@@ -19,6 +19,7 @@ MARKS: dict[str, str] = {
     "blocked": "⊘",
     "xfail": "⊗",
     "xpass": "⊕",
+    "inconclusive": "?",
 }
 #: What each outcome means, for legends.
 MEANINGS: dict[str, str] = {
@@ -29,6 +30,7 @@ MEANINGS: dict[str, str] = {
     "blocked": "an upstream step failed, so the cell could not run",
     "xfail": "a known issue the vendor declared, with a link and an expiry; not a failure",
     "xpass": "a declared known issue that now passes; its expectation should be removed",
+    "inconclusive": "insufficient evidence: too few trials to support or refute a statistical claim; not a failure",
 }
 
 

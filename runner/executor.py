@@ -74,17 +74,24 @@ class Executor:
         transforms: dict[str, Transform],
         jobs: int,
         unavailable: dict[str, str] | None = None,
+        transform_version: Callable[[str], str | None] | None = None,
     ) -> None:
+        """``transform_version`` gives what a transform's output depends on besides its
+        input and params (library versions, code); transforms it knows are cached across
+        runs like vendor steps, the others only within a run."""
         self.vendors = vendors
         self.vectors = vectors
         self.artifacts = artifacts
         self.transforms = transforms
         self.jobs = max(1, jobs)
         self.unavailable = unavailable or {}
+        self.transform_version = transform_version or (lambda _name: None)
         self.timing = CallTiming()
         self._memo: dict[Step, Future[StepResult]] = {}
         self._memo_lock = threading.Lock()
         self._vector_sha: dict[str, str] = {}
+        #: called after each step this run computes or takes from the cache (progress)
+        self.on_step: Callable[[bool], None] | None = None
 
     # -- steps -------------------------------------------------------------------------
 
@@ -102,6 +109,8 @@ class Executor:
                 future.set_result(self._compute(step))
             except BaseException as exc:  # noqa: BLE001 - never leave waiters hanging
                 future.set_result(StepResult(ok=False, error=f"harness error in {step.label}: {exc!r}", error_kind="error"))
+            if self.on_step is not None:
+                self.on_step(future.result().cached)
         return future.result()
 
     def _source(self, step: Step) -> tuple[Asset | None, str | None, StepResult | None]:
@@ -136,7 +145,18 @@ class Executor:
         assert asset is not None and input_sha is not None
         params = step.params
         if step.kind == "transform":
-            return self._transform(step, asset, params)
+            version = self.transform_version(step.operation) if step.operation in self.transforms else None
+            if version is None:
+                return self._transform(step, asset, params)
+            key = step_key("harness", version, step.operation, input_sha, params_hash(params))
+            cached = self.artifacts.lookup(key)
+            if cached is not None:
+                with self._memo_lock:
+                    self.timing.cached += 1
+                return cached
+            result = self._transform(step, asset, params)
+            self.artifacts.remember(key, result)
+            return result
         runtime = self.vendors.get(step.vendor or "")
         if runtime is None:
             why = self.unavailable.get(step.vendor or "", "not selected for this run")

@@ -27,6 +27,9 @@ class Outcome(StrEnum):
     BLOCKED = "blocked"
     XFAIL = "xfail"
     XPASS = "xpass"
+    #: A statistical claim the cell's trials are too few to support or refute
+    #: (shown as "insufficient evidence"; never counted as a failure).
+    INCONCLUSIVE = "inconclusive"
 
 
 class Level(StrEnum):
@@ -146,6 +149,8 @@ class Profile:
     checks: tuple[CheckConfig, ...]
     vendors: tuple[str, ...] = ("*",)
     fail_on: Level | None = Level.MUST
+    #: ``[channels.<name>]`` tables as declared (checked against the transforms by the planner)
+    channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 #: The source of a step that takes no asset (its whole input is in its params).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 
 from conformance.base import Fixtures, PlanContext
+from conformance.channels import ChannelError, declared
 from conformance.registry import CHECKS
 from runner.errors import PlanError
 from runner.model import Cell, Profile, VectorSelector, VendorManifest
@@ -22,6 +23,10 @@ def plan(
     """Every cell of the profile.  ``restrict_vectors=False`` ignores the profile's vector
     selectors except media types (used for a user's own media folder)."""
     cells: list[Cell] = []
+    try:
+        channels = declared(profile.channels)
+    except ChannelError as exc:
+        raise PlanError(f"{display(profile.path)}: {exc}") from None
     for config in profile.checks:
         check = CHECKS[config.id]
         sel = config.vectors if restrict_vectors else VectorSelector(media_types=config.vectors.media_types)
@@ -35,7 +40,7 @@ def plan(
                 ids=sel.ids, limit_per_media_type=sel.limit_per_media_type)
         except CatalogueError as exc:
             raise PlanError(f"{display(profile.path)}: check {config.id}: vectors.ids: {exc}") from None
-        ctx = PlanContext(config, chosen_vectors, chosen_vendors, fixtures)
+        ctx = PlanContext(config, chosen_vectors, chosen_vendors, fixtures, channels, catalogue.corpus)
         try:
             cells.extend(check.plan(ctx))
         except PlanError as exc:

@@ -34,11 +34,14 @@ def load_profile(profiles_dir: Path, name: str, known_checks: set[str], _seen: t
     doc = load_toml(path, shown)
     check_document(SCHEMA_ID, doc, shown)
     checks: list[CheckConfig] = []
+    channels: dict[str, Any] = {}
     for i, inc in enumerate(doc.get("include", [])):
         if inc in _seen or inc == doc["name"]:
             raise ConfigError(f"{shown}: include[{i}]: {inc!r} includes itself")
         try:
-            checks.extend(load_profile(profiles_dir, inc, known_checks, (*_seen, doc["name"])).checks)
+            included = load_profile(profiles_dir, inc, known_checks, (*_seen, doc["name"]))
+            checks.extend(included.checks)
+            channels.update(included.channels)
         except ConfigError as exc:
             raise ConfigError(f"{shown}: include[{i}]: {exc}") from None
     for i, raw in enumerate(doc.get("checks", [])):
@@ -67,6 +70,7 @@ def load_profile(profiles_dir: Path, name: str, known_checks: set[str], _seen: t
         checks=tuple(checks),
         vendors=tuple(doc.get("vendors", ("*",))),
         fail_on=None if fail_on == "never" else Level(fail_on),
+        channels={**channels, **doc.get("channels", {})},
     )
 
 

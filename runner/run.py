@@ -22,23 +22,26 @@ from typing import Any
 
 from conformance.base import Answers, Fixtures
 from conformance.pki import TestPKI
-from conformance.registry import CHECKS, TRANSFORMS
+from conformance.registry import CHECKS, TRANSFORMS, transform_version
 from runner import METHODOLOGY_VERSION, __version__
 from runner.adapter import MEDIA_SUFFIX
 from runner.cache import ArtifactStore
 from runner.errors import HarnessError
 from runner.executor import CallTiming, Executor, VendorRuntime, judge_cell, now_iso
-from runner.model import Cell, CellResult, Level, Outcome, Profile, StepResult, VendorManifest
+from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
 from runner.paths import ROOT, state_dir
 from runner.planner import plan
 from runner.profiles import load_profile
-from runner.progress import Progress
+from runner.progress import OUTCOME_ORDER, Progress
 from runner.store import ResultsStore
 from runner.transports import Transport, TransportError, make_transport, placement_of
 from runner.vectors import Vector, load_attack_strings, load_catalogue
 from runner.vendors import availability, code_hash, load_vendors, rule_version, select_vendors
 
 DEFAULT_TIMEOUT_S = 60.0
+#: Outcomes that count as failing, for ``--fail-on`` and the bundle's ``must_failures``.
+#: Not unsupported, blocked, xfail or inconclusive (insufficient evidence is no verdict).
+FAILING_OUTCOMES = frozenset({"fail", "error"})
 
 
 @dataclass
@@ -147,6 +150,7 @@ class Run:
         )
         self.cells: list[Cell] = plan(self.profile, self.manifests, self.catalogue, self.fixtures,
                                       restrict_vectors=not self.user_vectors)
+        self.vectors = {v.id: v for v in self.catalogue.vectors}  # with the corpora the plan made
         self.run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
     def fail_level(self) -> Level | None:
@@ -183,13 +187,14 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
         })
         todo = [c for c in run.cells if c.id not in done]
         unavailable = {vid: str(e["reason"]) for vid, e in vendor_info.items() if not e["runnable"]}
-        executor = Executor(runtimes, run.vectors, run.cache, TRANSFORMS, opts.jobs, unavailable)
+        executor = Executor(runtimes, run.vectors, run.cache, TRANSFORMS, opts.jobs, unavailable, transform_version)
         bar = Progress(total=len(run.cells), done=len(done), enabled=progress,
                        counts=Counter(c["outcome"] for c in store.cells(run.run_id)) if resume else None)
         versions = {vid: rt.version for vid, rt in runtimes.items()}
         expectations = [(vid, exp) for vid, m in run.manifests.items() for exp in m.expectations]
         today = date.today().isoformat()
         lock = threading.Lock()
+        executor.on_step = lambda cached: _locked(lock, bar.step, cached)
 
         def judge(cell: Cell, results: dict[str, StepResult]) -> CellResult:
             check = CHECKS[cell.check]
@@ -218,7 +223,7 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
         cells = store.cells(run.run_id)
         outcomes = Counter(c["outcome"] for c in cells)
         level = run.fail_level()
-        failing = sum(1 for c in cells if c["outcome"] in ("fail", "error")
+        failing = sum(1 for c in cells if c["outcome"] in FAILING_OUTCOMES
                       and level is not None and Level(c["level"]).rank <= level.rank)
         wall = (datetime.now(UTC) - started_wall).total_seconds()
         return RunSummary(run.run_id, dict(outcomes), len(cells), failing, out_dir, executor.timing, wall, len(done))
@@ -227,6 +232,11 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
             rt.transport.close()
         run.cache.close()
         store.close()
+
+
+def _locked(lock: threading.Lock, fn: Any, *args: Any) -> None:
+    with lock:
+        fn(*args)
 
 
 def _locality_order(cells: list[Cell]) -> list[Cell]:
@@ -248,11 +258,13 @@ def _artifacts(run: Run, cell: Cell, results: dict[str, StepResult]) -> dict[str
 
 def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
     """The JSON result bundle of a run, from the store alone."""
+    from reports.figures import figure_data  # reports/ stays out of the CLI's start-up
+
     record = store.run(run_id)
     info = record["info"]
     cells = store.cells(run_id)
     outcomes = Counter(c["outcome"] for c in cells)
-    must_failures = sum(1 for c in cells if c["level"] == "MUST" and c["outcome"] in ("fail", "error"))
+    must_failures = sum(1 for c in cells if c["level"] == "MUST" and c["outcome"] in FAILING_OUTCOMES)
     return {
         "schema_version": 1,
         "run": {
@@ -269,6 +281,7 @@ def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
         "checks": info.get("checks", []),
         "vectors": info.get("vectors", []),
         "cells": cells,
+        "figures": figure_data(cells),
         "summary": {"outcomes": dict(outcomes), "must_failures": must_failures, "cells": len(cells)},
     }
 
@@ -305,8 +318,7 @@ def render_run(store: ResultsStore, run_id: str, out_dir: Path, cache: ArtifactS
 
 
 def print_summary(summary: RunSummary, stream: Any = sys.stdout) -> None:
-    order = [o.value for o in Outcome]
-    counts = ", ".join(f"{summary.outcomes.get(o, 0)} {o}" for o in order if summary.outcomes.get(o))
+    counts = ", ".join(f"{summary.outcomes.get(o, 0)} {o}" for o in OUTCOME_ORDER if summary.outcomes.get(o))
     print(f"run {summary.run_id}: {summary.cells} cells: {counts}", file=stream)
     print(f"scorecard: {summary.out_dir / 'site' / 'index.html'}", file=stream)
     if summary.failing:

@@ -102,6 +102,8 @@ class Catalogue:
     vectors: list[Vector]
     #: Hash over the catalogue file and every vector's id, media type and sha256.
     sha256: str
+    #: Where corpus files are written (``None``: next to nothing; corpora are refused).
+    cache_dir: Path | None = None
 
     def __iter__(self) -> Iterator[Vector]:
         return iter(self.vectors)
@@ -118,6 +120,34 @@ class Catalogue:
 
     def by_id(self) -> dict[str, Vector]:
         return {v.id: v for v in self.vectors}
+
+    def corpus(self, name: str, members: list[Vector]) -> Vector:
+        """A vector standing for a set of vectors (``corpus:<name>``), for checks whose
+        cells judge a statistic over many vectors (watermark detection rates).
+
+        Its file is a JSON list of the members' ids, media types and hashes, so the
+        corpus is versioned like any vector: the same members give the same sha256.
+        """
+        if self.cache_dir is None:
+            raise CatalogueError(f"{display(self.file)}: this catalogue has no cache folder for corpus {name!r}")
+        listing = [{"id": v.id, "media_type": v.media_type, "sha256": v.sha256, "licence": v.licence} for v in members]
+        data = json.dumps({"corpus": name, "members": listing}, indent=1, sort_keys=True).encode()
+        sha = hashlib.sha256(data).hexdigest()
+        folder = self.cache_dir / "vectors" / "corpora"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{sha}.json"
+        if not path.exists():
+            path.write_bytes(data)
+        licences = sorted({v.licence for v in members})
+        vector = Vector(f"corpus:{name}", path, "application/json", sha, "; ".join(licences), ("corpus",),
+                        derivation=f"corpus of {len(members)} vectors")
+        for known in self.vectors:
+            if known.id == vector.id:
+                if known.sha256 != sha:
+                    raise CatalogueError(f"corpus {name!r} was defined twice with different members")
+                return known
+        self.vectors.append(vector)
+        return vector
 
     def select(
         self,
@@ -401,7 +431,8 @@ def load_catalogue(
     for src in sources:
         vectors.append(src)
         vectors.extend(by_source.get(src.id, ()))
-    return Catalogue(root=directory, file=path, vectors=vectors, sha256=_catalogue_hash(raw, vectors))
+    return Catalogue(root=directory, file=path, vectors=vectors, sha256=_catalogue_hash(raw, vectors),
+                     cache_dir=cache_dir)
 
 
 def _derive_all(

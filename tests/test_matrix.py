@@ -33,7 +33,8 @@ def test_default_run_uses_every_reference_vendor(default_run: tuple[RunSummary, 
     vendors = {v["id"]: v for v in bundle["vendors"]}
     # the embedded in-process vendors; the version-skew releases join the provenance profile
     assert set(vendors) == {"c2pa-python", "c2patxt", "exiftool", "exiv2", "mutagen", "xmp-reference",
-                            "iscc-core", "iscc-lib", "python-stdnum", "idutils", "registry-reference"}
+                            "iscc-core", "iscc-lib", "python-stdnum", "idutils", "registry-reference",
+                            "blind-watermark", "voicesign"}
     assert all(v["runnable"] and v["transport"] == "inproc" for v in vendors.values()), [v["reason"] for v in vendors.values()]
     assert vendors["c2pa-python"]["version"] == "0.38.1"
     checks = {c["id"] for c in bundle["checks"]}

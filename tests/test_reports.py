@@ -15,15 +15,17 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from reports import BundleError, read_bundle, render_all, render_site, validate_bundle, write_bundle
-from reports.bundle import OUTCOMES
+from reports.bundle import OUTCOMES, SEVERITY
 from reports.html import cell_page, vendor_page
 from reports.markdown import render_summary
 from reports.text import visible
+from runner.model import Outcome
 
 SCRIPT = "<script>alert(1)</script>"
 RLO = "\u202e"
 LONG = "A" * 10_000 + "END-OF-LONG"
 RETENTION = "Uploaded files are deleted within 24 hours; nothing is used for training."
+INCONCLUSIVE_REASON = "detection rate 9/10, 95% CI [0.555, 0.997]: 10 trials cannot show >= 0.9"
 
 
 def _sha(text: str) -> str:
@@ -189,6 +191,7 @@ def make_bundle() -> dict[str, Any]:
         _cell(pv, "jpeg-basic", "ref-exiv2", "zw.vendor", "unsupported", "provenance.read not declared"),
         _cell(rv, "jpeg-basic", None, "acme", "pass", "read", variant="q|75"),
         _cell(rv, "png-alpha", None, "zw.vendor", "fail", f"emoji 🧪 lost {RLO}", variant=None),
+        _cell(rt, "png-alpha", "zw.vendor", "ref-exiv2", "inconclusive", INCONCLUSIVE_REASON),
     ]
     return {
         "schema_version": 1,
@@ -286,7 +289,8 @@ def test_junit_has_a_testcase_per_cell_and_the_right_counts(
     assert len(root.findall(".//failure")) == 3 == int(root.get("failures", ""))
     assert len(root.findall(".//error")) == 1 == int(root.get("errors", ""))
     skipped = root.findall(".//skipped")
-    assert sorted(s.get("type", "") for s in skipped) == ["blocked", "unsupported", "xfail"]
+    assert sorted(s.get("type", "") for s in skipped) == ["blocked", "inconclusive", "unsupported", "xfail"]
+    assert int(root.get("skipped", "")) == 4
     xpass = next(c for c in bundle["cells"] if c["outcome"] == "xpass")
     case = by_id[xpass["id"]]
     assert case.find("failure") is None and case.find("skipped") is None
@@ -424,6 +428,34 @@ def test_summary_lists_must_failures_known_issues_and_keeps_tables_intact(
         if rows:  # no vendor string may add or remove a column
             widths = {len(re.findall(r"(?<!\\)\|", row)) for row in rows}
             assert len(widths) == 1, rows
+
+
+def test_inconclusive_is_insufficient_evidence_everywhere_and_never_a_failure(
+    rendered: tuple[dict[str, Any], Path, dict[str, Path]],
+) -> None:
+    bundle, out, paths = rendered
+    cell = next(c for c in bundle["cells"] if c["outcome"] == "inconclusive")
+    assert cell["level"] == "MUST" and bundle["summary"]["outcomes"]["inconclusive"] == 1
+    assert bundle["summary"]["must_failures"] == 3  # the two MUST fails and the error, not it
+    root = ET.parse(paths["junit"]).getroot()
+    case = next(c for c in root.iter("testcase") if f"{c.get('classname')}/{c.get('name')}" == cell["id"])
+    assert case.find("failure") is None and case.find("error") is None
+    skipped = case.find("skipped")
+    assert skipped is not None and skipped.get("message", "").startswith("insufficient evidence: detection rate 9/10")
+    summary = paths["summary"].read_text(encoding="utf-8")
+    assert "| ? inconclusive | 1 |" in summary and "? inconclusive" in summary.split("Legend: ")[1]
+    assert "## Insufficient evidence" in summary and "**inconclusive** zw.vendor → ref-exiv2" in summary
+    assert "1✓ 1?" in summary  # the png/jpeg row of zw.vendor -> ref-exiv2 in the roundtrip matrix
+    index = paths["site"].read_text(encoding="utf-8")
+    assert '<span class="b o-inconclusive">? inconclusive: 1</span>' in index
+    assert "o-inconclusive" in (out / "site" / "index.html").read_text(encoding="utf-8").split("</style>")[0]
+    page = (out / "site" / cell_page(cell["id"])).read_text(encoding="utf-8")
+    assert "insufficient evidence" in page and "o-inconclusive" in page
+
+
+def test_inconclusive_ranks_after_the_outcomes_that_need_a_fix() -> None:
+    assert set(OUTCOMES) == set(SEVERITY) == {o.value for o in Outcome}
+    assert SEVERITY.index("xfail") < SEVERITY.index("inconclusive") < SEVERITY.index("unsupported")
 
 
 def test_summary_flags_expired_expectations() -> None:

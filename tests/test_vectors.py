@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -68,7 +69,7 @@ def sha(path: Path) -> str:
 
 def test_catalogue_loads_and_every_sha256_matches(cache_a: Path) -> None:
     cat = load_catalogue(VECTORS, cache_a, derive=False)
-    assert len(cat.vectors) == 27  # 25 media files and 2 identifier data files
+    assert len(cat.vectors) == 33  # 31 media files and 2 identifier data files
     for vector in cat.vectors:
         assert vector.path.is_file(), vector.id
         assert sha(vector.path) == vector.sha256, vector.id
@@ -204,7 +205,8 @@ def test_verify_lists_every_problem_and_unlisted_media(tmp_path: Path) -> None:
 def test_select_filters_and_rejects_unknown_ids(catalogue: Catalogue) -> None:
     webp = catalogue.select(tags_all=["photo", "derived"], media_types=["image/webp"])
     assert [v.id for v in webp] == [f"{p}-webp" for p in PHOTOS]
-    assert catalogue.select(ids=["kodim0*"], tags_none=["derived"]) == [catalogue.get(p) for p in PHOTOS[:5]]
+    assert catalogue.select(ids=["kodim0*"], tags_none=["derived", "photo-extra"]) == [catalogue.get(p) for p in PHOTOS[:5]]
+    assert [v.id for v in catalogue.select(tags_all=["photo-extra"])] == ["kodim02", "kodim04", "kodim06", "kodim09", "kodim10", "kodim11"]
     assert len(catalogue.select(tags_any=["audio"], limit_per_media_type=1)) == 4
     with pytest.raises(CatalogueError, match="no vector with id 'kodim99'"):
         catalogue.select(ids=["kodim99"])
@@ -215,7 +217,7 @@ def test_select_filters_and_rejects_unknown_ids(catalogue: Catalogue) -> None:
 
 def test_derived_vectors_are_listed_once_with_their_origin(catalogue: Catalogue) -> None:
     ids = {v.id for v in catalogue.vectors}
-    assert len(catalogue.vectors) == 27 + 6 * 3 + 5 * 3
+    assert len(catalogue.vectors) == 33 + 6 * 3 + 5 * 3  # the six photo-extra images derive nothing
     assert {"kodim01-jpg", "kodim01-webp", "kodim01-tif"} <= ids
     assert "kodim01-png" not in ids  # the PNG source already is the PNG vector
     assert {"brahms-hungarian-dance-5-wav", "brahms-hungarian-dance-5-mp3", "brahms-hungarian-dance-5-flac"} <= ids
@@ -436,3 +438,17 @@ def test_attack_strings_load_with_control_characters_kept() -> None:
     assert "<script>alert('xss');</script>" in attacks["xss"]
     assert all(s for lines in attacks.values() for s in lines)
     assert load_attack_strings(VECTORS / "attacks") == attacks
+
+
+def test_a_corpus_is_a_versioned_vector_listing_its_members(tmp_path: Path) -> None:
+    cat = load_catalogue(VECTORS, tmp_path, derive=False)
+    photos = cat.select(tags_any=["photo"], media_types=["image/png"])
+    corpus = cat.corpus("photos", photos)
+    assert corpus.id == "corpus:photos" and corpus in cat.vectors
+    listed = json.loads(corpus.path.read_text())["members"]
+    assert [m["id"] for m in listed] == [v.id for v in photos]
+    assert [m["sha256"] for m in listed] == [v.sha256 for v in photos]
+    assert cat.corpus("photos", photos) == corpus  # same members: the same vector, once
+    assert sum(v.id == "corpus:photos" for v in cat.vectors) == 1
+    with pytest.raises(CatalogueError, match="defined twice"):
+        cat.corpus("photos", photos[:2])
