@@ -117,7 +117,7 @@ def availability(manifest: VendorManifest, placement: str | None = None) -> Avai
         return Availability(True, None)
     if where == "docker":
         return docker_availability()
-    if where == "process" and manifest.process.get("requirements"):
+    if where == "process" and (manifest.process.get("requirements") or manifest.process.get("no_deps")):
         return Availability(True, None)  # its own environment is built at start-up
     for module in manifest.requires:
         try:
@@ -157,4 +157,8 @@ def code_hash(manifest: VendorManifest) -> str:
         if path.is_file() and path.suffix in {".py", ".toml", ".txt", ".json", ".cfg"} and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(manifest.folder)).encode())
             digest.update(path.read_bytes())
+    if manifest.adapter_entry:  # an adapter shared with a sibling vendor's folder counts too
+        entry = (manifest.folder / manifest.adapter_entry.split(":", 1)[0]).resolve()
+        if manifest.folder.resolve() not in entry.parents and entry.is_file():
+            digest.update(entry.read_bytes())
     return digest.hexdigest()[:16]

@@ -10,6 +10,7 @@ with backoff; a hang is killed at the call's deadline.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import hashlib
@@ -20,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import IO
@@ -52,11 +54,19 @@ def kit_dir() -> Path:
     return target
 
 
-def venv_python(requirements: list[str], progress: IO[str] | None = None) -> str:
-    """The interpreter of a cached virtual environment holding ``requirements``."""
-    if not requirements:
+def venv_python(requirements: list[str], progress: IO[str] | None = None, no_deps: list[str] | None = None) -> str:
+    """The interpreter of a cached virtual environment holding ``requirements``.
+
+    ``no_deps``: distributions installed afterwards with ``pip install --no-deps`` (for
+    packages whose declared pins conflict with the rest); they are part of the cache key.
+    With ``progress``, pip's own output of the (possibly long) first build goes there.
+    """
+    if not requirements and not no_deps:
         return sys.executable
-    key = hashlib.sha256(json.dumps([sys.version_info[:2], sorted(requirements)]).encode()).hexdigest()[:16]
+    keyed: list[object] = [sys.version_info[:2], sorted(requirements)]
+    if no_deps:
+        keyed.append(sorted(no_deps))
+    key = hashlib.sha256(json.dumps(keyed).encode()).hexdigest()[:16]
     home = state_dir() / "venvs" / key
     python = home / "bin" / "python"
     if (home / ".ready").exists():
@@ -67,23 +77,49 @@ def venv_python(requirements: list[str], progress: IO[str] | None = None) -> str
         if (home / ".ready").exists():
             return str(python)
         shutil.rmtree(home, ignore_errors=True)
+        started = time.monotonic()
         if progress:
-            progress.write(f"creating the environment for {', '.join(requirements)} (once)\n")
+            extra = f", then without dependencies {', '.join(no_deps)}" if no_deps else ""
+            progress.write(f"creating the environment for {', '.join(requirements)}{extra} (once, in {home})\n")
+            progress.flush()
         _run([sys.executable, "-m", "venv", str(home)], "python -m venv")
-        _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements],
-             f"pip install {' '.join(requirements)}")
-        (home / ".ready").write_text(json.dumps(requirements))
+        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"]
+        if not progress:
+            pip.append("--quiet")
+        if requirements:
+            _run([*pip, *requirements], f"pip install {' '.join(requirements)}", progress)
+        if no_deps:
+            _run([*pip, "--no-deps", *no_deps], f"pip install --no-deps {' '.join(no_deps)}", progress)
+        (home / ".ready").write_text(json.dumps({"requirements": requirements, "no_deps": no_deps or []}))
+        if progress:
+            progress.write(f"environment ready after {time.monotonic() - started:.0f} s\n")
+            progress.flush()
     return str(python)
 
 
-def _run(cmd: list[str], what: str) -> None:
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise TransportError(f"{what} did not finish within {PIP_TIMEOUT_S} s") from None
-    if proc.returncode != 0:
-        tail = " ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
-        raise TransportError(f"{what} failed: {tail}")
+def _run(cmd: list[str], what: str, progress: IO[str] | None = None) -> None:
+    """Run a build step with a deadline; with ``progress``, its output is passed on line by line."""
+    deadline = time.monotonic() + PIP_TIMEOUT_S
+    last: collections.deque[str] = collections.deque(maxlen=3)
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                          text=True, errors="replace") as child:
+        timer = threading.Timer(PIP_TIMEOUT_S, child.kill)  # a silent hang must not outlive the deadline
+        timer.start()
+        try:
+            assert child.stdout is not None
+            for line in child.stdout:
+                if progress:
+                    progress.write(f"  | {line.rstrip()}\n")
+                    progress.flush()
+                if line.strip():
+                    last.append(line.strip())
+            code = child.wait()
+        finally:
+            timer.cancel()
+    if code != 0 and time.monotonic() >= deadline:
+        raise TransportError(f"{what} did not finish within {PIP_TIMEOUT_S} s")
+    if code != 0:
+        raise TransportError(f"{what} failed: {' '.join(last)}")
 
 
 class ProcessTransport(ServedTransport):
@@ -95,7 +131,8 @@ class ProcessTransport(ServedTransport):
         self._python = ""
 
     def start(self) -> None:
-        self._python = venv_python(list(self.manifest.process.get("requirements", [])), sys.stderr)
+        self._python = venv_python(list(self.manifest.process.get("requirements", [])), sys.stderr,
+                                   list(self.manifest.process.get("no_deps", [])))
         with self._lock:
             self._spawn()
 

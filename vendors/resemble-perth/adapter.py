@@ -1,0 +1,112 @@
+"""resemble-perth: Resemble AI's PerTh neural audio watermark (zero-bit, unkeyed).
+
+The implicit PerthNet model ships inside the wheel.  The package imports it inside a
+``try/except ImportError`` and quietly leaves ``perth.PerthImplicitWatermarker`` as None
+when anything is missing (torch, torchaudio, librosa, or ``pkg_resources`` from
+setuptools<81): this adapter checks that it really loaded and says why not.
+
+The model works on mono audio at 32 kHz and resamples any other rate itself (librosa).
+Several channels are mixed to mono for the model; the difference the mark made to that
+mix is added to every channel, so the output keeps the input's rate and channel count.
+The output is WAV PCM16 of the input's length.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+from typing import Any
+
+import numpy as np
+import perth
+import soundfile as sf
+import torch
+
+from runner.adapter import Adapter, AdapterError, Asset, Unsupported, detect_report
+
+MIN_SECONDS = 0.5  # the model's STFT padding fails on shorter input; refused with a clear message
+THRESHOLD = 0.5  # the library's own decision: get_watermark(round=True) rounds the confidence
+DETECT_TYPES = frozenset({"audio/wav", "audio/flac", "audio/ogg", "audio/mpeg"})  # what libsndfile reads
+
+
+class PerthAdapter(Adapter):
+    _watermarker: Any = None
+
+    def health(self) -> None:
+        self._model()
+
+    def _model(self) -> Any:
+        if self._watermarker is None:
+            # One thread unless the manifest says otherwise: torch's busy-waiting threads
+            # slow everything down on a shared two-core machine.
+            torch.set_num_threads(int(self.config.get("torch_threads", 1)))
+            cls = getattr(perth, "PerthImplicitWatermarker", None)
+            if cls is None:
+                raise AdapterError(
+                    "resemble-perth loaded without its neural watermarker (perth.PerthImplicitWatermarker is None): "
+                    f"{_import_failure()}. It needs torch, torchaudio, librosa, soundfile and setuptools<81 "
+                    "(for pkg_resources)")
+            self._watermarker = cls(device="cpu")
+        return self._watermarker
+
+    def watermark_embed(self, asset: Asset, params: dict[str, Any]) -> Asset:
+        if asset.media_type != "audio/wav":
+            raise Unsupported(f"embeds into WAV only, not {asset.media_type}")
+        model = self._model()
+        _check_params(params)
+        if params.get("payload") is not None:
+            raise AdapterError("payload: resemble-perth is a zero-bit watermark and embeds no payload")
+        if params.get("strength") is not None:
+            raise Unsupported("resemble-perth has no strength setting")
+        samples, rate = _read(asset)
+        mono = samples.mean(axis=1)
+        try:
+            marked = np.asarray(model.apply_watermark(mono, sample_rate=rate), dtype=np.float64)
+        except (RuntimeError, ValueError) as exc:
+            raise AdapterError(f"resemble-perth could not embed: {exc}") from exc
+        # The model's STFT round trip (and its resampling) can return a few samples fewer.
+        mark = np.zeros_like(mono)
+        n = min(len(mark), len(marked))
+        mark[:n] = marked[:n] - mono[:n]
+        out = io.BytesIO()
+        sf.write(out, np.clip(samples + mark[:, None], -1.0, 32767 / 32768), rate, subtype="PCM_16", format="WAV")
+        return Asset(out.getvalue(), "audio/wav", asset.name)
+
+    def watermark_detect(self, asset: Asset, params: dict[str, Any]) -> dict[str, Any]:
+        if asset.media_type not in DETECT_TYPES:
+            raise Unsupported(f"detects in WAV, FLAC, OGG and MP3 audio, not {asset.media_type}")
+        model = self._model()
+        _check_params(params)
+        samples, rate = _read(asset)
+        try:
+            score = float(model.get_watermark(samples.mean(axis=1), sample_rate=rate, round=False))
+        except (RuntimeError, ValueError) as exc:
+            raise AdapterError(f"resemble-perth could not detect: {exc}") from exc
+        return detect_report(present=score >= THRESHOLD, score=score)
+
+
+def _check_params(params: dict[str, Any]) -> None:
+    key = params.get("key")
+    if not isinstance(key, str) or not key:  # required by the protocol; unused: the mark is unkeyed
+        raise AdapterError(f"key: a non-empty string is required, got {key!r}")
+
+
+def _read(asset: Asset) -> tuple[np.ndarray, int]:
+    """Samples as float64 (frames x channels) and the rate; any format libsndfile reads."""
+    try:
+        samples, rate = sf.read(io.BytesIO(asset.data), dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AdapterError(f"cannot read the {asset.media_type} asset: {exc}") from exc
+    if len(samples) < MIN_SECONDS * rate:
+        raise AdapterError(f"audio too short ({len(samples) / rate:.2f} s): resemble-perth needs at least {MIN_SECONDS} s")
+    return samples, int(rate)
+
+
+def _import_failure() -> str:
+    """Why the watermarker module does not import (the package hides the error)."""
+    try:
+        importlib.import_module("perth.perth_net.perth_net_implicit.perth_watermarker")
+        importlib.import_module("perth.perth_net")
+    except Exception as exc:  # noqa: BLE001 - the reason is the point
+        return f"importing it fails with {type(exc).__name__}: {exc}"
+    return "the module imports now, but did not when perth was first imported"
