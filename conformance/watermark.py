@@ -69,6 +69,14 @@ def _params(ctx: PlanContext) -> dict[str, Any]:
     return params
 
 
+def trials_for(params: dict[str, Any], vendor: str, name: str = "trials") -> int:
+    """Marks per vector for an embedder: the profile's ``vendor_trials`` may lower it for a
+    slow embedder (aware takes over a minute per 10 s of audio)."""
+    base = int(params.get(name, params["trials"]))
+    own = params.get("vendor_trials", {}).get(vendor)
+    return min(base, int(own)) if isinstance(own, int) and own >= 1 else base
+
+
 def kind_of(media_type: str) -> str:
     return media_type.split("/", 1)[0]
 
@@ -362,7 +370,7 @@ class Robustness(CorpusCheck):
                         yield unsupported(cell, members)
                         continue
                     spec = detector_spec(v, members, channels, params)
-                    context = {"kind": kind, "detector": spec, "trials": params["trials"], "min_tpr": params["min_tpr"],
+                    context = {"kind": kind, "detector": spec, "trials": trials_for(params, v.id), "min_tpr": params["min_tpr"],
                                "channel": channel_spec(ch)}
                     yield replace(cell, context_json=canonical_json(context))
 
@@ -558,7 +566,7 @@ class CrossTalk(CorpusCheck):
                         assert not isinstance(emb_members, str) and not isinstance(det_members, str)
                         context = {"kind": kind, "embedder": detector_spec(e, emb_members, channels, params),
                                    "detector": detector_spec(d, det_members, channels, params),
-                                   "trials": params.get("crosstalk_trials", params["trials"]), "channel": channel_spec(ch)}
+                                   "trials": trials_for(params, e.id, "crosstalk_trials"), "channel": channel_spec(ch)}
                         yield replace(cell, context_json=canonical_json(context))
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
