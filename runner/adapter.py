@@ -545,6 +545,31 @@ def bits_string(values: Any, threshold: float = 0.5) -> str:
     return "".join("1" if float(v) >= threshold else "0" for v in values)
 
 
+def require_key(params: dict[str, Any]) -> str:
+    """The request's key (required by the protocol even where a mark is unkeyed)."""
+    key = params.get("key")
+    if not isinstance(key, str) or not key:
+        raise AdapterError(f"key: a non-empty string is required, got {key!r}")
+    return key
+
+
+def read_samples(asset: Asset, min_seconds: float, who: str) -> tuple[Any, int]:
+    """An audio asset as float64 samples (frames x channels) and its rate, through
+    soundfile (imported here: the kit itself needs only the standard library); a file
+    shorter than ``min_seconds`` is refused with a clear error naming ``who``."""
+    import io
+
+    import soundfile as sf
+
+    try:
+        samples, rate = sf.read(io.BytesIO(asset.data), dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AdapterError(f"cannot read the {asset.media_type} asset: {exc}") from exc
+    if len(samples) < min_seconds * rate:
+        raise AdapterError(f"audio too short ({len(samples) / rate:.2f} s): {who} needs at least {min_seconds} s")
+    return samples, int(rate)
+
+
 def detect_report(present: bool | None = None, score: float | None = None, bits: str | None = None,
                   notes: list[str] | None = None) -> dict[str, Any]:
     """A watermark.detect answer (a NaN or infinite score becomes null, with a note)."""

@@ -27,7 +27,17 @@ from aware.service.embed import embed_watermark
 from aware.utils.models.load_model import load
 from scipy.signal import resample_poly
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported, bits_string, detect_report, payload_list
+from runner.adapter import (
+    Adapter,
+    AdapterError,
+    Asset,
+    Unsupported,
+    bits_string,
+    detect_report,
+    payload_list,
+    read_samples,
+    require_key,
+)
 
 PAYLOAD_BITS = 20
 RATE = 16000
@@ -58,11 +68,11 @@ class AwareAdapter(Adapter):
         if asset.media_type != "audio/wav":
             raise Unsupported(f"embeds into WAV only, not {asset.media_type}")
         embedder, _ = self._load()
-        _check_key(params)
+        require_key(params)
         if params.get("strength") is not None:
             raise Unsupported("aware's strength (tolerance_db) is fixed by its model card")
         payload = np.array(payload_list(params, PAYLOAD_BITS))
-        samples, rate = _read(asset)
+        samples, rate = read_samples(asset, MIN_SECONDS, "aware")
         if rate != RATE:
             raise Unsupported(f"aware embeds at {RATE} Hz only, this WAV is {rate} Hz")
         mono = samples.mean(axis=1)
@@ -81,11 +91,11 @@ class AwareAdapter(Adapter):
         if asset.media_type not in DETECT_TYPES:
             raise Unsupported(f"detects in WAV, FLAC, OGG and MP3 audio, not {asset.media_type}")
         _, detector = self._load()
-        _check_key(params)
+        require_key(params)
         bits = params.get("payload_bits", PAYLOAD_BITS)
         if bits != PAYLOAD_BITS:
             raise AdapterError(f"payload_bits: aware embeds exactly {PAYLOAD_BITS} bits, asked for {bits!r}")
-        samples, rate = _read(asset)
+        samples, rate = read_samples(asset, MIN_SECONDS, "aware")
         mono = samples.mean(axis=1)
         notes = []
         if rate != RATE:
@@ -100,18 +110,3 @@ class AwareAdapter(Adapter):
         return detect_report(score=float(confidence), bits=bits_string(decoded), notes=notes)
 
 
-def _check_key(params: dict[str, Any]) -> None:
-    key = params.get("key")
-    if not isinstance(key, str) or not key:  # required by the protocol; unused: the mark is unkeyed
-        raise AdapterError(f"key: a non-empty string is required, got {key!r}")
-
-
-def _read(asset: Asset) -> tuple[np.ndarray, int]:
-    """Samples as float64 (frames x channels) and the rate; any format libsndfile reads."""
-    try:
-        samples, rate = sf.read(io.BytesIO(asset.data), dtype="float64", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AdapterError(f"cannot read the {asset.media_type} asset: {exc}") from exc
-    if len(samples) < MIN_SECONDS * rate:
-        raise AdapterError(f"audio too short ({len(samples) / rate:.2f} s): aware needs at least {MIN_SECONDS} s")
-    return samples, int(rate)

@@ -22,7 +22,7 @@ import perth
 import soundfile as sf
 import torch
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported, detect_report
+from runner.adapter import Adapter, AdapterError, Asset, Unsupported, detect_report, read_samples, require_key
 
 MIN_SECONDS = 0.5  # the model's STFT padding fails on shorter input; refused with a clear message
 THRESHOLD = 0.5  # the library's own decision: get_watermark(round=True) rounds the confidence
@@ -53,12 +53,12 @@ class PerthAdapter(Adapter):
         if asset.media_type != "audio/wav":
             raise Unsupported(f"embeds into WAV only, not {asset.media_type}")
         model = self._model()
-        _check_params(params)
+        require_key(params)
         if params.get("payload") is not None:
             raise AdapterError("payload: resemble-perth is a zero-bit watermark and embeds no payload")
         if params.get("strength") is not None:
             raise Unsupported("resemble-perth has no strength setting")
-        samples, rate = _read(asset)
+        samples, rate = read_samples(asset, MIN_SECONDS, "resemble-perth")
         mono = samples.mean(axis=1)
         try:
             marked = np.asarray(model.apply_watermark(mono, sample_rate=rate), dtype=np.float64)
@@ -76,30 +76,13 @@ class PerthAdapter(Adapter):
         if asset.media_type not in DETECT_TYPES:
             raise Unsupported(f"detects in WAV, FLAC, OGG and MP3 audio, not {asset.media_type}")
         model = self._model()
-        _check_params(params)
-        samples, rate = _read(asset)
+        require_key(params)
+        samples, rate = read_samples(asset, MIN_SECONDS, "resemble-perth")
         try:
             score = float(model.get_watermark(samples.mean(axis=1), sample_rate=rate, round=False))
         except (RuntimeError, ValueError) as exc:
             raise AdapterError(f"resemble-perth could not detect: {exc}") from exc
         return detect_report(present=score >= THRESHOLD, score=score)
-
-
-def _check_params(params: dict[str, Any]) -> None:
-    key = params.get("key")
-    if not isinstance(key, str) or not key:  # required by the protocol; unused: the mark is unkeyed
-        raise AdapterError(f"key: a non-empty string is required, got {key!r}")
-
-
-def _read(asset: Asset) -> tuple[np.ndarray, int]:
-    """Samples as float64 (frames x channels) and the rate; any format libsndfile reads."""
-    try:
-        samples, rate = sf.read(io.BytesIO(asset.data), dtype="float64", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AdapterError(f"cannot read the {asset.media_type} asset: {exc}") from exc
-    if len(samples) < MIN_SECONDS * rate:
-        raise AdapterError(f"audio too short ({len(samples) / rate:.2f} s): resemble-perth needs at least {MIN_SECONDS} s")
-    return samples, int(rate)
 
 
 def _import_failure() -> str:
