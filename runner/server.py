@@ -282,6 +282,20 @@ def serve(adapter_class: type[Adapter], vendor: str, config: dict[str, Any] | No
         adapter.close()
 
 
+def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """A served adapter started by the harness ends when the harness does, even when the
+    harness was killed before it could stop it (no orphan left computing)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m runner.server", description="Serve an adapter over the aiii adapter protocol.")
     parser.add_argument("--entry", required=True, help="file.py:Class of the adapter")
@@ -297,7 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version-rule", default="{}", help="the manifest's [version] table as JSON")
     parser.add_argument("--max-request", type=int, default=DEFAULT_MAX_REQUEST, help="largest request body in bytes")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--parent-pid", type=int, help="exit when this process is no longer the parent (the harness died)")
     args = parser.parse_args(argv)
+    if args.parent_pid:
+        _exit_with_parent(args.parent_pid)
     cls = load_adapter(args.entry, Path(args.base))
     listen = None
     if args.listen:

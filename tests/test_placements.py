@@ -79,3 +79,45 @@ def test_adapter_check_names_what_breaks_the_protocol(home: Path, vendor: str, c
     proc = aiii(home, "adapter", "check", vendor, "--vendor-dir", str(TESTS / "doubles_process"), "--timeout", "10")
     assert proc.returncode == 1
     assert complaint in proc.stdout, proc.stdout
+
+
+def test_a_served_adapter_ends_when_the_harness_is_killed(home: Path, tmp_path: Path) -> None:
+    """A harness killed mid-run (SIGKILL: no cleanup at all) leaves no adapter process
+    behind computing: the server watches its parent and exits."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    script = tmp_path / "harness.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "from pathlib import Path\n"
+        "from runner.transports import make_transport\n"
+        "from runner.vendors import load_manifest\n"
+        f"m = load_manifest(Path({str(root / 'tests' / 'doubles_process' / 'p-liar' / 'vendor.toml')!r}))\n"
+        f"t = make_transport(m, 'process', Path({str(tmp_path)!r}))\n"
+        "t.start()\n"
+        "print(t._instance.pid, flush=True)\n"
+        "time.sleep(600)\n")
+    harness = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, "AIII_HOME": str(home)})
+    assert harness.stdout is not None
+    server = int(harness.stdout.readline())
+    os.kill(server, 0)  # alive while the harness is
+    harness.send_signal(signal.SIGKILL)
+    harness.wait(10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(server, 0)
+        except ProcessLookupError:
+            return
+        with open(f"/proc/{server}/stat") as stat:  # a zombie waiting for init counts as gone
+            if stat.read().split(")")[-1].split()[0] == "Z":
+                return
+        time.sleep(0.2)
+    os.kill(server, signal.SIGKILL)
+    pytest.fail("the adapter server outlived the harness by 20 s")

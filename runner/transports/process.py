@@ -148,7 +148,7 @@ class ProcessTransport(ServedTransport):
         return [self._python, "-m", "runner.server", "--entry", self.manifest.adapter_entry, "--base",
                 str(self.manifest.folder), "--vendor", self.manifest.id, "--unix", socket_path,
                 "--config", json.dumps(dict(self.manifest.config)),
-                "--version-rule", json.dumps(dict(self.manifest.version_rule))]
+                "--version-rule", json.dumps(dict(self.manifest.version_rule)), "--parent-pid", str(os.getpid())]
 
     def _environment(self) -> dict[str, str]:
         keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
