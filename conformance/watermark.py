@@ -505,7 +505,9 @@ class FalsePositives(CorpusCheck):
             own_claim = judge_rate_at_most(own_fp, own_n, fpr, "the vendor's own decision on clean content:")
             m["false_positives"]["vendor_decision"] = {"false_detections": own_fp, "trials": own_n}
             if own_claim.verdict == "fail":
-                return Verdict(Outcome.FAIL, own_claim.reason, m)
+                return Verdict(Outcome.FAIL, f"{own_claim.reason} (a consumer trusting the vendor's present flag gets"
+                                             f" these false positives; the harness's calibrated threshold"
+                                             f" {th['value']} keeps {fp} of {n} clean trials){c['trouble']}", m)
         claim = judge_rate_at_most(fp, n, fpr, "clean trials detected")
         return Verdict(Outcome(claim.verdict), f"{claim.reason} at calibrated threshold {th['value']}{c['trouble']}", m)
 
