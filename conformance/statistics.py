@@ -68,13 +68,15 @@ class Calibration:
     rule: str
 
 
-def calibrate(negatives: list[float], target_fpr: float) -> Calibration:
+def calibrate(negatives: list[float], target_fpr: float, independent: int | None = None) -> Calibration:
     """The lowest score threshold whose empirical false-positive rate on ``negatives``
     (clean content, higher score = more likely marked, detected means score >= threshold)
     is at most ``target_fpr``.
 
     With fewer than 1/target negatives, that is just above the highest clean score: no
     clean trial is detected, and the rate claimed is only what the Wilson bound allows.
+    ``independent`` is how many of the negatives are independent (the channel versions of
+    one vector, detected with one key, are not): the evidence rule counts those.
     """
     clean = sorted(negatives, reverse=True)
     n = len(clean)
@@ -85,9 +87,12 @@ def calibrate(negatives: list[float], target_fpr: float) -> Calibration:
     threshold = clean[-1] if allowed >= n else math.nextafter(clean[allowed], math.inf)
     false_positives = sum(1 for s in clean if s >= threshold)
     needed = trials_to_show_fpr(target_fpr)
-    supported = n >= needed
+    units = n if independent is None else min(n, independent)
+    supported = units >= needed
+    counted = f"{units} independent" if units != n else f"{n}"
     rule = (f"calibrated: lowest score with at most {allowed} of {n} clean trials at or above it "
-            f"(target {target_fpr:g}); {'enough' if supported else f'too few (needs {needed})'} clean trials to show the rate")
+            f"(target {target_fpr:g}); {counted} clean trials: "
+            f"{'enough' if supported else f'too few (needs {needed})'} to show the rate")
     return Calibration(threshold, n, false_positives, supported, rule)
 
 

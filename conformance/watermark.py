@@ -208,6 +208,9 @@ def statistic(spec: dict[str, Any], report: dict[str, Any], expected: str | None
     return -math.inf, f"{spec['vendor']} gave neither a score nor a decision"
 
 
+#: Independent clean trials (vectors x keys) below which the null model is not tested.
+MIN_NULL_UNITS = 30
+
 #: Steps a cell runs at once while it gathers its trials; the vendors' own concurrency
 #: limits still apply, so this only keeps every allowed slot busy.
 PARALLEL_STEPS = 4
@@ -281,13 +284,27 @@ def threshold(spec: dict[str, Any], trials: Trials | None) -> dict[str, Any]:
         return {"value": k, "rule": f"binomial tail: P(X>={k} | n={n}, p=1/2) = {binomial_tail(n, k):.2g} <= {fpr:g}",
                 "target_fpr": fpr, "supported": True}
     assert trials is not None
-    cal = calibrate(trials.calibration(spec), fpr)
+    cal = calibrate(trials.calibration(spec), fpr, independent_clean(spec))
     return {"value": cal.threshold, "rule": cal.rule, "target_fpr": fpr, "supported": cal.supported,
             "clean_trials": cal.negatives}
 
 
+def independent_clean(spec: dict[str, Any]) -> int:
+    """Independent clean trials of a detector: one per vector and key (the channel versions
+    of one vector, read with one key, are correlated, so they do not add evidence)."""
+    return len(spec["members"]) * int(spec["null_keys"])
+
+
 def decided(value: float, th: dict[str, Any]) -> bool:
     return th["value"] is not None and value >= th["value"]
+
+
+def _scaled(successes: int, trials: int, units: int) -> int:
+    """Successes among ``trials`` correlated trials, as a count out of ``units`` independent
+    ones (the same rate), for intervals that do not overstate the evidence."""
+    if not trials or not successes:
+        return 0
+    return max(1, round(successes * units / trials))  # an observed event is never rounded away
 
 
 def _ci(interval: tuple[float, float]) -> list[float]:
@@ -487,8 +504,10 @@ class FalsePositives(CorpusCheck):
         fpr = spec["target_fpr"]
         n = len(values)
         fp = sum(decided(v, th) for v in values)
-        lo, hi = wilson(fp, n)
+        units = min(n, independent_clean(spec))
+        lo, hi = wilson(_scaled(fp, n, units), units)
         m: dict[str, Any] = {"false_positives": {"kind": c["kind"], "mode": spec["mode"], "threshold": th, "trials": n,
+                                                 "independent_trials": units,
                                                  "false_detections": fp, "rate": round(fp / n, 6) if n else None,
                                                  "rate_ci95": [round(lo, 6), round(hi, 6)], "target_fpr": fpr}}
         if c["error_count"]:
@@ -499,30 +518,38 @@ class FalsePositives(CorpusCheck):
             return Verdict(Outcome.FAIL, f"{fp} of {n} clean trials detected at threshold {th['value']}:"
                                          f" rate {fp / n:.4f} [95 % CI {lo:.4f}, {hi:.4f}] exceeds {fpr:g}{c['trouble']}", m)
         if spec["mode"] == "multi-bit":
-            return self._null_model(spec, values, fp, m, c["trouble"])
+            return self._null_model(spec, values, fp, units, m, c["trouble"])
         own_fp, own_n = c["own"]
         if own_n:
-            own_claim = judge_rate_at_most(own_fp, own_n, fpr, "the vendor's own decision on clean content:")
+            own_units = min(own_n, units)
+            own_claim = judge_rate_at_most(_scaled(own_fp, own_n, own_units), own_units, fpr,
+                                           f"the vendor's own decision on clean content ({own_fp} of {own_n};"
+                                           f" counted per independent vector and key):")
             m["false_positives"]["vendor_decision"] = {"false_detections": own_fp, "trials": own_n}
             if own_claim.verdict == "fail":
                 return Verdict(Outcome.FAIL, f"{own_claim.reason} (a consumer trusting the vendor's present flag gets"
                                              f" these false positives; the harness's calibrated threshold"
                                              f" {th['value']} keeps {fp} of {n} clean trials){c['trouble']}", m)
-        claim = judge_rate_at_most(fp, n, fpr, "clean trials detected")
+        claim = judge_rate_at_most(_scaled(fp, n, units), units, fpr,
+                                   f"clean trials detected ({fp} of {n}; counted per independent vector and key):")
         return Verdict(Outcome(claim.verdict), f"{claim.reason} at calibrated threshold {th['value']}{c['trouble']}", m)
 
     @staticmethod
-    def _null_model(spec: dict[str, Any], values: list[float], fp: int, m: dict[str, Any], trouble: str) -> Verdict:
+    def _null_model(spec: dict[str, Any], values: list[float], fp: int, units: int, m: dict[str, Any],
+                    trouble: str) -> Verdict:
         """The binomial threshold holds if clean bits are fair coins: check the tail at a
-        level the trials can see (5 %) and the mean agreement."""
+        level the trials can see (5 %) and the mean agreement, counting independent trials
+        (one per vector and key) for the intervals."""
         n_bits = int(spec["payload_bits"])
         n = len(values)
-        k05 = bit_threshold(n_bits, 0.05) or n_bits
+        # the rarest tail the independent trials can see (about 3 expected), 5 % at the least
+        level = min(0.5, max(0.05, 3 / max(units, 1)))
+        k05 = bit_threshold(n_bits, level) or n_bits
         tail = sum(v >= k05 for v in values)
         expected = binomial_tail(n_bits, k05)
-        t_lo, t_hi = wilson(tail, n)
+        t_lo, t_hi = wilson(_scaled(tail, n, units), units)
         agree = sum(max(v, 0.0) for v in values)
-        a_lo, a_hi = wilson(int(agree), n * n_bits)
+        a_lo, a_hi = wilson(_scaled(int(agree), n * n_bits, units * n_bits), units * n_bits)
         m["false_positives"]["null_model"] = {"tail_bits": k05, "tail_expected": round(expected, 6), "tail_observed": tail,
                                               "tail_ci95": [round(t_lo, 6), round(t_hi, 6)],
                                               "bit_agreement": round(agree / (n * n_bits), 6),
@@ -532,9 +559,9 @@ class FalsePositives(CorpusCheck):
         if t_lo > expected:
             return Verdict(Outcome.FAIL, f"clean content decodes closer to the payload than chance, so the binomial"
                                          f" threshold understates the false-positive rate: {text}{trouble}", m)
-        if n < 3 / expected:
-            return Verdict(Outcome.INCONCLUSIVE, f"insufficient evidence: too few clean trials to test the null model"
-                                                 f" ({n}, needs {math.ceil(3 / expected)}): {text}", m)
+        if units < MIN_NULL_UNITS:
+            return Verdict(Outcome.INCONCLUSIVE, f"insufficient evidence: too few independent clean trials to test the"
+                                                 f" null model ({units} vectors x keys, needs {MIN_NULL_UNITS}): {text}", m)
         return Verdict(Outcome.PASS, f"clean bits behave as fair coins, so the binomial threshold's rate holds: {text}{trouble}", m)
 
 

@@ -82,6 +82,9 @@ def test_calibration_keeps_clean_trials_below_the_threshold() -> None:
     many = [i / 10000 for i in range(10000)]
     cal = calibrate(many, 1e-3)
     assert cal.supported and cal.false_positives <= 10 and 0.998 < cal.threshold < 0.9992
+    # the same values, but only 300 of them independent (vectors x keys): not enough
+    dependent = calibrate(many, 1e-3, independent=300)
+    assert dependent.threshold == cal.threshold and not dependent.supported and "300 independent" in dependent.rule
 
 
 def test_roc_points_and_area_worked_by_hand() -> None:
