@@ -24,7 +24,7 @@ from conformance.statistics import (
     wilson,
 )
 from conformance.watermark import audio_quality, image_quality, payload
-from tests.helpers import aiii
+from helpers import aiii
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "tests" / "profiles"
