@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from helpers import aiii
 
 from conformance.statistics import (
     binomial_tail,
@@ -24,7 +25,6 @@ from conformance.statistics import (
     wilson,
 )
 from conformance.watermark import audio_quality, image_quality, payload
-from helpers import aiii
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "tests" / "profiles"
