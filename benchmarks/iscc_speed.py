@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from vendor_transports import start_vendors  # noqa: E402
+
 from runner.adapter import Asset  # noqa: E402
 from runner.paths import state_dir  # noqa: E402
-from runner.transports import make_transport  # noqa: E402
 from runner.vectors import load_catalogue  # noqa: E402
-from runner.vendors import availability, load_manifest  # noqa: E402
 
 
 def main() -> int:
@@ -37,16 +37,7 @@ def main() -> int:
     args = parser.parse_args()
     catalogue = load_catalogue(ROOT / "test_vectors", state_dir() / "cache")
     vectors = [v for v in catalogue.vectors if {"photo", "audio"} & set(v.tags)]
-    transports = {}
-    for vid in args.vendors.split(","):
-        manifest = load_manifest(ROOT / "vendors" / vid / "vendor.toml")
-        found = availability(manifest, manifest.transport)
-        if not found.runnable:
-            print(f"{vid}: not runnable here ({found.reason}); left out", file=sys.stderr)
-            continue
-        transport = make_transport(manifest, manifest.transport)
-        transport.start()
-        transports[vid] = (manifest, transport)
+    transports = start_vendors(args.vendors.split(","))
     if not transports:
         print("no ISCC vendor runnable", file=sys.stderr)
         return 1

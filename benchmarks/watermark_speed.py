@@ -24,11 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from vendor_transports import start_vendors  # noqa: E402
+
 from runner.adapter import Asset  # noqa: E402
 from runner.paths import state_dir  # noqa: E402
-from runner.transports import make_transport  # noqa: E402
 from runner.vectors import load_catalogue  # noqa: E402
-from runner.vendors import availability, load_manifest  # noqa: E402
 
 LIGHT = "blind-watermark,voicesign"
 
@@ -52,16 +52,7 @@ def main() -> int:
     pngs = [v for v in catalogue.vectors if v.media_type == "image/png" and {"photo", "photo-extra"} & set(v.tags)]
     wavs = [v for v in catalogue.vectors if v.media_type == "audio/wav" and "audio" in v.tags]
     vectors = pngs[:args.limit] + wavs[:args.limit]
-    transports = {}
-    for vid in args.vendors.split(","):
-        manifest = load_manifest(ROOT / "vendors" / vid / "vendor.toml")
-        found = availability(manifest, manifest.transport)
-        if not found.runnable:
-            print(f"{vid}: not runnable here ({found.reason}); left out", file=sys.stderr)
-            continue
-        transport = make_transport(manifest, manifest.transport)
-        transport.start()
-        transports[vid] = (manifest, transport)
+    transports = start_vendors(args.vendors.split(","))
     if not transports:
         print("no watermark vendor runnable", file=sys.stderr)
         return 1
