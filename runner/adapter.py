@@ -570,6 +570,23 @@ def read_samples(asset: Asset, min_seconds: float, who: str) -> tuple[Any, int]:
     return samples, int(rate)
 
 
+def mono_mark_wav(samples: Any, mono: Any, marked: Any, rate: int, name: str = "") -> Asset:
+    """A mark made on the mono mix, added to every channel of the original ``samples``
+    (frames x channels), as 16-bit WAV: the input's rate, channels and length are kept
+    (a model that returns a few samples fewer leaves the tail unmarked)."""
+    import io
+
+    import numpy as np
+    import soundfile as sf
+
+    mark = np.zeros_like(mono)
+    n = min(len(mark), len(marked))
+    mark[:n] = marked[:n] - mono[:n]
+    out = io.BytesIO()
+    sf.write(out, np.clip(samples + mark[:, None], -1.0, 32767 / 32768), rate, subtype="PCM_16", format="WAV")
+    return Asset(out.getvalue(), "audio/wav", name)
+
+
 def detect_report(present: bool | None = None, score: float | None = None, bits: str | None = None,
                   notes: list[str] | None = None) -> dict[str, Any]:
     """A watermark.detect answer (a NaN or infinite score becomes null, with a note)."""

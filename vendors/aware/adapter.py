@@ -14,13 +14,11 @@ The library refuses audio in which its voice-activity check finds no speech.
 
 from __future__ import annotations
 
-import io
 import logging
 from math import gcd
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 import torch
 from aware.service.detect import detect_watermark
 from aware.service.embed import embed_watermark
@@ -34,6 +32,7 @@ from runner.adapter import (
     Unsupported,
     bits_string,
     detect_report,
+    mono_mark_wav,
     payload_list,
     read_samples,
     require_key,
@@ -80,12 +79,7 @@ class AwareAdapter(Adapter):
             marked = np.asarray(embed_watermark(mono.astype(np.float32), RATE, payload, embedder), dtype=np.float64)
         except ValueError as exc:
             raise AdapterError(f"aware refused the audio: {exc}") from exc
-        mark = np.zeros_like(mono)
-        n = min(len(mark), len(marked))
-        mark[:n] = marked[:n] - mono[:n]
-        out = io.BytesIO()
-        sf.write(out, np.clip(samples + mark[:, None], -1.0, 32767 / 32768), rate, subtype="PCM_16", format="WAV")
-        return Asset(out.getvalue(), "audio/wav", asset.name)
+        return mono_mark_wav(samples, mono, marked, rate, asset.name)
 
     def watermark_detect(self, asset: Asset, params: dict[str, Any]) -> dict[str, Any]:
         if asset.media_type not in DETECT_TYPES:

@@ -14,15 +14,13 @@ The output is WAV PCM16 of the input's length.
 from __future__ import annotations
 
 import importlib
-import io
 from typing import Any
 
 import numpy as np
 import perth
-import soundfile as sf
 import torch
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported, detect_report, read_samples, require_key
+from runner.adapter import Adapter, AdapterError, Asset, Unsupported, detect_report, mono_mark_wav, read_samples, require_key
 
 MIN_SECONDS = 0.5  # the model's STFT padding fails on shorter input; refused with a clear message
 THRESHOLD = 0.5  # the library's own decision: get_watermark(round=True) rounds the confidence
@@ -65,12 +63,7 @@ class PerthAdapter(Adapter):
         except (RuntimeError, ValueError) as exc:
             raise AdapterError(f"resemble-perth could not embed: {exc}") from exc
         # The model's STFT round trip (and its resampling) can return a few samples fewer.
-        mark = np.zeros_like(mono)
-        n = min(len(mark), len(marked))
-        mark[:n] = marked[:n] - mono[:n]
-        out = io.BytesIO()
-        sf.write(out, np.clip(samples + mark[:, None], -1.0, 32767 / 32768), rate, subtype="PCM_16", format="WAV")
-        return Asset(out.getvalue(), "audio/wav", asset.name)
+        return mono_mark_wav(samples, mono, marked, rate, asset.name)
 
     def watermark_detect(self, asset: Asset, params: dict[str, Any]) -> dict[str, Any]:
         if asset.media_type not in DETECT_TYPES:
