@@ -35,7 +35,6 @@ from conformance.statistics import (
     calibrate,
     judge_rate_at_least,
     judge_rate_at_most,
-    trials_to_show_fpr,
     wilson,
 )
 from runner.errors import PlanError
@@ -229,6 +228,8 @@ class Trials:
         self.errors: list[str] = []  # crashes, protocol violations, failed transforms
         self.refusals: list[str] = []  # the detector's clean refusals (counted as misses)
         self.notes: list[str] = []
+        self._seen: set[Step] = set()  # a step a cell asks twice (calibration, then its channel) counts once
+        self.last_error = ""
 
     def run(self, steps: list[Step]) -> list[StepResult]:
         if len(steps) <= 1:
@@ -238,15 +239,22 @@ class Trials:
 
     def detect(self, spec: dict[str, Any], probes: list[Probe]) -> list[tuple[float, bool | None] | None]:
         """Per probe: the statistic and the vendor's own decision, or None when it errored."""
-        results = self.run([vendor_step(spec["vendor"], DETECT, asset, detect_params(spec, k)) for asset, k, _ in probes])
-        return [self._one(spec, res, expected) for res, (_, _, expected) in zip(results, probes, strict=True)]
+        steps = [vendor_step(spec["vendor"], DETECT, asset, detect_params(spec, k)) for asset, k, _ in probes]
+        results = self.run(steps)
+        return [self._one(spec, step, res, expected)
+                for step, res, (_, _, expected) in zip(steps, results, probes, strict=True)]
 
-    def _one(self, spec: dict[str, Any], res: StepResult, expected: str | None) -> tuple[float, bool | None] | None:
+    def _one(self, spec: dict[str, Any], step: Step, res: StepResult, expected: str | None) -> tuple[float, bool | None] | None:
         if not res.ok:
+            first = step not in self._seen
+            self._seen.add(step)
             if res.error_kind == "clean":
-                self.refusals.append(str(res.error))
+                if first:
+                    self.refusals.append(str(res.error))
                 return -math.inf, None
-            self.errors.append(str(res.error))
+            if first:
+                self.errors.append(str(res.error))
+            self.last_error = str(res.error)
             return None
         assert res.report is not None
         value, note = statistic(spec, res.report, expected)
@@ -735,7 +743,7 @@ def _decide_one(spec: dict[str, Any], trials: Trials, th: dict[str, Any], asset:
                 expected: str | None) -> dict[str, Any]:
     got = trials.detect(spec, [(asset, trial_key, expected)])[0]
     if got is None:
-        return {"vendor": spec["vendor"], "error": trials.errors[-1]}
+        return {"vendor": spec["vendor"], "error": trials.last_error}
     out: dict[str, Any] = {"vendor": spec["vendor"], "statistic": got[0] if math.isfinite(got[0]) else None,
                            "threshold": th["value"], "detected": decided(got[0], th)}
     if spec["mode"] == "multi-bit":
@@ -992,4 +1000,4 @@ def watermark_checks() -> list[Check]:
     return [Robustness(), FalsePositives(), CrossTalk(), Quality(), Coexistence(), SoftBinding()]
 
 
-__all__ = ["watermark_checks", "payload", "key", "trials_to_show_fpr"]
+__all__ = ["watermark_checks", "payload", "key"]
