@@ -11,11 +11,13 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
+from runner import gate
 from runner.model import StepResult
 
 
@@ -36,6 +38,9 @@ class ArtifactStore:
             "CREATE TABLE IF NOT EXISTS steps_v2 (key TEXT PRIMARY KEY, asset_sha256 TEXT, media_type TEXT,"
             " report TEXT, duration_s REAL, error TEXT, error_kind TEXT)"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(steps_v2)")}
+        if "notes" not in columns:  # added for the gate's notes (#11); older caches gain it
+            self._db.execute("ALTER TABLE steps_v2 ADD COLUMN notes TEXT")
         self._db.commit()
 
     def put(self, data: bytes) -> str:
@@ -64,12 +69,12 @@ class ArtifactStore:
     def lookup(self, key: str) -> StepResult | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT asset_sha256, media_type, report, duration_s, error, error_kind FROM steps_v2 WHERE key = ?",
+                "SELECT asset_sha256, media_type, report, duration_s, error, error_kind, notes FROM steps_v2 WHERE key = ?",
                 (key,),
             ).fetchone()
         if row is None:
             return None
-        sha, media_type, report, duration, error, error_kind = row
+        sha, media_type, report, duration, error, error_kind, notes = row
         if sha is not None and not self.has(sha):
             return None  # the blob was pruned: recompute
         return StepResult(
@@ -81,6 +86,7 @@ class ArtifactStore:
             report=json.loads(report) if report is not None else None,
             duration_s=duration,
             cached=True,
+            notes=json.loads(notes) if notes else [],
         )
 
     def remember(self, key: str, result: StepResult) -> None:
@@ -90,14 +96,17 @@ class ArtifactStore:
         """
         if not result.ok and result.error_kind not in ("clean", "unsupported"):
             return
-        report: Any = json.dumps(result.report, ensure_ascii=False) if result.report is not None else None
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO steps_v2 VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, result.asset_sha256, result.media_type, report, result.duration_s,
-                 result.error if not result.ok else None, result.error_kind if not result.ok else None),
-            )
-            self._db.commit()
+        report: Any = gate.dumps(result.report) if result.report is not None else None
+        row = (key, result.asset_sha256, result.media_type, report, result.duration_s,
+               gate.scrub(result.error) if not result.ok else None, result.error_kind if not result.ok else None,
+               gate.dumps(result.notes) if result.notes else None)
+        try:
+            with self._lock:
+                self._db.execute("INSERT OR REPLACE INTO steps_v2 VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+                self._db.commit()
+        except sqlite3.Error as exc:  # a cache that cannot keep a step only costs a recomputation
+            print(f"aiii: the step cache could not keep a step ({exc}); it will be computed again next time",
+                  file=sys.stderr)
 
     def close(self) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from runner import gate
 from runner.adapter import NO_MEDIA_TYPE, OPERATIONS, AdapterError, Asset, Unsupported
 from runner.cache import ArtifactStore, step_key
 from runner.model import (
@@ -52,6 +53,7 @@ class VendorRuntime:
     version: str  # implementation version as reported
     cache_version: str  # version + adapter code hash
     timeout_s: float
+    limits: gate.Limits = gate.DEFAULT_LIMITS
 
 
 @dataclass
@@ -108,7 +110,8 @@ class Executor:
             try:
                 future.set_result(self._compute(step))
             except BaseException as exc:  # noqa: BLE001 - never leave waiters hanging
-                future.set_result(StepResult(ok=False, error=f"harness error in {step.label}: {exc!r}", error_kind="error"))
+                future.set_result(StepResult(ok=False, error=gate.message(f"harness error in {step.label}: {exc!r}"),
+                                             error_kind="error"))
             if self.on_step is not None:
                 self.on_step(future.result().cached)
         return future.result()
@@ -179,14 +182,16 @@ class Executor:
         try:
             out = fn(asset, params)
         except Unsupported as exc:
-            return StepResult(ok=False, error=f"{step.operation}: {exc}", error_kind="unsupported")
+            return StepResult(ok=False, error=gate.message(f"{step.operation}: {exc}"), error_kind="unsupported")
         except Exception as exc:  # noqa: BLE001 - a transform failure is this cell's error
-            return StepResult(ok=False, error=f"transform {step.operation} failed: {exc}", error_kind="error")
+            return StepResult(ok=False, error=gate.message(f"transform {step.operation} failed: {exc}"), error_kind="error")
         sha = self.artifacts.put(out.data)
         return StepResult(ok=True, asset_sha256=sha, media_type=out.media_type, duration_s=time.perf_counter() - started)
 
     def _call(self, runtime: VendorRuntime, operation: str, asset: Asset, params: dict[str, Any]) -> StepResult:
+        """One adapter call; whatever comes back passes :mod:`runner.gate` first."""
         vendor = runtime.manifest.id
+        limits = runtime.limits
         problem = first_error(f"aiii:protocol/v1/{operation}.params", params)
         if problem:  # a harness bug, not the vendor's fault
             return StepResult(ok=False, error=f"harness built invalid {operation} params: {problem}", error_kind="error")
@@ -194,13 +199,13 @@ class Executor:
         try:
             answer = runtime.transport.call(operation, asset, params, runtime.timeout_s)
         except Unsupported as exc:
-            return StepResult(ok=False, error=f"{vendor}: unsupported: {exc}", error_kind="unsupported",
+            return StepResult(ok=False, error=f"{vendor}: unsupported: {gate.message(exc, limits)}", error_kind="unsupported",
                               duration_s=time.perf_counter() - started)
         except AdapterError as exc:
-            return StepResult(ok=False, error=f"{vendor}: {_one_line(str(exc))}", error_kind="clean",
+            return StepResult(ok=False, error=f"{vendor}: {gate.message(exc, limits)}", error_kind="clean",
                               duration_s=time.perf_counter() - started)
         except TransportError as exc:
-            return StepResult(ok=False, error=_one_line(str(exc)), error_kind="error",
+            return StepResult(ok=False, error=gate.message(exc, limits), error_kind="error",
                               duration_s=time.perf_counter() - started)
         finally:
             with self._memo_lock:
@@ -208,23 +213,30 @@ class Executor:
                 self.timing.calls += 1
                 self.timing.by_operation[f"{vendor} {operation}"] += 1
         duration = time.perf_counter() - started
+
+        def violation(what: str) -> StepResult:
+            return StepResult(ok=False, error=f"{vendor}: {operation} {what}", error_kind="error", duration_s=duration)
+
         if OPERATIONS[operation] == "asset":
             if not isinstance(answer, Asset) or not isinstance(answer.data, bytes):
-                return StepResult(ok=False, error=f"{vendor}: {operation} returned {type(answer).__name__}, not an asset",
-                                  error_kind="error", duration_s=duration)
+                return violation(f"returned {type(answer).__name__}, not an asset")
+            if len(answer.data) > limits.asset_bytes:
+                return violation(f"returned an asset of {len(answer.data)} bytes (limit {limits.asset_bytes})")
             if answer.media_type != asset.media_type:
-                return StepResult(ok=False, error=f"{vendor}: {operation} changed the media type to {answer.media_type!r}",
-                                  error_kind="error", duration_s=duration)
+                shown = gate.message(answer.media_type if isinstance(answer.media_type, str) else repr(answer.media_type))
+                return violation(f"changed the media type to {shown!r}")
             sha = self.artifacts.put(answer.data)
             return StepResult(ok=True, asset_sha256=sha, media_type=answer.media_type, duration_s=duration)
         if not isinstance(answer, dict):
-            return StepResult(ok=False, error=f"{vendor}: {operation} returned {type(answer).__name__}, not a report",
-                              error_kind="error", duration_s=duration)
-        problem = first_error(f"aiii:protocol/v1/{operation}.result", answer)
+            return violation(f"returned {type(answer).__name__}, not a report")
+        try:
+            report, notes = gate.answer(answer, limits)
+        except gate.AnswerViolation as exc:
+            return violation(f"answer violates the protocol: {gate.message(exc.problem)} at {gate.message(exc.path)}")
+        problem = first_error(f"aiii:protocol/v1/{operation}.result", report)
         if problem:
-            return StepResult(ok=False, error=f"{vendor}: {operation} answer violates the protocol schema at {problem}",
-                              error_kind="error", duration_s=duration)
-        return StepResult(ok=True, report=answer, duration_s=duration)
+            return violation(f"answer violates the protocol schema at {gate.message(problem)}")
+        return StepResult(ok=True, report=report, duration_s=duration, notes=[f"{vendor}: {n}" for n in notes])
 
     # -- cells -------------------------------------------------------------------------
 
@@ -249,9 +261,13 @@ class Executor:
                 try:
                     cell = expand(cell, self.step)
                 except Exception as exc:  # noqa: BLE001 - a check bug must not lose the run
-                    cell = replace(cell, preset=(Outcome.ERROR, f"harness error while running the cell: {exc!r}"))
-            results = {role: self.step(step) for role, step in cell.steps.items()} if not cell.preset else {}
-            result = judge(cell, results)
+                    cell = replace(cell, preset=(Outcome.ERROR, gate.message(f"harness error while running the cell: {exc!r}")))
+            try:
+                results = {role: self.step(step) for role, step in cell.steps.items()} if not cell.preset else {}
+                result = judge(cell, results)
+            except Exception as exc:  # noqa: BLE001 - a judge or check bug is this cell's error, not the run's end
+                result = CellResult(cell, Outcome.ERROR, gate.message(f"harness error while judging: {exc!r}"),
+                                    {}, {}, None, 0.0, now_iso())
             result.duration_s = time.perf_counter() - started
             on_result(result)
 
@@ -262,11 +278,6 @@ class Executor:
 
 def _label(source: Step | str) -> str:
     return source if isinstance(source, str) else source.label
-
-
-def _one_line(text: str, limit: int = 500) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[:limit] + "…"
 
 
 def judge_cell(

@@ -106,6 +106,8 @@ class VendorManifest:
     process: Mapping[str, Any] = field(default_factory=dict)
     docker: Mapping[str, Any] = field(default_factory=dict)
     http: Mapping[str, Any] = field(default_factory=dict)
+    #: ``[limits]``: overrides of the gate's bounds on what this vendor may say
+    limits: Mapping[str, Any] = field(default_factory=dict)
 
     def capability(self, operation: str, media_type: str | None = None) -> Capability | None:
         """The declared capability for an operation (and media type), if any."""
@@ -232,6 +234,8 @@ class StepResult:
     error_kind: str | None = None
     duration_s: float = 0.0
     cached: bool = False
+    #: what the gate repaired in the answer (invalid Unicode replaced), for the cell's reason
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from typing import Any
 from conformance.base import Answers, Fixtures
 from conformance.pki import TestPKI
 from conformance.registry import CHECKS, TRANSFORMS, transform_version
-from runner import METHODOLOGY_VERSION, __version__
+from runner import METHODOLOGY_VERSION, __version__, gate
 from runner.adapter import MEDIA_SUFFIX
 from runner.cache import ArtifactStore
 from runner.errors import HarnessError
@@ -33,6 +33,7 @@ from runner.paths import ROOT, state_dir
 from runner.planner import plan
 from runner.profiles import load_profile
 from runner.progress import OUTCOME_ORDER, Progress
+from runner.redact import redact_bytes
 from runner.store import ResultsStore
 from runner.transports import Transport, TransportError, make_transport, placement_of
 from runner.vectors import Vector, load_attack_strings, load_catalogue
@@ -112,17 +113,19 @@ def start_vendors(
         try:
             transport = make_transport(m, where, log_dir)
             transport.start()
+            limits = gate.Limits.from_manifest(m.limits)
             if where == "inproc":
-                version = rule_version(m) or transport.implementation_version() or "unknown"
+                version = gate.version(rule_version(m) or transport.implementation_version(), limits) or "unknown"
             else:  # the version rule is evaluated where the adapter runs
-                version = transport.implementation_version() or "unknown"
+                version = gate.version(transport.implementation_version(), limits) or "unknown"
         except (TransportError, Exception) as exc:  # noqa: BLE001 - a broken vendor must not stop the run
-            entry["reason"] = str(exc) if isinstance(exc, TransportError) else f"vendor {vid}: {exc!r}"
+            entry["reason"] = gate.message(exc if isinstance(exc, TransportError) else f"vendor {vid}: {exc!r}")
             if transport is not None:
                 transport.close()
             continue
         entry.update(version=version, runnable=True)
-        runtimes[vid] = VendorRuntime(m, transport, version, f"{version}+{code_hash(m)}", m.timeout_s or timeout_s)
+        runtimes[vid] = VendorRuntime(m, transport, version, f"{version}+{code_hash(m)}", m.timeout_s or timeout_s,
+                                      limits)
     return runtimes, info
 
 
@@ -203,6 +206,9 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
                 cell, results, lambda _r: check.judge(cell, answers), check.judges_clean_errors,
                 [(v, e) for v, e in expectations if v in (cell.producer or "").split("+") + [cell.consumer]], today,
             )
+            notes = [n for r in results.values() for n in r.notes]
+            if notes:  # what the gate repaired in an answer the verdict rests on
+                verdict.reason += " [" + "; ".join(dict.fromkeys(notes)) + "]"
             return CellResult(cell, verdict.outcome, verdict.reason, verdict.measurements,
                               _artifacts(run, cell, results), expectation, 0.0, now_iso())
 
@@ -312,12 +318,23 @@ def render_run(store: ResultsStore, run_id: str, out_dir: Path, cache: ArtifactS
             art["path"] = f"artifacts/{name}" if target.exists() else None
     logs = state_dir() / "logs" / run_id
     if logs.is_dir():  # adapter processes' and containers' logs, kept per run, beside the reports
-        shutil.copytree(logs, out_dir / "logs", dirs_exist_ok=True)
+        _copy_logs(logs, out_dir / "logs")
     try:
         render_all(bundle, out_dir)
     except BundleError as exc:
         raise HarnessError(f"run {run_id}: the result bundle is invalid at {exc}; the results stay in the store") from exc
     return out_dir
+
+
+def _copy_logs(source: Path, target: Path) -> None:
+    """Copy a run's adapter logs beside the reports, with configured secrets redacted."""
+    for path in sorted(source.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        dest = target / path.relative_to(source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            dest.write_bytes(redact_bytes(path.read_bytes()))
 
 
 def print_summary(summary: RunSummary, stream: Any = sys.stdout) -> None:

@@ -6,12 +6,15 @@ re-plans the same run and executes only the cells that have no row yet.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
+from runner import gate
 from runner.errors import HarnessError
 from runner.model import CellResult
 
@@ -34,11 +37,22 @@ CREATE TABLE IF NOT EXISTS cells (
 """
 
 
+#: Characters of a cell's reason kept in its record.
+REASON_CHARS = 4000
+
+
+def _loaded(text: str) -> dict[str, Any]:
+    """A stored record, made safe again: a store written before the gate may hold NaN."""
+    return gate.scrub(json.loads(text), gate.WRITE_CHARS)  # type: ignore[no-any-return]
+
+
 class ResultsStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        #: ids of cells that could not be written at all (reported at the end of a run)
+        self.unsaved: list[str] = []
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -51,7 +65,7 @@ class ResultsStore:
         with self._lock:
             self._db.execute(
                 "INSERT INTO runs (id, profile, options, started, status) VALUES (?, ?, ?, ?, 'running')",
-                (run_id, profile, json.dumps(options), started),
+                (run_id, profile, gate.dumps(options), started),
             )
             self._db.commit()
 
@@ -64,8 +78,8 @@ class ResultsStore:
             raise HarnessError(f"{self.path}: no run {run_id!r} (see `aiii runs`)")
         keys = ("id", "profile", "options", "started", "finished", "status", "info")
         out = dict(zip(keys, row, strict=True))
-        out["options"] = json.loads(out["options"])
-        out["info"] = json.loads(out["info"])
+        out["options"] = gate.scrub(json.loads(out["options"]), gate.WRITE_CHARS)
+        out["info"] = gate.scrub(json.loads(out["info"]), gate.WRITE_CHARS)
         return out
 
     def runs(self) -> list[dict[str, Any]]:
@@ -79,7 +93,7 @@ class ResultsStore:
 
     def set_info(self, run_id: str, info: dict[str, Any]) -> None:
         with self._lock:
-            self._db.execute("UPDATE runs SET info = ? WHERE id = ?", (json.dumps(info), run_id))
+            self._db.execute("UPDATE runs SET info = ? WHERE id = ?", (gate.dumps(info), run_id))
             self._db.commit()
 
     def finish_run(self, run_id: str, finished: str, status: str) -> None:
@@ -93,7 +107,13 @@ class ResultsStore:
         return {r[0] for r in rows}
 
     def record(self, run_id: str, result: CellResult) -> None:
-        """Write one finished cell and commit at once (durable across SIGKILL)."""
+        """Write one finished cell and commit at once (durable across SIGKILL).
+
+        Whatever a cell carries, its record is written: text is made valid and bounded
+        (:func:`runner.gate.dumps`), and a record the store still refuses is replaced by
+        an ``error`` record saying why.  A store that cannot write at all is reported
+        on stderr; the run goes on.
+        """
         cell = result.cell
         record = {
             "id": cell.id,
@@ -105,26 +125,43 @@ class ResultsStore:
             "channel": cell.channel,
             "variant": cell.variant,
             "outcome": result.outcome.value,
-            "reason": result.reason,
+            "reason": gate.scrub(result.reason, REASON_CHARS),
             "measurements": result.measurements,
             "artifacts": result.artifacts,
             "expectation": result.expectation,
             "duration_s": round(result.duration_s, 4),
             "finished": result.finished,
         }
+        try:
+            self._write(run_id, cell.id, gate.dumps(record))
+            return
+        except Exception as exc:  # noqa: BLE001 - the fallback below keeps the cell
+            problem = gate.message(f"the results store could not keep this cell's record: {exc!r}")
+        fallback = {**record, "outcome": "error", "reason": problem, "measurements": {}, "artifacts": {}}
+        try:
+            self._write(run_id, cell.id, gate.dumps(gate.scrub(fallback)))
+        except Exception as exc:  # noqa: BLE001 - a store failure must not stop the run
+            self.unsaved.append(cell.id)
+            print(f"aiii: {self.path}: cell {gate.message(cell.id)} could not be stored: {gate.message(repr(exc))}",
+                  file=sys.stderr)
+
+    def _write(self, run_id: str, cell_id: str, text: str) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO cells (run_id, cell_id, record) VALUES (?, ?, ?)",
-                (run_id, cell.id, json.dumps(record, ensure_ascii=False)),
-            )
-            self._db.commit()
+            try:
+                self._db.execute("INSERT OR REPLACE INTO cells (run_id, cell_id, record) VALUES (?, ?, ?)",
+                                 (run_id, cell_id, text))
+                self._db.commit()
+            except Exception:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.rollback()
+                raise
 
     def cells(self, run_id: str) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT record FROM cells WHERE run_id = ? ORDER BY cell_id", (run_id,)
             ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [_loaded(r[0]) for r in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -72,6 +72,7 @@ def load_manifest(path: Path) -> VendorManifest:
         process=dict(doc.get("process", {})),
         docker=dict(doc.get("docker", {})),
         http=dict(doc.get("http", {})),
+        limits=dict(doc.get("limits", {})),
     )
 
 

@@ -38,7 +38,8 @@ def test_misbehaving_adapters_become_errors_and_lose_nothing(home: Path, tmp_pat
     lie = by_consumer[("exiftool", "liar")]
     assert lie["outcome"] == "error" and "schema" in lie["reason"] and "fields.title" in lie["reason"]
     flood = by_consumer[("exiftool", "flooder")]
-    assert flood["outcome"] == "error" and "schema" in flood["reason"]
+    assert flood["outcome"] == "error" and "violates the protocol" in flood["reason"]
+    assert "limit" in flood["reason"] and "/fields/title" in flood["reason"], "the gate names the bound and the path"
     # the honest pairs still ran and kept their results
     assert by_consumer[("exiftool", "exiv2")]["outcome"] == "pass"
     assert by_consumer[("exiftool", "exiftool")]["outcome"] == "pass"
