@@ -21,10 +21,12 @@ from typing import Any
 from runner import gate
 from runner.adapter import NO_MEDIA_TYPE, OPERATIONS, AdapterError, Asset, Unsupported
 from runner.cache import ArtifactStore, step_key
+from runner.limits import set_pillow_limit
 from runner.model import (
     NO_INPUT,
     Cell,
     CellResult,
+    Limits,
     Outcome,
     Step,
     StepResult,
@@ -34,7 +36,7 @@ from runner.model import (
 )
 from runner.schema import first_error
 from runner.transports import Transport, TransportError
-from runner.vectors import Vector
+from runner.vectors import Vector, decode_problem
 
 Transform = Callable[[Asset, dict[str, Any]], Asset]
 Judge = Callable[[Cell, dict[str, StepResult], Vector], Verdict]
@@ -77,10 +79,12 @@ class Executor:
         jobs: int,
         unavailable: dict[str, str] | None = None,
         transform_version: Callable[[str], str | None] | None = None,
+        limits: Limits | None = None,
     ) -> None:
         """``transform_version`` gives what a transform's output depends on besides its
         input and params (library versions, code); transforms it knows are cached across
-        runs like vendor steps, the others only within a run."""
+        runs like vendor steps, the others only within a run.  ``limits`` bound what an
+        input vector may cost to decode (the profile's; Pillow's bomb limit follows)."""
         self.vendors = vendors
         self.vectors = vectors
         self.artifacts = artifacts
@@ -88,6 +92,8 @@ class Executor:
         self.jobs = max(1, jobs)
         self.unavailable = unavailable or {}
         self.transform_version = transform_version or (lambda _name: None)
+        self.limits = limits or Limits()
+        set_pillow_limit(self.limits)
         self.timing = CallTiming()
         self._memo: dict[Step, Future[StepResult]] = {}
         self._memo_lock = threading.Lock()
@@ -122,7 +128,12 @@ class Executor:
             return Asset(b"", NO_MEDIA_TYPE), self._empty_sha(), None
         if isinstance(step.source, str):
             vector = self.vectors[step.source]
-            data = vector.path.read_bytes()
+            # the vector's own problem, found before its bytes are read or a vendor sees them
+            problem = decode_problem(vector, self.limits)
+            if problem is not None:
+                return None, None, StepResult(ok=False, error=f"input vector {vector.id} cannot be decoded: {problem}",
+                                              error_kind="upstream")
+            data = vector.read_bytes()
             if step.source not in self._vector_sha:
                 self._vector_sha[step.source] = self.artifacts.put(data)
             return Asset(data, vector.media_type), self._vector_sha[step.source], None
@@ -325,6 +336,12 @@ def _verdict_from_steps(
             return Verdict(Outcome.ERROR, f"{role}: {res.error}")
         return Verdict(Outcome.BLOCKED, f"{role} ({step.label}) failed: {res.error}")
     else:
+        # A step reading the vector itself fails as "upstream" only when the vector cannot
+        # be decoded (Executor._source): the cell is blocked by the vector, in its words.
+        unreadable = [r for r in roles if not results[r].ok and isinstance(cell.steps[r].source, str)]
+        if unreadable:
+            source = cell.steps[unreadable[0]].source
+            return Verdict(Outcome.BLOCKED, str(results[unreadable[0]].error).removeprefix(f"upstream {source} failed: "))
         if any(not results[r].ok for r in roles):
             return Verdict(Outcome.BLOCKED, "an upstream step failed: " + "; ".join(
                 str(results[r].error) for r in roles if not results[r].ok))

@@ -144,6 +144,19 @@ class CheckConfig:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How much the harness decodes from one input vector before it calls the vector
+    itself the problem (``[limits]`` of a profile; runner/limits.py applies them)."""
+
+    #: Pixels of one image (one frame): 64 megapixels.
+    max_pixels: int = 64_000_000
+    #: Samples of one clip, frames x channels: 30 minutes of 48 kHz stereo.
+    max_samples: int = 30 * 60 * 48_000 * 2
+    #: Bytes of one vector file on disk (its apparent size, so sparse files count in full).
+    max_file_bytes: int = 256 * 2**20
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     description: str
@@ -153,6 +166,7 @@ class Profile:
     fail_on: Level | None = Level.MUST
     #: ``[channels.<name>]`` tables as declared (checked against the transforms by the planner)
     channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
 
 
 #: The source of a step that takes no asset (its whole input is in its params).

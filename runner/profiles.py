@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.errors import ConfigError
-from runner.model import CheckConfig, Level, Profile, VectorSelector
+from runner.model import CheckConfig, Level, Limits, Profile, VectorSelector
 from runner.paths import display
 from runner.schema import check_document, load_toml
 
@@ -35,6 +35,7 @@ def load_profile(profiles_dir: Path, name: str, known_checks: set[str], _seen: t
     check_document(SCHEMA_ID, doc, shown)
     checks: list[CheckConfig] = []
     channels: dict[str, Any] = {}
+    limits: dict[str, int] = {}
     for i, inc in enumerate(doc.get("include", [])):
         if inc in _seen or inc == doc["name"]:
             raise ConfigError(f"{shown}: include[{i}]: {inc!r} includes itself")
@@ -42,6 +43,7 @@ def load_profile(profiles_dir: Path, name: str, known_checks: set[str], _seen: t
             included = load_profile(profiles_dir, inc, known_checks, (*_seen, doc["name"]))
             checks.extend(included.checks)
             channels.update(included.channels)
+            limits.update({k: v for k, v in vars(included.limits).items() if v != getattr(Limits(), k)})
         except ConfigError as exc:
             raise ConfigError(f"{shown}: include[{i}]: {exc}") from None
     for i, raw in enumerate(doc.get("checks", [])):
@@ -71,6 +73,7 @@ def load_profile(profiles_dir: Path, name: str, known_checks: set[str], _seen: t
         vendors=tuple(doc.get("vendors", ("*",))),
         fail_on=None if fail_on == "never" else Level(fail_on),
         channels={**channels, **doc.get("channels", {})},
+        limits=Limits(**{**limits, **doc.get("limits", {})}),
     )
 
 

@@ -190,7 +190,8 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
         })
         todo = [c for c in run.cells if c.id not in done]
         unavailable = {vid: str(e["reason"]) for vid, e in vendor_info.items() if not e["runnable"]}
-        executor = Executor(runtimes, run.vectors, run.cache, TRANSFORMS, opts.jobs, unavailable, transform_version)
+        executor = Executor(runtimes, run.vectors, run.cache, TRANSFORMS, opts.jobs, unavailable, transform_version,
+                            run.profile.limits)
         bar = Progress(total=len(run.cells), done=len(done), enabled=progress,
                        counts=Counter(c["outcome"] for c in store.cells(run.run_id)) if resume else None)
         versions = {vid: rt.version for vid, rt in runtimes.items()}

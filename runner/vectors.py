@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import io
 import json
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -27,6 +29,8 @@ import jsonschema
 from runner import derive as deriver
 from runner.adapter import MEDIA_SUFFIX
 from runner.errors import ConfigError
+from runner.limits import decode_problem as _probe
+from runner.model import Limits
 from runner.paths import display
 
 CATALOGUE_FILE = "catalogue.toml"
@@ -79,7 +83,8 @@ class Vector:
         return self.source is not None
 
     def read_bytes(self) -> bytes:
-        return self.path.read_bytes()
+        with _open_regular(self.path) as fh:
+            return fh.read()
 
     def expectations_for(self, check: str, consumer: str, version: str | None) -> list[dict[str, Any]]:
         """Expectations of ``check`` for this consumer whose version pattern matches."""
@@ -244,8 +249,85 @@ def _is_mpeg_audio_frame(data: bytes) -> bool:
 
 def sniff_file(path: Path) -> str | None:
     """:func:`sniff_media_type` over the first bytes of a file."""
-    with path.open("rb") as fh:
+    with _open_regular(path) as fh:
         return sniff_media_type(fh.read(SNIFF_BYTES))
+
+
+# -- what a vector file may be ------------------------------------------------------
+
+
+def decode_problem(vector: Vector, limits: Limits) -> str | None:
+    """Why ``vector`` cannot be decoded within ``limits`` (over a cap, truncated, not
+    decodable at all), or None; cheap checks first, memoised per sha256 (runner/limits.py)."""
+    return _probe(vector.path, vector.media_type, vector.sha256, limits, "hostile" in vector.tags)
+
+
+def _open_regular(path: Path) -> io.BufferedReader:
+    """``path`` opened for reading, refusing anything but a regular file.
+
+    ``O_NONBLOCK`` keeps a FIFO from blocking the open; the check is on the opened
+    descriptor, so a file swapped for a FIFO after a ``stat`` is refused too.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise CatalogueError(f"{display(path)}: {_kind(mode)}, not a regular file")
+        os.set_blocking(fd, True)
+        return open(fd, "rb", closefd=True)  # noqa: SIM115 - the caller closes it
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder"))
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def refusal(path: Path, root: Path) -> str | None:
+    """Why the file at ``path`` may not be a vector of the folder ``root`` (resolved), as
+    a predicate ("is a FIFO, not a regular file"), or None.  Nothing is opened: FIFOs,
+    sockets and devices are told by ``stat``, and a path that resolves outside ``root``
+    (through a symlink, of the file or of a folder on the way) is refused, so files from
+    elsewhere on the machine never reach a vendor or the run's artifacts."""
+    try:
+        link = stat.S_ISLNK(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return None  # the caller says "not found" in its own words
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror or exc})"
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        return f"resolves outside the vectors folder (to {_printable(str(resolved))})"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "is a symlink to nothing" if link else "cannot be examined"
+    if not stat.S_ISREG(mode):
+        return f"is {_kind(mode)}, not a regular file"
+    return None
+
+
+def _printable(text: str) -> str:
+    """``text`` with backslashes and every character that is not printable (control
+    characters, line separators, bidi overrides) escaped, for messages and comments."""
+    return "".join(_escaped_char(ch) for ch in text)
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped_char(ch: str) -> str:
+    if ch == "\\":
+        return "\\\\"
+    if ch.isprintable():
+        return ch
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 # -- attack strings -----------------------------------------------------------------
@@ -318,7 +400,8 @@ def _read_document(directory: Path) -> tuple[Path, bytes, dict[str, Any]]:
     path = directory / CATALOGUE_FILE
     where = display(path)
     try:
-        raw = path.read_bytes()
+        with _open_regular(path) as fh:
+            raw = fh.read()
     except FileNotFoundError:
         raise CatalogueError(f"{where}: file not found") from None
     try:
@@ -334,7 +417,7 @@ def _read_document(directory: Path) -> tuple[Path, bytes, dict[str, Any]]:
 
 
 def _file_sha256(path: Path) -> str:
-    with path.open("rb") as fh:
+    with _open_regular(path) as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
@@ -358,8 +441,12 @@ def _entry_problems(directory: Path, doc: dict[str, Any], where: str) -> list[st
             elif _derived_id(vid, target) in all_ids:
                 problems.append(f"{at}: derive[{k}]: derived id {_derived_id(vid, target)!r} is taken by another vector")
         path = directory / entry["file"]
+        refused = refusal(path, directory)
+        if refused:
+            problems.append(f"{at}: file {_printable(entry['file'])} {refused}")
+            continue
         if not path.is_file():
-            problems.append(f"{at}: file not found: {entry['file']}")
+            problems.append(f"{at}: file not found: {_printable(entry['file'])}")
             continue
         actual = _file_sha256(path)
         if actual != entry["sha256"]:
@@ -491,7 +578,7 @@ def verify_catalogue(directory: Path) -> list[str]:
     problems = _entry_problems(directory, doc, display(path))
     listed = {(directory / entry["file"]).resolve() for entry in doc["vectors"]}
     for file in _walk(directory):
-        if file.resolve() in listed or file == path:
+        if file == path or refusal(file, directory) or file.resolve() in listed:
             continue
         if file.suffix.lower() in _MEDIA_SUFFIXES or sniff_file(file) is not None:
             problems.append(f"{display(file)}: not in the catalogue")
@@ -521,8 +608,8 @@ def _toml_str(value: str) -> str:
     for ch in value:
         if ch in '"\\':
             out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
+        elif not ch.isprintable():  # control characters, line separators, bidi overrides
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
         else:
             out.append(ch)
     out.append('"')
@@ -542,8 +629,9 @@ def _toml_value(value: Any) -> str:
 
 
 def render_catalogue(vectors: list[dict[str, Any]], header: Iterable[str] = ()) -> str:
-    """Catalogue TOML text for entry dicts (keys as in the schema)."""
-    lines = [f"# {line}" for line in header]
+    """Catalogue TOML text for entry dicts (keys as in the schema); ``header`` lines
+    become comments, with characters a comment cannot hold escaped."""
+    lines = [f"# {''.join(ch if ch.isprintable() else _escaped_char(ch) for ch in line)}" for line in header]
     lines += ["version = 1", ""]
     order = ("id", "file", "media_type", "sha256", "licence", "tags", "derive")
     for entry in vectors:
@@ -567,11 +655,15 @@ def import_directory(
     """Write ``media_dir/catalogue.toml`` for a folder of one's own media; return its path.
 
     Media types come from each file's leading bytes, not its name; files of unknown
-    type are skipped.  Ids are slugs of the relative path (made unique), tags are the
-    slugs of its folder names.  When a catalogue already exists, entries for files
-    still present keep their id, licence, tags, derive list and expectations, and get a
-    fresh sha256 and media type.  Skipped files and other remarks are appended to
-    ``notes`` and written as comments at the top of the catalogue.
+    type are skipped, and so are FIFOs, sockets, devices and symlinks leading outside
+    the folder (never opened).  Ids are slugs of the relative path (made unique), tags
+    are the slugs of its folder names.  When a catalogue already exists, entries for
+    files still present keep their id, licence, tags, derive list and expectations, and
+    get a fresh sha256 and media type.  Skipped files and other remarks are appended to
+    ``notes`` and written as comments at the top of the catalogue, names escaped.
+
+    The new catalogue is checked (TOML, schema, read back as built) before it replaces
+    the old one, through a temporary file in the folder: a failed import changes nothing.
     """
     media_dir = media_dir.resolve()
     if not media_dir.is_dir():
@@ -592,14 +684,28 @@ def import_directory(
         try:
             rel.encode("utf-8")
         except UnicodeEncodeError:
-            remarks.append(f"{rel!r}: skipped, the file name is not valid UTF-8")
+            remarks.append(f"{_printable(repr(rel))}: skipped, the file name is not valid UTF-8")
             continue
-        media_type = sniff_file(file)
+        shown = _printable(rel)
+        refused = refusal(file, media_dir)
+        if refused:
+            remarks.append(f"{shown}: skipped, it {refused}")
+            continue
+        if "\\" in rel:
+            remarks.append(f"{shown}: skipped, a catalogue path cannot hold a backslash")
+            continue
+        try:
+            media_type = sniff_file(file)
+            sha256 = _file_sha256(file) if media_type is not None else ""
+        except (OSError, CatalogueError) as exc:  # vanished, unreadable, swapped for a FIFO
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            remarks.append(f"{shown}: skipped, it cannot be read ({_printable(why)})")
+            continue
         if media_type is None:
-            remarks.append(f"{rel}: skipped, not a media type the harness knows")
+            remarks.append(f"{shown}: skipped, not a media type the harness knows")
             continue
         if file.suffix.lower() not in _KNOWN_SUFFIXES.get(media_type, ()):
-            remarks.append(f"{rel}: the bytes say {media_type}, whatever the name says")
+            remarks.append(f"{shown}: the bytes say {media_type}, whatever the name says")
         old = previous.get(rel)
         if old is not None:
             entry = dict(old)
@@ -609,21 +715,36 @@ def import_directory(
             entry = {"id": _unique_id(rel, media_type, taken), "file": rel, "licence": licence, "tags": tags}
             taken.add(entry["id"])
         entry["media_type"] = media_type
-        entry["sha256"] = _file_sha256(file)
+        entry["sha256"] = sha256
         entries.append(entry)
     for rel in sorted(set(previous) - {e["file"] for e in entries}):
-        remarks.append(f"{rel}: dropped from the catalogue, the file is gone")
+        remarks.append(f"{_printable(rel)}: dropped from the catalogue, the file is gone")
 
     header = ["Written by `aiii vectors import` (runner.vectors.import_directory); edit licences and tags freely."]
     header += remarks
     text = render_catalogue(entries, header)
+    problem = _rendered_problem(text, entries)
+    if problem:
+        raise CatalogueError(f"{display(target)}: not written, the new catalogue would be invalid: {problem}"
+                             " (the previous catalogue is unchanged)")
     deriver.atomic_write(target, text.encode("utf-8"))
-    problem = _schema_problem(tomllib.loads(text))
-    if problem:  # a bug here, not the user's: say so plainly
-        raise CatalogueError(f"{display(target)}: written catalogue is invalid: {problem}")
     if notes is not None:
         notes.extend(remarks)
     return target
+
+
+def _rendered_problem(text: str, entries: list[dict[str, Any]]) -> str | None:
+    """What is wrong with rendered catalogue text: TOML, schema, or not what was meant."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return f"invalid TOML: {exc}"
+    problem = _schema_problem(doc)
+    if problem:
+        return problem
+    if doc != {"version": 1, "vectors": entries}:
+        return "it does not read back as the entries it was rendered from"
+    return None
 
 
 def _unique_id(rel: str, media_type: str, taken: set[str]) -> str:

@@ -45,12 +45,13 @@ def catalogue(cache_a: Path) -> Catalogue:
 
 
 def linked_copy(tmp_path: Path, edit: tuple[str, str] | None = None) -> Path:
-    """A catalogue folder whose media are symlinks to the real ones, catalogue edited."""
+    """A catalogue folder whose media are hard links to the real ones, catalogue edited
+    (not symlinks: a vector path that resolves outside its folder is refused)."""
     folder = tmp_path / "vectors"
     folder.mkdir()
     for child in VECTORS.iterdir():
         if child.is_dir():
-            (folder / child.name).symlink_to(child, target_is_directory=True)
+            shutil.copytree(child, folder / child.name, copy_function=_link_or_copy)
     text = (VECTORS / "catalogue.toml").read_text()
     if edit is not None:
         old, new = edit
@@ -58,6 +59,13 @@ def linked_copy(tmp_path: Path, edit: tuple[str, str] | None = None) -> Path:
         text = text.replace(old, new)
     (folder / "catalogue.toml").write_text(text)
     return folder
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system
+        shutil.copy2(src, dst)
 
 
 def sha(path: Path) -> str:

@@ -1,0 +1,269 @@
+"""Hostile folders and vectors: FIFOs, symlinks out of the folder, names that would inject
+TOML, truncated files, decompression bombs and sparse files, all made as real files."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import struct
+import tomllib
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+
+from runner.errors import ConfigError
+from runner.model import Limits
+from runner.profiles import load_profile
+from runner.vectors import CatalogueError, decode_problem, import_directory, load_catalogue, verify_catalogue
+from tests.helpers import aiii, aiii_peak_rss, cells
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTO = ROOT / "test_vectors/images/kodak/kodim01.png"
+GIB_KB = 2**20  # ru_maxrss is in KiB on Linux
+#: A run over the user's folder with the metadata vendors that run in-process.
+RUN_ARGS = ("--profile", "metadata", "--vendors", "exiftool,exiv2,xmp-reference", "-q")
+
+
+def jpeg_bytes() -> bytes:
+    buf = io.BytesIO()
+    with Image.open(PHOTO) as im:
+        im.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def png_bomb(path: Path, width: int, height: int) -> None:
+    """A 1-bit PNG of zeros: some 50 KB on disk that decodes to width x height pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    comp = zlib.compressobj(9)
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte + packed bits
+    idat = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def sparse_jpeg(path: Path, size: int) -> None:
+    """A real JPEG's bytes, extended with a hole to ``size`` bytes (little of it on disk)."""
+    path.write_bytes(jpeg_bytes())
+    os.truncate(path, size)
+
+
+def entry(vid: str, file: str, sha256: str, media_type: str = "image/png") -> str:
+    return (f'[[vectors]]\nid = "{vid}"\nfile = "{file}"\nmedia_type = "{media_type}"\n'
+            f'sha256 = "{sha256}"\nlicence = "test"\n')
+
+
+def sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- the folder: FIFOs, sockets, symlinks -----------------------------------------------
+
+
+def test_import_and_verify_skip_a_fifo_and_a_socket_and_name_them(tmp_path: Path) -> None:
+    media = tmp_path / "m"
+    media.mkdir()
+    shutil.copy(PHOTO, media / "photo.png")
+    os.mkfifo(media / "pipe.png")  # opening it for reading would wait for a writer forever
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(media / "s.sock"))
+        proc = aiii(tmp_path / "home", "vectors", "import", str(media), timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert "note: pipe.png: skipped, it is a FIFO, not a regular file" in proc.stdout.splitlines()
+        assert "note: s.sock: skipped, it is a socket, not a regular file" in proc.stdout.splitlines()
+        doc = tomllib.loads((media / "catalogue.toml").read_text())
+        assert [v["file"] for v in doc["vectors"]] == ["photo.png"]
+        verified = aiii(tmp_path / "home", "vectors", "verify", str(media), timeout=60)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_load_refuses_a_catalogue_entry_that_is_a_fifo(tmp_path: Path) -> None:
+    media = tmp_path / "m"
+    media.mkdir()
+    os.mkfifo(media / "pipe.png")
+    (media / "catalogue.toml").write_text("version = 1\n" + entry("pipe", "pipe.png", "0" * 64))
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(media, tmp_path / "cache")
+    assert str(err.value).endswith("catalogue.toml: vectors[0] (pipe): file pipe.png is a FIFO, not a regular file")
+
+
+def test_symlinks_out_of_the_folder_are_refused_at_import_and_at_load(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(PHOTO, outside / "secret.png")
+    media = tmp_path / "m"
+    media.mkdir()
+    shutil.copy(PHOTO, media / "photo.png")
+    (media / "out.png").symlink_to(outside / "secret.png")
+    (media / "alias.png").symlink_to("photo.png")  # stays inside: a vector like any other
+    notes: list[str] = []
+    import_directory(media, notes=notes)
+    assert f"out.png: skipped, it resolves outside the vectors folder (to {outside.resolve() / 'secret.png'})" in notes
+    doc = tomllib.loads((media / "catalogue.toml").read_text())
+    assert sorted(v["file"] for v in doc["vectors"]) == ["alias.png", "photo.png"]
+
+    # A hand-written entry through the file symlink, or through a folder symlink, is refused.
+    (media / "sub").symlink_to(outside, target_is_directory=True)
+    digest = sha(PHOTO)
+    for i, (vid, file) in enumerate((("out", "out.png"), ("sub-secret", "sub/secret.png"))):
+        (media / "catalogue.toml").write_text("version = 1\n" + entry("photo", "photo.png", digest) + entry(vid, file, digest))
+        with pytest.raises(CatalogueError) as err:
+            load_catalogue(media, tmp_path / "cache", derive=False)
+        message = str(err.value)
+        assert "\n" not in message, i
+        assert f"vectors[1] ({vid}): file {file} resolves outside the vectors folder" in message
+
+
+# -- names in the catalogue -------------------------------------------------------------
+
+
+def test_names_with_a_newline_or_an_escape_cannot_inject_toml(tmp_path: Path) -> None:
+    media = tmp_path / "m"
+    media.mkdir()
+    shutil.copy(PHOTO, media / "photo\nversion = 2.png")
+    shutil.copy(PHOTO, media / "\x1b[31mred.png")
+    (media / "x\nevil = 1\n#.txt").write_text("not media\n")  # skipped: named in a comment
+    (media / "title\x1b]0;owned\x07.txt").write_text("not media\n")
+    proc = aiii(tmp_path / "home", "vectors", "import", str(media), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout  # the terminal is not driven either
+    assert "note: x\\nevil = 1\\n#.txt: skipped, not a media type the harness knows" in proc.stdout
+    text = (media / "catalogue.toml").read_text()
+    assert not any(ch in text for ch in "\x1b\x07")
+    assert "# title\\x1b]0;owned\\x07.txt: skipped" in text
+    doc = tomllib.loads(text)
+    assert set(doc) == {"version", "vectors"} and doc["version"] == 1
+    assert sorted(v["file"] for v in doc["vectors"]) == ["\x1b[31mred.png", "photo\nversion = 2.png"]
+    cat = load_catalogue(media, tmp_path / "cache")
+    assert sorted(v.path.name for v in cat.vectors) == ["\x1b[31mred.png", "photo\nversion = 2.png"]
+    assert verify_catalogue(media) == []
+
+
+def test_a_name_the_catalogue_cannot_hold_is_skipped_with_a_note(tmp_path: Path) -> None:
+    media = tmp_path / "m"
+    media.mkdir()
+    shutil.copy(PHOTO, media / "photo.png")
+    shutil.copy(PHOTO, media / "back\\slash.png")
+    notes: list[str] = []
+    import_directory(media, notes=notes)
+    assert "back\\\\slash.png: skipped, a catalogue path cannot hold a backslash" in notes
+    assert [v.id for v in load_catalogue(media, tmp_path / "cache", derive=False)] == ["photo"]
+
+
+def test_a_failed_import_leaves_the_previous_catalogue_byte_identical(tmp_path: Path) -> None:
+    media = tmp_path / "m"
+    media.mkdir()
+    shutil.copy(PHOTO, media / "photo.png")
+    import_directory(media)
+    before = (media / "catalogue.toml").read_bytes()
+    shutil.copy(PHOTO, media / "second.png")
+    with pytest.raises(CatalogueError, match=r"vectors\[1\]\.licence"):
+        import_directory(media, licence="")  # an empty licence note: the schema says no
+    assert (media / "catalogue.toml").read_bytes() == before
+    assert sorted(p.name for p in media.iterdir()) == ["catalogue.toml", "photo.png", "second.png"]  # no temp file
+
+
+# -- decoding: probe and caps -----------------------------------------------------------
+
+
+def test_decode_problem_finds_truncation_bombs_and_caps(tmp_path: Path) -> None:
+    cat = load_catalogue(ROOT / "test_vectors", tmp_path / "cache", derive=False)
+    ok = [v for v in cat.vectors if "hostile" not in v.tags]
+    assert [v.id for v in ok if decode_problem(v, Limits())] == []
+    assert decode_problem(cat.get("kodim01"), Limits(max_pixels=1000)) == (
+        "768x512 = 393216 pixels, over the cap of 1000 (limits.max_pixels)")
+    clip = cat.get("sorohan-solo-trumpet")
+    assert "samples, over the cap of 1000 (limits.max_samples)" in str(decode_problem(clip, Limits(max_samples=1000)))
+    assert "over the cap of 100 bytes per vector file" in str(decode_problem(clip, Limits(max_file_bytes=100)))
+
+    media = tmp_path / "m"
+    media.mkdir()
+    data = jpeg_bytes()
+    (media / "cut.jpg").write_bytes(data[: len(data) // 2])
+    png = PHOTO.read_bytes()
+    (media / "cut.png").write_bytes(png[: len(png) // 2])
+    tone = (0.3 * np.sin(np.arange(22050 * 3) / 10)).astype("float32")
+    sf.write(str(media / "tone.flac"), tone, 22050)
+    flac = (media / "tone.flac").read_bytes()
+    (media / "tone.flac").write_bytes(flac[: len(flac) // 2])
+    png_bomb(media / "bomb.png", 20000, 20000)
+    import_directory(media)
+    found = {v.path.name: decode_problem(v, Limits()) for v in load_catalogue(media, tmp_path / "cache")}
+    for name in ("cut.jpg", "cut.png"):
+        assert str(found[name]).startswith("Pillow cannot decode it: OSError: image file is truncated"), name
+    assert "libsndfile cannot decode it" in str(found["tone.flac"])
+    assert "decompression bomb" in str(found["bomb.png"]) and "400000000 pixels" in str(found["bomb.png"])
+
+
+def test_profile_limits_default_override_and_include(tmp_path: Path) -> None:
+    known = {"metadata.roundtrip"}
+    check = '[[checks]]\nid = "metadata.roundtrip"\nlevel = "MUST"\n'
+    (tmp_path / "base.toml").write_text(f'name = "base"\ndescription = "d"\n[limits]\nmax_pixels = 1000\n{check}')
+    (tmp_path / "top.toml").write_text(f'name = "top"\ndescription = "d"\ninclude = ["base"]\n[limits]\nmax_samples = 5\n{check}')
+    (tmp_path / "bad.toml").write_text(f'name = "bad"\ndescription = "d"\n[limits]\nmax_pixels = 0\n{check}')
+    assert load_profile(ROOT / "profiles", "default", {*known, *_all_checks()}).limits == Limits()
+    assert Limits() == Limits(max_pixels=64_000_000, max_samples=172_800_000, max_file_bytes=256 * 2**20)
+    assert load_profile(tmp_path, "top", known).limits == Limits(max_pixels=1000, max_samples=5)
+    with pytest.raises(ConfigError, match="limits.max_pixels"):
+        load_profile(tmp_path, "bad", known)
+
+
+def _all_checks() -> set[str]:
+    from conformance.registry import CHECKS
+
+    return set(CHECKS)
+
+
+# -- runs: the vector is blocked, the vendors are not blamed ----------------------------
+
+
+def test_a_truncated_jpeg_blocks_its_cells_instead_of_erroring_the_vendors(tmp_path: Path) -> None:
+    media = tmp_path / "m"
+    media.mkdir()
+    shutil.copy(PHOTO, media / "photo.png")
+    data = jpeg_bytes()
+    (media / "cut.jpg").write_bytes(data[: len(data) // 2])
+    home = tmp_path / "home"
+    assert aiii(home, "vectors", "import", str(media), timeout=60).returncode == 0
+    proc = aiii(home, "run", "--vectors", str(media), *RUN_ARGS, "--out", str(tmp_path / "out"),
+                "--store", str(tmp_path / "s.sqlite"), "--fail-on", "never", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    results = cells(tmp_path / "s.sqlite").values()
+    cut = [c for c in results if c["vector"] == "cut"]
+    assert cut and {c["outcome"] for c in cut} == {"blocked"}
+    assert all(c["reason"].startswith("input vector cut cannot be decoded: Pillow cannot decode it: OSError: image file is"
+                                      " truncated") for c in cut), {c["reason"] for c in cut}
+    assert {c["outcome"] for c in results if c["vector"] == "photo"} - {"blocked"}  # the good photo still runs
+
+
+def test_a_bomb_and_a_sparse_700mb_jpeg_are_blocked_without_large_memory(tmp_path: Path) -> None:
+    media = tmp_path / "m"
+    media.mkdir()
+    png_bomb(media / "bomb.png", 20000, 20000)
+    sparse_jpeg(media / "huge.jpg", 700 * 2**20)
+    assert (media / "huge.jpg").stat().st_blocks * 512 < 2**20  # sparse: under 1 MiB on disk
+    home = tmp_path / "home"
+    assert aiii(home, "vectors", "import", str(media), timeout=120).returncode == 0
+    proc, peak_kb = aiii_peak_rss(home, "run", "--vectors", str(media), *RUN_ARGS, "--out", str(tmp_path / "out"),
+                                  "--store", str(tmp_path / "s.sqlite"), "--fail-on", "never", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    results = list(cells(tmp_path / "s.sqlite").values())
+    assert {c["vector"] for c in results} == {"bomb", "huge"}
+    assert {c["outcome"] for c in results} == {"blocked"}
+    reasons = {c["vector"]: c["reason"] for c in results}
+    assert reasons["bomb"].startswith("input vector bomb cannot be decoded: decompression bomb")
+    assert reasons["huge"] == ("input vector huge cannot be decoded: 734003200 bytes, over the cap of 268435456 bytes"
+                               " per vector file (limits.max_file_bytes)")
+    assert peak_kb < GIB_KB, f"peak RSS {peak_kb / 1024:.0f} MiB"
+    cache = home / "cache" / "blobs"
+    assert sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()) < 64 * 2**20  # the 700 MB never cached
