@@ -18,6 +18,7 @@ from runner.adapter import IPTC_DST, NO_MEDIA_TYPE, OPERATIONS, PARAMS_ONLY, Ada
 from runner.schema import first_error
 from runner.transports import TransportError
 from runner.transports.client import Endpoint, ProtocolClient, encode_request
+from runner.transports.deadline import Deadline, seconds
 
 
 @dataclass
@@ -29,22 +30,26 @@ class Probe:
 
 def _raw(endpoint: Endpoint, method: str, path: str, body: bytes | None, headers: dict[str, str],
          timeout: float) -> tuple[int, str, bytes]:
-    conn = endpoint.connection(timeout)
-    try:
-        if endpoint.token:
-            headers = {**headers, "Authorization": f"Bearer {endpoint.token}"}
-        conn.putrequest(method, endpoint.prefix + path, skip_accept_encoding=True)
-        for key, value in headers.items():
-            conn.putheader(key, value)
-        conn.endheaders()
-        if body:
-            # the server may refuse before reading the body: its answer is still there
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                conn.send(body)
-        response = conn.getresponse()
-        return response.status, response.getheader("Content-Type", "") or "", response.read(1024 * 1024)
-    finally:
-        conn.close()
+    """One hand-made request; connect, request and answer together end by ``timeout``."""
+    headers = {**headers, **endpoint.auth_headers()}
+    with Deadline(timeout) as deadline:
+        conn = endpoint.connection(deadline)
+        try:
+            conn.putrequest(method, endpoint.prefix + path, skip_accept_encoding=True)
+            for key, value in headers.items():
+                conn.putheader(key, value)
+            conn.endheaders()
+            if body:
+                # the server may refuse before reading the body: its answer is still there
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    conn.send(body)
+            response = conn.getresponse()
+            data = response.read(1024 * 1024)
+            if deadline.fired:
+                raise TimeoutError(f"no complete answer within the {seconds(timeout)} s deadline")
+            return response.status, response.getheader("Content-Type", "") or "", data
+        finally:
+            conn.close()
 
 
 def _expect_error(endpoint: Endpoint, method: str, path: str, body: bytes | None, headers: dict[str, str],
@@ -52,7 +57,7 @@ def _expect_error(endpoint: Endpoint, method: str, path: str, body: bytes | None
     """Send a request that must be refused with ``want`` and a schema-valid error body."""
     try:
         status, ctype, data = _raw(endpoint, method, path, body, headers, timeout)
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:
         return False, f"no answer: {exc!r}"
     return _error_answer(status, ctype, data, want)
 
