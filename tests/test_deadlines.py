@@ -1,8 +1,9 @@
 """Every call outside the harness ends by its deadline, whatever the other side does.
 
 Real programs only: an HTTPS endpoint on loopback that trickles its answers a byte a
-second (each read is quick, the whole answer takes minutes), and a process server that
-trickles its health.
+second (each read is quick, the whole answer takes minutes), a process server that
+trickles its health, and in-process adapters that hang at import, in the constructor,
+in health(), in implementation_version() and in close().
 """
 
 from __future__ import annotations
@@ -162,3 +163,29 @@ def test_the_hostile_run_completes_and_writes_its_reports(hostile_run: tuple[Pat
     assert got[("exiftool", "exiftool")]["outcome"] == "pass", got[("exiftool", "exiftool")]["reason"]
     for name in ("results.json", "junit.xml", "summary.md", "site/index.html"):
         assert (tmp / "out" / name).is_file(), name
+
+
+HANGS = {
+    "hang-import": "importing adapter.py:Double",
+    "hang-init": "the constructor of Double",
+    "hang-health": "health()",
+    "hang-version": "implementation_version()",
+}
+
+
+def test_adapters_that_hang_at_start_up_or_close_do_not_hold_up_the_run(tmp_path: Path) -> None:
+    proc = aiii(tmp_path / "home", "run", "--profile", str(TESTS / "profiles" / "hangs.toml"),
+                "--vendor-dir", str(TESTS / "doubles"),
+                "--out", str(tmp_path / "out"), "--store", str(tmp_path / "s.sqlite"), "-q", timeout=RUN_LIMIT_S)
+    assert proc.returncode == 0, proc.stderr
+    vendors = {v["id"]: v for v in json.loads((tmp_path / "out" / "results.json").read_text())["vendors"]}
+    got = {(c["producer"], c["consumer"]): c for c in cells(tmp_path / "s.sqlite").values()}
+    for vid, what in HANGS.items():
+        reason = vendors[vid]["reason"] or ""
+        assert not vendors[vid]["runnable"], vid
+        assert reason.startswith(f"vendor {vid}: ") and what in reason and "3 s" in reason and "\n" not in reason, reason
+        assert got[("exiftool", vid)]["outcome"] == "error", got[("exiftool", vid)]
+    # close() hangs: the vendor ran as usual, and the command still ended (with a note)
+    assert vendors["hang-close"]["runnable"] and got[("exiftool", "hang-close")]["outcome"] != "error"
+    assert "hang-close: close() did not finish within 10 s" in proc.stderr
+    assert got[("exiftool", "exiftool")]["outcome"] == "pass"
