@@ -10,15 +10,18 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import secrets
 import socket
 import ssl
 import time
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from runner.adapter import OPERATIONS, AdapterError, Asset, Unsupported
+from runner.redact import redact, register_secret
 from runner.schema import first_error
 from runner.transports import TransportError
 from runner.transports.deadline import Deadline, seconds
@@ -83,6 +86,11 @@ class Endpoint:
     token: str | None = None
     ca_file: str | None = None  # extra trust for TLS; verification is always on
 
+    def __post_init__(self) -> None:
+        if self.token is not None:
+            check_token(self.token, "the bearer token")
+            register_secret(self.token)
+
     def connection(self, deadline: Deadline) -> http.client.HTTPConnection:
         """A connection whose every phase ends by ``deadline``."""
         if self.unix_socket:
@@ -103,6 +111,34 @@ class Endpoint:
             path = rest.split("/", 1)[1] if "/" in rest else ""
             return "/" + path.strip("/") if path.strip("/") else ""
         return ""
+
+
+def check_token(token: str, what: str) -> None:
+    """Refuse a bearer token that cannot travel in a header; the message never quotes it.
+
+    http.client's own complaint quotes the whole header, token included, and would end
+    up as the vendor's published reason.
+    """
+    if not token:
+        raise TransportError(f"{what} is empty")
+    bad = sorted({f"U+{ord(c):04X}" for c in token if unicodedata.category(c) == "Cc" or ord(c) > 0x7E})
+    if bad:
+        raise TransportError(f"{what} holds characters outside printable ASCII ({', '.join(bad)}); the token was not used")
+    if token != token.strip():
+        raise TransportError(f"{what} has leading or trailing whitespace; the token was not used")
+
+
+def read_token(variable: str, who: str) -> str:
+    """The bearer token in environment variable ``variable``, checked and registered as a secret.
+
+    ``who`` starts every message ("vendor ID"); the messages name the variable, never the value.
+    """
+    token = os.environ.get(variable)
+    if not token:
+        raise TransportError(f"{who}: environment variable {variable} (its bearer token) is not set")
+    register_secret(token)  # before any check: no message about it may quote it
+    check_token(token, f"{who}: environment variable {variable} (its bearer token)")
+    return token
 
 
 class DeadlineError(TransportError):
@@ -164,9 +200,9 @@ class ProtocolClient:
                 if deadline.fired or isinstance(exc, TimeoutError):
                     raise DeadlineError(f"{who}: {path}: no complete answer within the {seconds(timeout)} s deadline "
                                         f"({phase})", phase) from None
-                reason = f"{exc!r}"
+                reason = redact(f"{exc!r}")  # never the request's headers
                 if isinstance(exc, ssl.SSLError):
-                    raise TransportError(f"{who}: TLS failure: {exc}") from None
+                    raise TransportError(f"{who}: TLS failure: {redact(str(exc))}") from None
                 if isinstance(exc, ConnectionRefusedError | FileNotFoundError | socket.gaierror):
                     raise RetryableError(f"{who}: cannot connect: {reason}") from None
                 if isinstance(exc, ValueError):

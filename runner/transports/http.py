@@ -11,7 +11,6 @@ and concurrency.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from typing import Any
 from runner.adapter import OPERATIONS, Asset
 from runner.model import VendorManifest
 from runner.transports import Transport, TransportError
-from runner.transports.client import DeadlineError, Endpoint, ProtocolClient, RetryableError
+from runner.transports.client import DeadlineError, Endpoint, ProtocolClient, RetryableError, read_token
 from runner.transports.deadline import seconds
 
 STARTUP_TIMEOUT_S = 60.0
@@ -50,9 +49,7 @@ class HttpTransport(Transport):
         super().__init__(manifest)
         conf = manifest.http
         token_env = conf.get("token_env")
-        token = os.environ.get(token_env) if token_env else None
-        if token_env and not token:
-            raise TransportError(f"vendor {manifest.id}: environment variable {token_env} (its bearer token) is not set")
+        token = read_token(token_env, f"vendor {manifest.id}") if token_env else None
         ca_file = str(manifest.folder / conf["ca_file"]) if conf.get("ca_file") else None
         self.endpoint = Endpoint(base_url=conf["url"], token=token, ca_file=ca_file)
         self.client = ProtocolClient(manifest.id, self.endpoint)
