@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from runner.adapter import IPTC_DST, NO_MEDIA_TYPE, OPERATIONS, PARAMS_ONLY, AdapterError, Asset, Unsupported
+from runner.errors import HarnessError
+from runner.redact import redact
 from runner.schema import first_error
 from runner.transports import TransportError
-from runner.transports.client import Endpoint, ProtocolClient, encode_request
+from runner.transports.client import Endpoint, ProtocolClient, encode_request, read_token
+from runner.transports.deadline import Deadline, seconds
 
 
 @dataclass
@@ -26,25 +29,38 @@ class Probe:
     ok: bool
     detail: str
 
+    def __post_init__(self) -> None:
+        self.detail = one_line(self.detail)  # what an adapter answers is printed: never a secret
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """``text`` on one line, shortened, with every registered secret redacted."""
+    flat = " ".join(redact(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
 
 def _raw(endpoint: Endpoint, method: str, path: str, body: bytes | None, headers: dict[str, str],
          timeout: float) -> tuple[int, str, bytes]:
-    conn = endpoint.connection(timeout)
-    try:
-        if endpoint.token:
-            headers = {**headers, "Authorization": f"Bearer {endpoint.token}"}
-        conn.putrequest(method, endpoint.prefix + path, skip_accept_encoding=True)
-        for key, value in headers.items():
-            conn.putheader(key, value)
-        conn.endheaders()
-        if body:
-            # the server may refuse before reading the body: its answer is still there
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                conn.send(body)
-        response = conn.getresponse()
-        return response.status, response.getheader("Content-Type", "") or "", response.read(1024 * 1024)
-    finally:
-        conn.close()
+    """One hand-made request; connect, request and answer together end by ``timeout``."""
+    headers = {**headers, **endpoint.auth_headers()}
+    with Deadline(timeout) as deadline:
+        conn = endpoint.connection(deadline)
+        try:
+            conn.putrequest(method, endpoint.prefix + path, skip_accept_encoding=True)
+            for key, value in headers.items():
+                conn.putheader(key, value)
+            conn.endheaders()
+            if body:
+                # the server may refuse before reading the body: its answer is still there
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    conn.send(body)
+            response = conn.getresponse()
+            data = response.read(1024 * 1024)
+            if deadline.fired:
+                raise TimeoutError(f"no complete answer within the {seconds(timeout)} s deadline")
+            return response.status, response.getheader("Content-Type", "") or "", data
+        finally:
+            conn.close()
 
 
 def _expect_error(endpoint: Endpoint, method: str, path: str, body: bytes | None, headers: dict[str, str],
@@ -52,8 +68,8 @@ def _expect_error(endpoint: Endpoint, method: str, path: str, body: bytes | None
     """Send a request that must be refused with ``want`` and a schema-valid error body."""
     try:
         status, ctype, data = _raw(endpoint, method, path, body, headers, timeout)
-    except (OSError, http.client.HTTPException) as exc:
-        return False, f"no answer: {exc!r}"
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return False, f"no answer: {one_line(repr(exc))}"
     return _error_answer(status, ctype, data, want)
 
 
@@ -181,6 +197,57 @@ def check_adapter(endpoint: Endpoint, sample: Asset, signer: Callable[[], dict[s
         except TransportError as exc:
             probes.append(Probe(f"{operation} on junk input", False, f"no clean refusal: {exc}"))
     return probes
+
+
+class CheckError(HarnessError):
+    """``aiii adapter check`` could not probe its target (one line, secrets redacted)."""
+
+
+def check_target(target: str, *, token_env: str | None = None, ca_file: str | None = None,
+                 vendor_dirs: list[Path] | None = None, placement: str = "process", timeout: float = 60.0) -> list[Probe]:
+    """Probe TARGET: a vendor id (started in ``placement``), a unix socket path or an http(s) URL.
+
+    Whatever goes wrong is one line with every secret redacted, never a traceback: a
+    header error from the HTTP library would quote the bearer token.
+    """
+    try:
+        return _check_target(target, token_env, ca_file, vendor_dirs or [], placement, timeout)
+    except HarnessError as exc:
+        raise CheckError(one_line(str(exc))) from None
+    except Exception as exc:  # noqa: BLE001 - any failure is reported, on one line
+        raise CheckError(one_line(f"{target}: {type(exc).__name__}: {exc}")) from None
+
+
+def _check_target(target: str, token_env: str | None, ca_file: str | None, vendor_dirs: list[Path],
+                  placement: str, timeout: float) -> list[Probe]:
+    from conformance.pki import TestPKI
+    from runner.paths import ROOT, state_dir
+    from runner.transports import Transport, make_transport
+    from runner.vendors import load_vendors
+
+    transport: Transport | None = None
+    token = read_token(token_env, "--token-env") if token_env else None
+    if target.startswith(("http://", "https://")):
+        endpoint = Endpoint(base_url=target, token=token, ca_file=ca_file)
+    elif Path(target).is_socket():
+        endpoint = Endpoint(unix_socket=target, token=token)
+    else:
+        vendors = load_vendors(ROOT / "vendors", vendor_dirs)
+        if target not in vendors:
+            raise CheckError(f"{target}: not a vendor id, a unix socket or an http(s) URL")
+        transport = make_transport(vendors[target], placement)
+        transport.start()
+        served: Endpoint | None = getattr(transport, "endpoint", None)
+        if served is None:
+            transport.close()
+            raise CheckError(f"{target}: runs in-process; check it with --placement process or docker")
+        endpoint = served
+    pki = TestPKI.create(state_dir() / "pki")
+    try:
+        return check_adapter(endpoint, default_sample(ROOT), lambda: pki.leaf("adapter-check").as_params(), timeout)
+    finally:
+        if transport is not None:
+            transport.close()
 
 
 def default_sample(root: Path) -> Asset:

@@ -112,38 +112,10 @@ def _cmd_vectors(args: argparse.Namespace) -> int:
 
 
 def _cmd_adapter(args: argparse.Namespace) -> int:
-    from conformance.pki import TestPKI
-    from runner.adapter_check import check_adapter, default_sample
-    from runner.transports import make_transport
-    from runner.transports.client import Endpoint
-    from runner.vendors import load_vendors
+    from runner.adapter_check import check_target
 
-    target: str = args.target
-    transport = None
-    token = os.environ.get(args.token_env) if args.token_env else None
-    if args.token_env and not token:
-        raise HarnessError(f"--token-env: environment variable {args.token_env} is empty")
-    if target.startswith(("http://", "https://")):
-        endpoint = Endpoint(base_url=target, token=token, ca_file=args.ca_file)
-    elif Path(target).is_socket():
-        endpoint = Endpoint(unix_socket=target, token=token)
-    else:
-        vendors = load_vendors(ROOT / "vendors", [Path(d) for d in args.vendor_dir])
-        if target not in vendors:
-            raise HarnessError(f"{target}: not a vendor id, a unix socket or an http(s) URL")
-        transport = make_transport(vendors[target], args.placement)
-        transport.start()
-        served: Endpoint | None = getattr(transport, "endpoint", None)
-        if served is None:
-            transport.close()
-            raise HarnessError(f"{target}: runs in-process; check it with --placement process or docker")
-        endpoint = served
-    pki = TestPKI.create(state_dir() / "pki")
-    try:
-        probes = check_adapter(endpoint, default_sample(ROOT), lambda: pki.leaf("adapter-check").as_params(), args.timeout)
-    finally:
-        if transport is not None:
-            transport.close()
+    probes = check_target(args.target, token_env=args.token_env, ca_file=args.ca_file,
+                          vendor_dirs=[Path(d) for d in args.vendor_dir], placement=args.placement, timeout=args.timeout)
     for probe in probes:
         print(f"{'PASS' if probe.ok else 'FAIL'}  {probe.name}: {probe.detail}")
     failed = sum(not p.ok for p in probes)

@@ -8,6 +8,7 @@ The registry is per process: a secret is never written anywhere to be shared.
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -24,7 +25,8 @@ def register_secret(value: str | None) -> None:
     global _secrets
     if not value:
         return
-    variants = {value, value.strip()}
+    # as written raw, stripped, and escaped the way repr() and JSON write control characters
+    variants = {value, value.strip(), value.encode("unicode_escape").decode("ascii"), json.dumps(value)[1:-1]}
     with _lock:
         known = set(_secrets) | {v for v in variants if len(v) >= MIN_SECRET_CHARS}
         _secrets = tuple(sorted(known, key=len, reverse=True))  # longest first: no partial leftovers

@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
 
 
-def aiii(home: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    """Run ``aiii ARGS`` with a private state folder, as a user would."""
-    env = {**os.environ, "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)}
+def aiii(home: Path, *args: str, timeout: float = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``aiii ARGS`` with a private state folder, as a user would (``env``: more variables)."""
+    env = {**os.environ, **(env or {}), "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=timeout)
 

@@ -168,22 +168,22 @@ def test_safe_operations_are_retried_and_unsafe_ones_are_not(tmp_path: Path) -> 
     transport = _transport(tmp_path)
     attempts: list[int] = []
 
-    def flaky() -> str:
+    def flaky(left: float) -> str:
         attempts.append(1)
         if len(attempts) < 3:
             raise RetryableError("vendor flaky: /v1/operations/metadata.read answered 503 (try again later)")
         return "answer"
 
-    assert transport._safely("metadata.read", flaky, safe=True) == "answer" and len(attempts) == 3
+    assert transport._safely("metadata.read", flaky, True, 30) == "answer" and len(attempts) == 3
     attempts.clear()
     with pytest.raises(TransportError, match="not retried: not a safe operation"):
-        transport._safely("provenance.sign", flaky, safe=False)
+        transport._safely("provenance.sign", flaky, False, 30)
     assert len(attempts) == 1
     attempts.clear()
 
-    def down() -> str:
+    def down(left: float) -> str:
         attempts.append(1)
         raise RetryableError("vendor flaky: cannot connect")
 
     with pytest.raises(TransportError, match="after 3 attempts"):
-        transport._safely("metadata.read", down, safe=True)
+        transport._safely("metadata.read", down, True, 30)

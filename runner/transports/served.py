@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -22,9 +23,12 @@ from runner.adapter import Asset
 from runner.model import VendorManifest
 from runner.paths import state_dir
 from runner.transports import Transport, TransportError
-from runner.transports.client import Endpoint, ProtocolClient
+from runner.transports.client import DeadlineError, Endpoint, ProtocolClient
 
 MAX_RESTARTS = 5
+#: How long closing may take before the harness stops waiting (the instance is left to
+#: the operating system, or to the next run's reaping of orphaned containers).
+CLOSE_TIMEOUT_S = 30.0
 
 
 def log_tail(path: Path, lines: int = 3) -> str:
@@ -95,9 +99,10 @@ class ServedTransport(Transport):
         last = ""
         while True:
             if os.path.exists(socket_path):
-                try:
-                    self._client.health(timeout=10)
-                    self._version = self._client.describe(timeout=10)["implementation_version"]
+                try:  # each probe within what is left of the start-up time
+                    self._client.health(timeout=min(10.0, max(0.05, deadline - time.monotonic())))
+                    left = min(10.0, max(0.05, deadline - time.monotonic()))
+                    self._version = self._client.describe(timeout=left)["implementation_version"]
                     return
                 except TransportError as exc:
                     last = f"; last answer: {exc}"
@@ -161,8 +166,7 @@ class ServedTransport(Transport):
         if any(instance is k for k in self._killed):
             raise TransportError(f"{who}: {operation} cut short: the adapter {self.what} was killed because"
                                  " another call to it hung") from None
-        timed_out = "no answer within" in str(exc) or "at the deadline" in str(exc)
-        if not timed_out:
+        if not isinstance(exc, DeadlineError):
             running, status = self._exit_status(instance, wait_s=1.0)  # a dropped connection: did it die?
             if not running:
                 with self._lock:
@@ -178,5 +182,14 @@ class ServedTransport(Transport):
         raise TransportError(f"{who}: {operation} timed out after {timeout_s:.0f} s; the adapter {self.what} was killed") from None
 
     def close(self) -> None:
-        with self._lock:
-            self._drop(gently=True)
+        """Stop the instance; a stop that hangs (an engine that does not answer) never blocks the exit."""
+        def stop() -> None:
+            with self._lock:
+                self._drop(gently=True)
+
+        thread = threading.Thread(target=stop, name=f"{self.manifest.id}:close", daemon=True)
+        thread.start()
+        thread.join(CLOSE_TIMEOUT_S)
+        if thread.is_alive():
+            print(f"aiii: vendor {self.manifest.id}: stopping its adapter {self.what} took over "
+                  f"{CLOSE_TIMEOUT_S:.0f} s; left behind", file=sys.stderr)

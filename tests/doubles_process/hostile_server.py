@@ -2,6 +2,7 @@
 
 --mode endless: answers an operation with a chunked body that never ends.
 --mode bomb:    answers with a small gzip body that inflates to 2 GiB of zeros.
+--mode slow-start: answers health and describe one byte a second (minutes for each).
 Standard library only; a real program speaking the real protocol, as a vendor's own
 server in another language would.
 """
@@ -9,10 +10,12 @@ server in another language would.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
 import threading
+import time
 import zlib
 
 
@@ -49,8 +52,16 @@ def handle(conn: socket.socket, mode: str, vendor: str, bomb: bytes) -> None:
             doc = ({"protocol": "aiii-adapter/1", "vendor": vendor, "implementation_version": f"1.0-{mode}",
                     "operations": ["metadata.read"]} if path == "/v1/describe" else {"status": "ok"})
             body = json.dumps(doc).encode()
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                         + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+            whole = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+            if mode != "slow-start":
+                conn.sendall(whole)
+                return
+            whole = whole.replace(b"\r\n\r\n", b"\r\nX-Padding: " + b"." * 400 + b"\r\n\r\n", 1)
+            with contextlib.suppress(OSError):  # until the harness hangs up
+                for i in range(len(whole)):
+                    conn.sendall(whole[i:i + 1])
+                    time.sleep(1.0)
             return
         try:
             if mode == "endless":
@@ -68,7 +79,7 @@ def handle(conn: socket.socket, mode: str, vendor: str, bomb: bytes) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=["endless", "bomb"], required=True)
+    parser.add_argument("--mode", choices=["endless", "bomb", "slow-start"], required=True)
     parser.add_argument("--unix", required=True)
     parser.add_argument("--vendor", required=True)
     args = parser.parse_args()
