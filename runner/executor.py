@@ -150,6 +150,8 @@ class Executor:
 
     def _compute(self, step: Step) -> StepResult:
         asset, input_sha, failed = self._source(step)
+        if failed is not None and isinstance(step.source, str):
+            return failed  # the input vector's own problem, in its own words
         if failed is not None:
             return StepResult(
                 ok=False,
@@ -340,8 +342,7 @@ def _verdict_from_steps(
         # be decoded (Executor._source): the cell is blocked by the vector, in its words.
         unreadable = [r for r in roles if not results[r].ok and isinstance(cell.steps[r].source, str)]
         if unreadable:
-            source = cell.steps[unreadable[0]].source
-            return Verdict(Outcome.BLOCKED, str(results[unreadable[0]].error).removeprefix(f"upstream {source} failed: "))
+            return Verdict(Outcome.BLOCKED, str(results[unreadable[0]].error))
         if any(not results[r].ok for r in roles):
             return Verdict(Outcome.BLOCKED, "an upstream step failed: " + "; ".join(
                 str(results[r].error) for r in roles if not results[r].ok))

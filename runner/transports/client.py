@@ -215,7 +215,9 @@ class ProtocolClient:
         if not ctype.startswith("application/json"):
             raise TransportError(f"vendor {self.vendor}: {what} answered {status} with {ctype or 'no'} content type, not JSON")
         try:
-            return json.loads(data)
+            # Undecodable bytes become lone surrogates, which the gate replaces and notes:
+            # one broken string costs the vendor a note, not its whole answer.
+            return json.loads(data.decode("utf-8-sig", "surrogateescape"))
         except RecursionError:
             raise TransportError(f"vendor {self.vendor}: {what} answered JSON nested too deeply to read") from None
         except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, and int strings past the digit limit
