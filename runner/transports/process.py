@@ -171,13 +171,15 @@ class ProcessTransport(ServedTransport):
         return code is None, f"code {code}"
 
     def _discard(self, instance: subprocess.Popen[bytes], gently: bool) -> None:
-        if instance.poll() is None:
-            if gently:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(instance.pid, signal.SIGTERM)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    instance.wait(timeout=5)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(instance.pid, signal.SIGKILL)
+        # The whole process group, even when its leader (the server) already died: the
+        # helpers the adapter started are still in it, and would outlive the run.  Its
+        # id is not reused while any member lives, so a group gone empty is just ESRCH.
+        if gently and instance.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(instance.pid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                instance.wait(timeout=10)
+                instance.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(instance.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            instance.wait(timeout=10)

@@ -1,0 +1,137 @@
+"""No process outlives the run: adapters' helpers, crashed servers' children, ExifTool.
+
+Real runs of the CLI with doubles that start ``sleep 1000`` helpers and never stop them;
+real signals (SIGKILL, SIGTERM, SIGINT) sent to the harness; processes found in ``/proc``.
+A zombie waiting to be reaped counts as gone: it runs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from helpers import aiii, cells
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+LIMIT_S = 20.0  # generous: each wait below ends as soon as its condition holds
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def running(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def processes() -> Iterator[tuple[int, list[str], list[str]]]:
+    """(pid, command line, stat fields after the name) of every live process."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        fields = _stat(int(entry.name))
+        if fields and fields[0] not in ("Z", "X"):
+            yield int(entry.name), [a.decode(errors="replace") for a in argv if a], fields
+
+
+def environ_has(pid: int, key: str, value: str) -> bool:
+    try:
+        return f"{key}={value}".encode() in (Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"))
+    except OSError:
+        return False
+
+
+def wait_for(condition: Callable[[], bool], limit: float = LIMIT_S) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def helper_pids(pid_file: Path) -> list[int]:
+    return [int(line) for line in pid_file.read_text().split()] if pid_file.exists() else []
+
+
+@contextlib.contextmanager
+def killed_afterwards(pid_file: Path) -> Iterator[None]:
+    """A failing test must not leave its helpers running."""
+    try:
+        yield
+    finally:
+        for pid in helper_pids(pid_file):
+            with contextlib.suppress(OSError):
+                if "sleep" in Path(f"/proc/{pid}/cmdline").read_text():
+                    os.kill(pid, signal.SIGKILL)
+
+
+def vendor_copy(tmp_path: Path, source: Path, pid_file: Path, **config: object) -> Path:
+    """The double in a vendor folder of its own, writing its helpers' pids to ``pid_file``."""
+    folder = tmp_path / "vendors"
+    target = folder / source.name
+    shutil.copytree(source, target)
+    lines = [f"pid_file = {str(pid_file)!r}", *(f"{k} = {v!r}" for k, v in config.items())]
+    with (target / "vendor.toml").open("a") as fh:
+        fh.write("\n[adapter.config]\n" + "\n".join(lines) + "\n")
+    return folder
+
+
+def profile(tmp_path: Path, reader: str, vectors: list[str], value_sets: list[str]) -> Path:
+    path = tmp_path / "profile.toml"
+    path.write_text(
+        f'name = "processes"\ndescription = "ExifTool writes, {reader} reads."\nvendors = ["exiftool", "{reader}"]\n'
+        'fail_on = "never"\n\n[[checks]]\nid = "metadata.roundtrip"\nlevel = "MUST"\n'
+        f"vectors = {{ ids = {vectors!r} }}\nparams = {{ value_sets = {value_sets!r} }}\n".replace("'", '"'))
+    return path
+
+
+def start_run(home: Path, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "runner.cli", "run", "--out", str(tmp_path / "out"),
+                             "--store", str(tmp_path / "s.sqlite"), "-q", *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def stored_cells(store: Path) -> int:
+    try:
+        return len(cells(store))
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "aiii-home"
+
+
+def test_a_crashed_adapter_process_takes_its_helpers_with_it(home: Path, tmp_path: Path) -> None:
+    pid_file = tmp_path / "helpers.txt"
+    vendors = vendor_copy(tmp_path, TESTS / "doubles_process" / "p-spawncrash", pid_file)
+    with killed_afterwards(pid_file):
+        proc = aiii(home, "run", "--profile", str(profile(tmp_path, "p-spawncrash", ["kodim01-jpg"], ["ascii"])),
+                    "--vendor-dir", str(vendors), "--out", str(tmp_path / "out"), "--store", str(tmp_path / "s.sqlite"), "-q")
+        assert proc.returncode == 0, proc.stderr
+        crashed = [c for c in cells(tmp_path / "s.sqlite").values() if c["consumer"] == "p-spawncrash"]
+        assert crashed and all("died during metadata.read" in c["reason"] for c in crashed)
+        helpers = helper_pids(pid_file)
+        assert helpers, "the double started its helper before crashing"
+        assert wait_for(lambda: not any(running(p) for p in helpers)), "a crashed server's helper outlived it"
