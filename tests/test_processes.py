@@ -135,3 +135,18 @@ def test_a_crashed_adapter_process_takes_its_helpers_with_it(home: Path, tmp_pat
         helpers = helper_pids(pid_file)
         assert helpers, "the double started its helper before crashing"
         assert wait_for(lambda: not any(running(p) for p in helpers)), "a crashed server's helper outlived it"
+
+
+def test_sigkill_of_the_harness_ends_a_served_adapter_and_its_helpers(home: Path, tmp_path: Path) -> None:
+    pid_file = tmp_path / "helpers.txt"
+    vendors = vendor_copy(tmp_path, TESTS / "doubles_process" / "p-spawner", pid_file, delay_s=1.0)
+    with killed_afterwards(pid_file):
+        harness = start_run(home, tmp_path, "--profile", str(profile(tmp_path, "p-spawner", ["kodim01-jpg"], ["ascii"])),
+                            "--vendor-dir", str(vendors), "--jobs", "1")
+        assert wait_for(lambda: bool(helper_pids(pid_file)), 120), harness.communicate()
+        servers = [pid for pid, argv, _ in processes() if "runner.server" in argv and str(harness.pid) in argv]
+        assert servers
+        harness.send_signal(signal.SIGKILL)
+        harness.wait(30)
+        left = [*servers, *helper_pids(pid_file)]
+        assert wait_for(lambda: not any(running(p) for p in left)), "an adapter process or its helper outlived the harness"
