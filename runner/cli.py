@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from runner import __version__
 from runner.errors import HarnessError
 from runner.paths import ROOT, state_dir
+
+#: Signals that end a run the way Ctrl-C does: the adapters are stopped, the run is kept
+#: (resumable) and the exit status says which signal it was.
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -219,16 +227,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread like Ctrl-C's KeyboardInterrupt, so
+    every ``finally`` on the way out runs: transports closed, adapters' processes ended."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """A second signal must not cut the clean-up short (a handler, not SIG_IGN: a child
+    started meanwhile must not inherit an ignored SIGTERM)."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    for sig in ENDING_SIGNALS:
+        signal.signal(sig, _ignore)
+    raise Terminated(signum)
+
+
+@contextmanager
+def _ending_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP behave like SIGINT while the command runs."""
+    try:
+        previous = {sig: signal.signal(sig, _raise_terminated) for sig in ENDING_SIGNALS}
+    except ValueError:  # not the main thread (main() called from a test's thread): leave them
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "vectors" and args.action == "import" and not args.dir:
         parser.error("vectors import needs DIR")
     try:
-        return int(args.func(args))
+        with _ending_signals_interrupt():
+            return int(args.func(args))
     except HarnessError as exc:
         print(f"aiii: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated as exc:
+        print(f"aiii: stopped by {exc}; resume with `aiii run --resume RUN_ID` (see `aiii runs`)", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("aiii: interrupted; resume with `aiii run --resume RUN_ID` (see `aiii runs`)", file=sys.stderr)
         return 130

@@ -121,6 +121,11 @@ def start_vendors(
             if transport is not None:
                 transport.close()
             continue
+        except BaseException:  # interrupted while starting: what started so far is stopped
+            for started in [*(rt.transport for rt in runtimes.values()), transport]:
+                if started is not None:
+                    started.close()
+            raise
         entry.update(version=version, runnable=True)
         runtimes[vid] = VendorRuntime(m, transport, version, f"{version}+{code_hash(m)}", m.timeout_s or timeout_s)
     return runtimes, info

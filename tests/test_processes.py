@@ -150,3 +150,33 @@ def test_sigkill_of_the_harness_ends_a_served_adapter_and_its_helpers(home: Path
         harness.wait(30)
         left = [*servers, *helper_pids(pid_file)]
         assert wait_for(lambda: not any(running(p) for p in left)), "an adapter process or its helper outlived the harness"
+
+
+def test_sigterm_stops_the_run_its_adapters_and_their_helpers_and_keeps_it(home: Path, tmp_path: Path) -> None:
+    pid_file = tmp_path / "helpers.txt"
+    store = tmp_path / "s.sqlite"
+    vendors = vendor_copy(tmp_path, TESTS / "doubles_process" / "p-spawner", pid_file, delay_s=1.0)
+    with killed_afterwards(pid_file):
+        harness = start_run(home, tmp_path, "--profile", str(profile(tmp_path, "p-spawner", ["kodim01-jpg"], ["ascii", "unicode"])),
+                            "--vendor-dir", str(vendors), "--jobs", "1")
+        assert wait_for(lambda: stored_cells(store) >= 2, 180), harness.communicate()
+        servers = [pid for pid, argv, _ in processes() if "runner.server" in argv and str(harness.pid) in argv]
+        assert servers
+        before = cells(store)
+        harness.send_signal(signal.SIGTERM)
+        _, err = harness.communicate(timeout=120)
+        assert harness.returncode == 128 + signal.SIGTERM, err
+        assert len(err.strip().splitlines()) == 1 and "SIGTERM" in err and "--resume" in err, err
+        left = [*servers, *helper_pids(pid_file)]
+        assert not any(running(p) for p in left), "an adapter process or its helper outlived the run"
+        after = cells(store)
+        assert all(after[cid] == rec for cid, rec in before.items()), "every finished cell is kept"
+        with sqlite3.connect(store) as db:
+            (run_id, status), = db.execute("SELECT id, status FROM runs").fetchall()
+        assert status == "interrupted"
+    # resumable: the rest of the run finishes, nothing finished before is redone
+    with killed_afterwards(pid_file):
+        proc = aiii(home, "run", "--resume", run_id, "--store", str(store), "-q")
+        assert proc.returncode == 0, proc.stderr
+    resumed = cells(store)
+    assert len(resumed) > len(after) and all(resumed[cid] == rec for cid, rec in after.items())
