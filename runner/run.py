@@ -23,7 +23,7 @@ from typing import Any
 from conformance.base import Answers, Fixtures
 from conformance.pki import TestPKI
 from conformance.registry import CHECKS, TRANSFORMS, transform_version
-from runner import METHODOLOGY_VERSION, __version__
+from runner import METHODOLOGY_VERSION, __version__, reap
 from runner.adapter import MEDIA_SUFFIX
 from runner.cache import ArtifactStore
 from runner.errors import HarnessError
@@ -168,14 +168,20 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
     """Run (or resume) a profile and write the bundle, JUnit, summary and site to ``opts.out``."""
     started_wall = datetime.now(UTC)
     store = ResultsStore(Path(opts.store) if opts.store else default_store())
-    if resume:
-        record = store.run(resume)
-        saved = record["options"]
-        opts = RunOptions(**{**saved, "jobs": opts.jobs or saved.get("jobs")})
-    run = Run(opts, resume)
-    runtimes, vendor_info = start_vendors(run.manifests, opts.timeout_s, opts.placement,
-                                          state_dir() / "logs" / run.run_id)
     try:
+        if resume:
+            record = store.run(resume)
+            saved = record["options"]
+            opts = RunOptions(**{**saved, "jobs": opts.jobs or saved.get("jobs")})
+        run = Run(opts, resume)
+    except BaseException:
+        store.close()
+        raise
+    children_before = reap.children()  # what in-process adapters start is ended after the run
+    runtimes: dict[str, VendorRuntime] = {}
+    try:
+        runtimes, vendor_info = start_vendors(run.manifests, opts.timeout_s, opts.placement,
+                                              state_dir() / "logs" / run.run_id)
         done = store.done_cells(run.run_id) if resume else set()
         if not resume:
             store.create_run(run.run_id, run.profile.name, asdict(opts), now_iso())
@@ -240,6 +246,7 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
             rt.transport.close()
         run.cache.close()
         store.close()
+        reap.reap_new_children(children_before)
 
 
 def _locked(lock: threading.Lock, fn: Any, *args: Any) -> None:

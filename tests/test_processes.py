@@ -180,3 +180,22 @@ def test_sigterm_stops_the_run_its_adapters_and_their_helpers_and_keeps_it(home:
         assert proc.returncode == 0, proc.stderr
     resumed = cells(store)
     assert len(resumed) > len(after) and all(resumed[cid] == rec for cid, rec in after.items())
+
+
+@pytest.mark.parametrize("ending", ["normal", "SIGINT", "SIGTERM"])
+def test_an_in_process_adapters_helper_ends_with_the_run(home: Path, tmp_path: Path, ending: str) -> None:
+    pid_file = tmp_path / "helpers.txt"
+    store = tmp_path / "s.sqlite"
+    delay = 0.0 if ending == "normal" else 1.0
+    vendors = vendor_copy(tmp_path, TESTS / "doubles" / "spawner", pid_file, delay_s=delay)
+    with killed_afterwards(pid_file):
+        harness = start_run(home, tmp_path, "--profile", str(profile(tmp_path, "spawner", ["kodim01-jpg"], ["ascii", "unicode"])),
+                            "--vendor-dir", str(vendors), "--jobs", "1")
+        if ending != "normal":
+            assert wait_for(lambda: stored_cells(store) >= 2, 180), harness.communicate()
+            harness.send_signal(getattr(signal, ending))
+        _, err = harness.communicate(timeout=300)
+        assert harness.returncode == (0 if ending == "normal" else 128 + getattr(signal, ending)), err
+        helpers = helper_pids(pid_file)
+        assert helpers
+        assert wait_for(lambda: not any(running(p) for p in helpers)), "an in-process adapter's helper outlived the run"
