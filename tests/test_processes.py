@@ -199,3 +199,25 @@ def test_an_in_process_adapters_helper_ends_with_the_run(home: Path, tmp_path: P
         helpers = helper_pids(pid_file)
         assert helpers
         assert wait_for(lambda: not any(running(p) for p in helpers)), "an in-process adapter's helper outlived the run"
+
+
+def test_exiftool_ends_when_the_harness_is_killed(home: Path, tmp_path: Path) -> None:
+    """ExifTool's -stay_open process ignores the end of its input: it must still go when
+    the harness is killed without any chance to stop it."""
+    store = tmp_path / "s.sqlite"
+    harness = start_run(home, tmp_path, "--profile", str(TESTS / "profiles" / "resume.toml"),
+                        "--vendor-dir", str(TESTS / "doubles"), "--jobs", "1")
+
+    def exiftools() -> list[int]:
+        return [pid for pid, argv, _ in processes()
+                if "-stay_open" in argv and any(a.endswith("exiftool") for a in argv) and environ_has(pid, "AIII_HOME", str(home))]
+
+    try:
+        assert wait_for(lambda: bool(exiftools()) and stored_cells(store) >= 1, 180), harness.communicate()
+        found = exiftools()
+        harness.send_signal(signal.SIGKILL)
+        harness.wait(30)
+        assert wait_for(lambda: not any(running(p) for p in found)), "ExifTool outlived the killed harness"
+    finally:
+        for pid in exiftools():
+            os.kill(pid, signal.SIGKILL)
