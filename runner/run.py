@@ -31,6 +31,7 @@ from runner.executor import CallTiming, Executor, VendorRuntime, judge_cell, now
 from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
 from runner.paths import ROOT, state_dir
 from runner.planner import plan
+from runner.preflight import preflight
 from runner.profiles import load_profile
 from runner.progress import OUTCOME_ORDER, Progress
 from runner.store import ResultsStore
@@ -164,15 +165,23 @@ class Run:
         return None if self.opts.fail_on == "never" else Level(self.opts.fail_on)
 
 
+def _preflight(opts: RunOptions) -> None:
+    store = Path(opts.store) if opts.store else default_store()
+    preflight(state_dir(), Path(opts.out), store, [Path(d) for d in opts.extra_vendor_dirs],
+              store_from="--store" if opts.store else "the results store")
+
+
 def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = True) -> RunSummary:
     """Run (or resume) a profile and write the bundle, JUnit, summary and site to ``opts.out``."""
     started_wall = datetime.now(UTC)
+    _preflight(opts)
     store = ResultsStore(Path(opts.store) if opts.store else default_store())
     try:
         if resume:
             record = store.run(resume)
             saved = record["options"]
             opts = RunOptions(**{**saved, "jobs": opts.jobs or saved.get("jobs")})
+            _preflight(opts)
         run = Run(opts, resume)
     except BaseException:
         store.close()
