@@ -35,6 +35,7 @@ from runner.preflight import preflight
 from runner.profiles import load_profile
 from runner.progress import OUTCOME_ORDER, Progress
 from runner.store import ResultsStore
+from runner.text import printable
 from runner.transports import Transport, TransportError, make_transport, placement_of
 from runner.vectors import Vector, load_attack_strings, load_catalogue
 from runner.vendors import availability, code_hash, load_vendors, rule_version, select_vendors
@@ -343,8 +344,8 @@ def render_run(store: ResultsStore, run_id: str, out_dir: Path, cache: ArtifactS
 
 def print_summary(summary: RunSummary, stream: Any = sys.stdout) -> None:
     counts = ", ".join(f"{summary.outcomes.get(o, 0)} {o}" for o in OUTCOME_ORDER if summary.outcomes.get(o))
-    print(f"run {summary.run_id}: {summary.cells} cells: {counts}", file=stream)
-    print(f"scorecard: {summary.out_dir / 'site' / 'index.html'}", file=stream)
+    print(printable(f"run {summary.run_id}: {summary.cells} cells: {counts}"), file=stream)
+    print(printable(f"scorecard: {summary.out_dir / 'site' / 'index.html'}"), file=stream)
     if summary.failing:
         print(f"{summary.failing} cells failed at or above the fail-on level", file=stream)
 
