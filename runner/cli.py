@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from runner import __version__
 from runner.errors import HarnessError
 from runner.paths import ROOT, state_dir
+from runner.text import printable
+
+#: Signals that end a run the way Ctrl-C does: the adapters are stopped, the run is kept
+#: (resumable) and the exit status says which signal it was.
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _out(line: str) -> None:
+    """Print one line whose parts may come from vendors or files: controls escaped."""
+    print(printable(line))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -41,7 +55,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if run_id is None:
         raise HarnessError(f"{store.path}: no runs yet")
     out = render_run(store, run_id, Path(args.out))
-    print(f"run {run_id}: scorecard {out / 'site' / 'index.html'}")
+    _out(f"run {run_id}: scorecard {out / 'site' / 'index.html'}")
     return 0
 
 
@@ -51,15 +65,17 @@ def _cmd_runs(args: argparse.Namespace) -> int:
 
     store = ResultsStore(Path(args.store) if args.store else default_store())
     for r in store.runs():
-        print(f"{r['id']}  {r['profile']:<12} {r['status']:<11} {r['cells']:>6} cells  started {r['started']}")
+        _out(f"{r['id']}  {r['profile']:<12} {r['status']:<11} {r['cells']:>6} cells  started {r['started']}")
     return 0
 
 
 def _cmd_vendors(args: argparse.Namespace) -> int:
     from runner.run import start_vendors
-    from runner.vendors import availability, load_vendors, rule_version
+    from runner.vendors import availability, load_vendors, rule_version, select_vendors
 
     vendors = load_vendors(ROOT / "vendors", [Path(d) for d in args.vendor_dir])
+    if args.vendors:
+        vendors = select_vendors(vendors, [v for v in args.vendors.split(",") if v])
     if args.action == "list":
         for vid, m in sorted(vendors.items()):
             avail = availability(m)
@@ -69,17 +85,17 @@ def _cmd_vendors(args: argparse.Namespace) -> int:
                 version = None
             ops = ", ".join(sorted(m.operations()))
             state = "ok" if avail.runnable else f"cannot run: {avail.reason}"
-            print(f"{vid:<16} {version or '?':<12} {m.transport:<7} {ops}  [{state}]")
+            _out(f"{vid:<16} {version or '?':<12} {m.transport:<7} {ops}  [{state}]")
         return 0
     # check: start each vendor for real and report its version and health
     _, info = start_vendors(vendors, timeout_s=60.0)
     bad = 0
     for vid, entry in sorted(info.items()):
         if entry["runnable"]:
-            print(f"{vid:<16} {entry['version']:<12} ok")
+            _out(f"{vid:<16} {entry['version']:<12} ok")
         else:
             bad += 1
-            print(f"{vid:<16} {'-':<12} cannot run here: {entry['reason']}")
+            _out(f"{vid:<16} {'-':<12} cannot run here: {entry['reason']}")
     return 1 if bad else 0
 
 
@@ -91,23 +107,23 @@ def _cmd_vectors(args: argparse.Namespace) -> int:
         cat = load_catalogue(directory, state_dir() / "cache")
         for v in cat.vectors:
             src = f" (from {v.source})" if v.source else ""
-            print(f"{v.id:<40} {v.media_type:<12} {','.join(v.tags):<32} {v.sha256[:12]}{src}")
-        print(f"{len(cat.vectors)} vectors, catalogue {cat.sha256[:16]}")
+            _out(f"{v.id:<40} {v.media_type:<12} {','.join(v.tags):<32} {v.sha256[:12]}{src}")
+        _out(f"{len(cat.vectors)} vectors, catalogue {cat.sha256[:16]}")
         return 0
     if args.action == "verify":
         problems = verify_catalogue(directory)
         for p in problems:
-            print(p)
+            _out(p)
         if not problems:
             cat = load_catalogue(directory, state_dir() / "cache")
-            print(f"ok: {len(cat.vectors)} vectors verified (derived ones regenerated or checked in cache)")
+            _out(f"ok: {len(cat.vectors)} vectors verified (derived ones regenerated or checked in cache)")
         return 1 if problems else 0
     notes: list[str] = []
     written = import_directory(Path(args.dir), notes=notes)
     for note in notes:
-        print(f"note: {note}")
-    print(f"wrote {written}")
-    print(f"run a profile on it with: aiii run --vectors {args.dir}")
+        _out(f"note: {note}")
+    _out(f"wrote {written}")
+    _out(f"run a profile on it with: aiii run --vectors {args.dir}")
     return 0
 
 
@@ -117,7 +133,7 @@ def _cmd_adapter(args: argparse.Namespace) -> int:
     probes = check_target(args.target, token_env=args.token_env, ca_file=args.ca_file,
                           vendor_dirs=[Path(d) for d in args.vendor_dir], placement=args.placement, timeout=args.timeout)
     for probe in probes:
-        print(f"{'PASS' if probe.ok else 'FAIL'}  {probe.name}: {probe.detail}")
+        _out(f"{'PASS' if probe.ok else 'FAIL'}  {probe.name}: {probe.detail}")
     failed = sum(not p.ok for p in probes)
     print(f"{len(probes) - failed} passed, {failed} failed")
     return 1 if failed else 0
@@ -130,7 +146,8 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
     for name, description in list_profiles(ROOT / "profiles"):
         profile = load_profile(ROOT / "profiles", name, set(CHECKS))
         checks = ", ".join(f"{c.id} ({c.level.value})" for c in profile.checks)
-        print(f"{name}: {description}\n    {checks}")
+        _out(f"{name}: {description}")
+        _out(f"    {checks}")
     return 0
 
 
@@ -167,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     ven = sub.add_parser("vendors", help="list or check vendors", description="list: every vendor, its version and operations; check: start each vendor and say whether it can run here.")
     ven.add_argument("action", choices=["list", "check"])
     ven.add_argument("--vendor-dir", action="append", default=[], metavar="DIR", help="another folder of vendor manifests")
+    ven.add_argument("--vendors", metavar="A,B", help="only these vendor ids or globs (default: every vendor)")
     ven.set_defaults(func=_cmd_vendors)
 
     vec = sub.add_parser("vectors", help="list, verify or import test vectors", description="list: the catalogue with derived vectors; verify: check every file's sha256; import DIR: write a catalogue for a folder of your own media.")
@@ -191,16 +209,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread like Ctrl-C's KeyboardInterrupt, so
+    every ``finally`` on the way out runs: transports closed, adapters' processes ended."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """A second signal must not cut the clean-up short (a handler, not SIG_IGN: a child
+    started meanwhile must not inherit an ignored SIGTERM)."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    for sig in ENDING_SIGNALS:
+        signal.signal(sig, _ignore)
+    raise Terminated(signum)
+
+
+@contextmanager
+def _ending_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP behave like SIGINT while the command runs."""
+    try:
+        previous = {sig: signal.signal(sig, _raise_terminated) for sig in ENDING_SIGNALS}
+    except ValueError:  # not the main thread (main() called from a test's thread): leave them
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "vectors" and args.action == "import" and not args.dir:
         parser.error("vectors import needs DIR")
     try:
-        return int(args.func(args))
+        with _ending_signals_interrupt():
+            return int(args.func(args))
     except HarnessError as exc:
-        print(f"aiii: error: {exc}", file=sys.stderr)
+        print(f"aiii: error: {printable(exc)}", file=sys.stderr)
         return 2
+    except Terminated as exc:
+        print(f"aiii: stopped by {exc}; resume with `aiii run --resume RUN_ID` (see `aiii runs`)", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("aiii: interrupted; resume with `aiii run --resume RUN_ID` (see `aiii runs`)", file=sys.stderr)
         return 130

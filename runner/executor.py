@@ -285,8 +285,13 @@ class Executor:
             on_result(result)
 
         with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="cell") as pool:
-            for future in [pool.submit(one, cell) for cell in cells]:
-                future.result()
+            futures = [pool.submit(one, cell) for cell in cells]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:  # Ctrl-C, SIGTERM: the cells not yet started are not started
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
 
 
 def _label(source: Step | str) -> str:

@@ -7,6 +7,8 @@ import time
 from collections import Counter
 from typing import TextIO
 
+from runner.text import printable
+
 #: Outcomes in the order counts are shown: the verdicts (pass, fail, inconclusive) first.
 OUTCOME_ORDER = ("pass", "fail", "inconclusive", "error", "unsupported", "blocked", "xfail", "xpass")
 
@@ -69,7 +71,7 @@ class Progress:
         counts = " ".join(f"{o} {self.counts[o]}" for o in OUTCOME_ORDER if self.counts[o])
         elapsed = now - self.started
         steps = f"; {self.steps} steps, {self.cached_steps} cached" if self.steps else ""
-        return f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {counts} ({elapsed:.0f} s{steps})"
+        return printable(f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {counts} ({elapsed:.0f} s{steps})")
 
     def close(self) -> None:
         if self.enabled and self.tty:

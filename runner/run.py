@@ -23,7 +23,7 @@ from typing import Any
 from conformance.base import Answers, Fixtures
 from conformance.pki import TestPKI
 from conformance.registry import CHECKS, TRANSFORMS, transform_version
-from runner import METHODOLOGY_VERSION, __version__, gate
+from runner import METHODOLOGY_VERSION, __version__, gate, reap
 from runner.adapter import MEDIA_SUFFIX
 from runner.cache import ArtifactStore
 from runner.errors import HarnessError
@@ -31,10 +31,12 @@ from runner.executor import CallTiming, Executor, VendorRuntime, judge_cell, now
 from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
 from runner.paths import ROOT, state_dir
 from runner.planner import plan
+from runner.preflight import preflight
 from runner.profiles import load_profile
 from runner.progress import OUTCOME_ORDER, Progress
 from runner.redact import redact_bytes
 from runner.store import ResultsStore
+from runner.text import printable
 from runner.transports import Transport, TransportError, make_transport, placement_of
 from runner.vectors import Vector, load_attack_strings, load_catalogue
 from runner.vendors import availability, code_hash, load_vendors, rule_version, select_vendors
@@ -123,6 +125,11 @@ def start_vendors(
             if transport is not None:
                 transport.close()
             continue
+        except BaseException:  # interrupted while starting: what started so far is stopped
+            for started in [*(rt.transport for rt in runtimes.values()), transport]:
+                if started is not None:
+                    started.close()
+            raise
         entry.update(version=version, runnable=True)
         runtimes[vid] = VendorRuntime(m, transport, version, f"{version}+{code_hash(m)}", m.timeout_s or timeout_s,
                                       limits)
@@ -162,18 +169,32 @@ class Run:
         return None if self.opts.fail_on == "never" else Level(self.opts.fail_on)
 
 
+def _preflight(opts: RunOptions) -> None:
+    store = Path(opts.store) if opts.store else default_store()
+    preflight(state_dir(), Path(opts.out), store, [Path(d) for d in opts.extra_vendor_dirs],
+              store_from="--store" if opts.store else "the results store")
+
+
 def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = True) -> RunSummary:
     """Run (or resume) a profile and write the bundle, JUnit, summary and site to ``opts.out``."""
     started_wall = datetime.now(UTC)
+    _preflight(opts)
     store = ResultsStore(Path(opts.store) if opts.store else default_store())
-    if resume:
-        record = store.run(resume)
-        saved = record["options"]
-        opts = RunOptions(**{**saved, "jobs": opts.jobs or saved.get("jobs")})
-    run = Run(opts, resume)
-    runtimes, vendor_info = start_vendors(run.manifests, opts.timeout_s, opts.placement,
-                                          state_dir() / "logs" / run.run_id)
     try:
+        if resume:
+            record = store.run(resume)
+            saved = record["options"]
+            opts = RunOptions(**{**saved, "jobs": opts.jobs or saved.get("jobs")})
+            _preflight(opts)
+        run = Run(opts, resume)
+    except BaseException:
+        store.close()
+        raise
+    children_before = reap.children()  # what in-process adapters start is ended after the run
+    runtimes: dict[str, VendorRuntime] = {}
+    try:
+        runtimes, vendor_info = start_vendors(run.manifests, opts.timeout_s, opts.placement,
+                                              state_dir() / "logs" / run.run_id)
         done = store.done_cells(run.run_id) if resume else set()
         if not resume:
             store.create_run(run.run_id, run.profile.name, asdict(opts), now_iso())
@@ -242,6 +263,7 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
             rt.transport.close()
         run.cache.close()
         store.close()
+        reap.reap_new_children(children_before)
 
 
 def _locked(lock: threading.Lock, fn: Any, *args: Any) -> None:
@@ -340,8 +362,8 @@ def _copy_logs(source: Path, target: Path) -> None:
 
 def print_summary(summary: RunSummary, stream: Any = sys.stdout) -> None:
     counts = ", ".join(f"{summary.outcomes.get(o, 0)} {o}" for o in OUTCOME_ORDER if summary.outcomes.get(o))
-    print(f"run {summary.run_id}: {summary.cells} cells: {counts}", file=stream)
-    print(f"scorecard: {summary.out_dir / 'site' / 'index.html'}", file=stream)
+    print(printable(f"run {summary.run_id}: {summary.cells} cells: {counts}"), file=stream)
+    print(printable(f"scorecard: {summary.out_dir / 'site' / 'index.html'}"), file=stream)
     if summary.failing:
         print(f"{summary.failing} cells failed at or above the fail-on level", file=stream)
 

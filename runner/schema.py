@@ -60,6 +60,13 @@ def load_toml(path: Path, display: str) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"{display}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{display}: a folder, not a file") from None
+    except OSError as exc:
+        raise ConfigError(f"{display}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; tomllib decodes the whole file first
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{display}: not UTF-8 (byte 0x{exc.object[exc.start]:02x} on line {line})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{display}: invalid TOML: {exc}") from None
 

@@ -284,13 +284,18 @@ def serve(adapter_class: type[Adapter], vendor: str, config: dict[str, Any] | No
 
 def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
     """A served adapter started by the harness ends when the harness does, even when the
-    harness was killed before it could stop it (no orphan left computing)."""
+    harness was killed before it could stop it (no orphan left computing).  The harness
+    starts it as the leader of its own session and process group; the helpers the
+    adapter started are in that group and end with it."""
+    import signal
     import threading
     import time
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(every_s)
+        if os.getpgrp() == os.getpid():  # never a group this server does not lead (a shell's job)
+            os.killpg(os.getpid(), signal.SIGKILL)  # the helpers, and this server with them
         os._exit(0)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()

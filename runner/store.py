@@ -48,18 +48,28 @@ def _loaded(text: str) -> dict[str, Any]:
 
 class ResultsStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
         #: ids of cells that could not be written at all (reported at the end of a run)
         self.unsaved: list[str] = []
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HarnessError(f"{path}: cannot make its folder ({exc.strerror or type(exc).__name__})") from None
+        try:
             self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            # Damaged pages are found here, not as a traceback half-way through a run.
+            problem = self._db.execute("PRAGMA quick_check(1)").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise HarnessError(f"{path}: not a usable results store: {exc}") from None
+        if problem != "ok":
+            self._db.close()
+            problem = " ".join(str(problem).split())
+            raise HarnessError(f"{path}: the results store is damaged ({problem[:300]}); restore it from a copy "
+                               "or move it away to start a new one")
 
     def create_run(self, run_id: str, profile: str, options: dict[str, Any], started: str) -> None:
         with self._lock:

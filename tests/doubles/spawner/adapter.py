@@ -1,0 +1,26 @@
+"""An in-process reader that starts a helper (``sleep 1000``) it never stops.
+
+Each helper's pid is appended to the file named by ``[adapter.config] pid_file``.
+"""
+
+import subprocess
+import time
+from typing import Any
+
+from runner.adapter import Adapter, Asset
+
+
+class Double(Adapter):
+    version_hint = "1.0-spawner"
+    _helper: "subprocess.Popen[bytes] | None" = None
+
+    def health(self) -> None:
+        if self._helper is None:
+            self._helper = subprocess.Popen(["sleep", "1000"], stdin=subprocess.DEVNULL)
+            if self.config.get("pid_file"):
+                with open(self.config["pid_file"], "a") as fh:
+                    fh.write(f"{self._helper.pid}\n")
+
+    def metadata_read(self, asset: Asset, params: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(float(self.config.get("delay_s", 0)))
+        return {"fields": {}}
