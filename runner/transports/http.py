@@ -16,6 +16,7 @@ from typing import Any
 
 from runner.adapter import OPERATIONS, Asset
 from runner.model import VendorManifest
+from runner.redact import register_secret
 from runner.transports import Transport, TransportError
 from runner.transports.client import Endpoint, ProtocolClient, RetryableError
 
@@ -47,6 +48,7 @@ class HttpTransport(Transport):
         token = os.environ.get(token_env) if token_env else None
         if token_env and not token:
             raise TransportError(f"vendor {manifest.id}: environment variable {token_env} (its bearer token) is not set")
+        register_secret(token)  # redacted from every answer, message and record from now on
         ca_file = str(manifest.folder / conf["ca_file"]) if conf.get("ca_file") else None
         self.endpoint = Endpoint(base_url=conf["url"], token=token, ca_file=ca_file)
         self.client = ProtocolClient(manifest.id, self.endpoint)
