@@ -133,6 +133,8 @@ class ProtocolClient:
             return json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise TransportError(f"vendor {self.vendor}: {what} answered invalid JSON: {exc}") from None
+        except RecursionError:  # thousands of nested arrays: the decoder gives up, the vendor broke the protocol
+            raise TransportError(f"vendor {self.vendor}: {what} answered JSON nested too deep to decode") from None
 
     def describe(self, timeout: float) -> dict[str, Any]:
         status, ctype, data = self._request("GET", "/v1/describe", timeout)
