@@ -35,6 +35,9 @@ REPLACEMENT = "\ufffd"
 MAX_INT = 2**64
 #: Characters of one string that :func:`dumps` keeps (what the harness writes itself).
 WRITE_CHARS = 1024 * 1024
+#: Repair notes of one answer kept (each names a path; the rest are counted), and their length.
+MAX_NOTES = 3
+NOTE_CHARS = 120
 
 
 class AnswerViolation(ValueError):
@@ -201,7 +204,10 @@ def answer(value: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]
         raise AnswerViolation(path, f"a value of type {type(node).__name__}, which JSON does not have")
 
     cleaned = walk(value, "", 1)
-    return cleaned, sorted(notes)
+    found = sorted(notes)  # bounded: a hundred repaired strings must not make a reason a page
+    if len(found) > MAX_NOTES:
+        found = [*found[:MAX_NOTES], f"and {len(found) - MAX_NOTES} more repairs"]
+    return cleaned, [one_line(n, NOTE_CHARS) for n in found]
 
 
 def scrub(value: Any, limit_chars: int = 20_000, _depth: int = 0) -> Any:

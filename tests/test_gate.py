@@ -18,6 +18,13 @@ def test_lone_surrogates_are_replaced_and_noted() -> None:
     assert any("/fields/title" in n for n in notes) and any("key" in n for n in notes)
 
 
+def test_repair_notes_are_few_and_short() -> None:
+    cleaned, notes = gate.answer({"notes": [f"n{i} \ud800" for i in range(100)], "k" * 60: {"j" * 60: {"x" * 60: "\udfff"}}})
+    assert cleaned["notes"][99] == "n99 \ufffd"
+    assert len(notes) == gate.MAX_NOTES + 1 and notes[-1] == f"and {101 - gate.MAX_NOTES} more repairs"
+    assert all(len(n) < gate.NOTE_CHARS + 40 for n in notes)
+
+
 def test_a_proper_surrogate_pair_is_kept_as_its_character() -> None:
     text, replaced = gate.clean_text("\U0001f600 plain")
     assert (text, replaced) == ("\U0001f600 plain", False)

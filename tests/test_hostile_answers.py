@@ -41,8 +41,8 @@ TOKEN_ENV = "AIII_HOSTILE_ECHO_TOKEN"
 TOKEN = "tok-" + os.urandom(12).hex()
 
 #: in-process babblers: vendor id -> mode
-INPROC = {f"hi-{m}": m for m in ("surrogate-message", "surrogate-crash", "surrogate-field", "nan", "inf", "int-version",
-                                 "tuple-version", "huge-unsupported", "deep")}
+INPROC = {f"hi-{m}": m for m in ("surrogate-message", "surrogate-crash", "surrogate-field", "surrogate-notes", "nan",
+                                 "inf", "int-version", "tuple-version", "huge-unsupported", "deep")}
 #: babblers served by the kit's server in a local process
 PROCESS_KIT = {f"hp-{m}": m for m in ("surrogate-message", "surrogate-field", "nan", "deep")}
 #: raw_server.py on a unix socket (process placement, a server of the vendor's own)
@@ -147,6 +147,12 @@ def test_a_lone_surrogate_in_a_report_field(world: dict[str, Any]) -> None:
         report = world["out"] / c["artifacts"]["read"]["path"]
         assert "caf\ufffd" in json.loads(report.read_text(encoding="utf-8"))["fields"]["title"]
     assert cell(world, "hp-surrogate-field")["outcome"] in ("error", "fail")
+
+
+def test_a_hundred_repaired_notes_keep_the_reason_one_bounded_line(world: dict[str, Any]) -> None:
+    """Each repair is noted in the cell's reason: a hundred of them must not make it a page."""
+    c = cell(world, "hi-surrogate-notes")  # asserts the bound
+    assert c["outcome"] == "fail" and "invalid Unicode replaced at /notes/" in c["reason"], c["reason"]
 
 
 def test_a_lone_surrogate_in_a_remote_error_message(world: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ Modes (each a finding of issue #11 the gate in runner/gate.py must absorb):
 - ``surrogate-message``: refuses cleanly with a lone surrogate in the message;
 - ``surrogate-crash``: crashes (a ValueError) with a lone surrogate in the message;
 - ``surrogate-field``: answers a field holding a lone surrogate;
+- ``surrogate-notes``: a schema-valid answer with a lone surrogate in each of its 100 notes;
 - ``nan`` / ``inf``: answers a non-finite number;
 - ``int-version`` / ``tuple-version``: its implementation version is an int / a tuple;
 - ``huge-unsupported``: refuses as unsupported with a 5 MB message;
@@ -89,6 +90,8 @@ class Babbler(Adapter):
             raise ValueError("bad byte \udcff in segment")
         if mode == "surrogate-field":
             return {"fields": {"title": "caf\ud800e", "creator": "Jane \udfff"}}
+        if mode == "surrogate-notes":
+            return {"fields": {"title": "x"}, "notes": [f"note {i} \ud800" for i in range(100)]}
         if mode == "nan":
             return {"fields": {"title": math.nan}}
         if mode == "inf":
