@@ -204,18 +204,26 @@ def by_consumer(cells: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {c["consumer"]: c for c in cells}
 
 
-def files_holding(needle: bytes, *places: Path) -> list[Path]:
-    """Every file under ``places`` whose bytes contain ``needle``."""
-    found = []
+def occurrences(needle: bytes, *places: Path) -> dict[Path, int]:
+    """How often ``needle`` occurs in each file under ``places`` (files without it left out)."""
+    found = {}
     for place in places:
+        if not place.exists():
+            continue
         paths = [place] if place.is_file() else [p for p in place.rglob("*") if p.is_file() and not p.is_symlink()]
         for path in paths:
             try:
-                if needle in path.read_bytes():
-                    found.append(path)
+                count = path.read_bytes().count(needle)
             except OSError:
                 continue
+            if count:
+                found[path] = count
     return found
+
+
+def files_holding(needle: bytes, *places: Path) -> list[Path]:
+    """Every file under ``places`` whose bytes contain ``needle``."""
+    return sorted(occurrences(needle, *places))
 
 
 def mode_program(mode: str) -> dict[str, Any]:

@@ -35,9 +35,9 @@ from hostile import (
     by_consumer,
     check_reports,
     comparable,
-    files_holding,
     http_table,
     make_tls,
+    occurrences,
     raw_process,
     write_profile,
     write_vendor,
@@ -202,8 +202,15 @@ class World:
         assert {c["outcome"] for c in cells.values()} == {"pass"}
         return {vid: comparable(c) for vid, c in cells.items()}
 
+    def _token_places(self, out: Path) -> list[Path]:
+        # AIII_HOME/logs keeps the adapter servers' own stderr raw (the copies under out/logs are
+        # redacted): a server that prints a secret it was handed keeps it there
+        state = [p for p in self.home.iterdir() if p.name != "logs"]
+        return [out, *state, *self.store.parent.glob(self.store.name + "*")]
+
     def check(self, vid: str) -> None:
         out = self.tmp / f"out-{next(self.count)}"
+        before = occurrences(TOKEN.encode(), *self._token_places(out))
         try:
             cells = self.run([vid], out)
             for honest in HONEST:
@@ -216,10 +223,9 @@ class World:
             for art in hostile["artifacts"].values():
                 if art["path"]:
                     assert (out / art["path"]).stat().st_size < 5 * 1024 * 1024
-            # AIII_HOME/logs keeps the adapter servers' own stderr raw (the copies under out/logs are
-            # redacted): a server that prints a secret it was handed keeps it there
-            state = [p for p in self.home.iterdir() if p.name != "logs"]
-            assert files_holding(TOKEN.encode(), out, *state, *self.store.parent.glob(self.store.name + "*")) == []
+            # no new copy of the token: compared with before this example, so a failure names its example
+            after = occurrences(TOKEN.encode(), *self._token_places(out))
+            assert {p: n for p, n in after.items() if n > before.get(p, 0)} == {}
         finally:
             shutil.rmtree(out, ignore_errors=True)
 
