@@ -145,6 +145,11 @@ def _pointer(path: str, key: object) -> str:
     return f"{path}/{clean_text(text[:64])[0]}"
 
 
+def _utf8_size(text: str) -> int:
+    """Bytes of valid text in UTF-8 (ASCII, the common case, without encoding it)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def answer(value: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]:
     """A report as the protocol allows it, and notes on what was repaired.
 
@@ -178,8 +183,8 @@ def answer(value: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]
         if isinstance(node, str):
             if len(node) > limits.string_chars:
                 raise AnswerViolation(path, f"a string of {len(node)} characters (limit {limits.string_chars})")
-            spend(len(node) + 2, path)
             text, replaced = clean_text(str(node))
+            spend(_utf8_size(text) + 2, path)  # bytes, as documented: "é" is 2, "😀" 4
             if replaced:
                 notes.add(f"invalid Unicode replaced at {path or '/'}")
             return redact(text)
@@ -190,8 +195,8 @@ def answer(value: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]
             for k, v in node.items():
                 key = _key(k, path)
                 sub = _pointer(path, key)
-                spend(len(key) + 4, sub)
                 fixed_key, replaced = clean_text(key)
+                spend(_utf8_size(fixed_key) + 4, sub)
                 if replaced:
                     notes.add(f"invalid Unicode replaced in a key at {path or '/'}")
                 out[redact(fixed_key)] = walk(v, sub, depth + 1)

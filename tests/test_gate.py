@@ -68,6 +68,13 @@ def test_depth_size_and_length_are_bounded() -> None:
         gate.answer({"a": {"b": {"c": 1}}}, small)
 
 
+def test_the_size_limit_counts_utf8_bytes_not_characters() -> None:
+    """Three strings of 900 000 emoji are 2.7 M characters but 10.8 MB on the wire and in every report."""
+    with pytest.raises(gate.AnswerViolation, match="larger than the 4194304-byte limit"):
+        gate.answer({"fields": {k: "\U0001f600" * 900_000 for k in ("title", "creator", "description")}})
+    gate.answer({"fields": {"title": "\u00e9" * 1_000_000}})  # 2 MB: within the limit
+
+
 def test_messages_are_one_bounded_line_with_secrets_redacted() -> None:
     register_secret("s3cr3t-token-value")
     try:
