@@ -75,7 +75,7 @@ def raw_process(vid: str, mode: str | None = None, program: str | None = None) -
     """The ``[process]`` table of a vendor served by raw_server.py on its unix socket."""
     command = ["{python}", str(RAW_SERVER), "--unix", "{socket}", "--vendor", vid]
     command += ["--mode", mode] if mode else ["--program", program or "{vendor_dir}/program.json"]
-    return {"command": command, "startup_timeout_s": 30}
+    return {"command": command, "startup_timeout_s": 10}
 
 
 # -- TLS on loopback ------------------------------------------------------------------------
@@ -228,12 +228,10 @@ def files_holding(needle: bytes, *places: Path) -> list[Path]:
 
 def mode_program(mode: str) -> dict[str, Any]:
     """raw_server.py's named mode as a program file's content."""
-    import base64
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("aiii_hostile_raw_server", RAW_SERVER)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    status, body = module.MODES[mode]
-    return {"status": status, "body_b64": base64.b64encode(body).decode(), "version": f"1.0-{mode}"}
+    return module.mode_program(mode)  # type: ignore[no-any-return]

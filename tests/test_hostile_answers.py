@@ -46,11 +46,14 @@ INPROC = {f"hi-{m}": m for m in ("surrogate-message", "surrogate-crash", "surrog
 #: babblers served by the kit's server in a local process
 PROCESS_KIT = {f"hp-{m}": m for m in ("surrogate-message", "surrogate-field", "nan", "deep")}
 #: raw_server.py on a unix socket (process placement, a server of the vendor's own)
-PROCESS_RAW = {f"hr-{m}": m for m in ("nan", "bad-utf8", "surrogate-field", "surrogate-error", "deep", "deep-980")}
+PROCESS_RAW = {f"hr-{m}": m for m in ("nan", "bad-utf8", "surrogate-field", "surrogate-error", "deep", "deep-980",
+                                       "version-surrogate", "describe-nan", "health-garbage", "health-list")}
 #: raw_server.py behind TLS on loopback (http placement)
 HTTP_RAW = {f"hx-{m}": m for m in ("nan", "infinity", "bad-utf8", "surrogate-error", "surrogate-internal", "deep",
-                                   "huge-error")}
+                                   "huge-error", "version-surrogate", "health-garbage")}
 HOSTILE = [*INPROC, *PROCESS_KIT, *PROCESS_RAW, *HTTP_RAW, "hh-echo-token"]
+#: vendors whose describe or health is garbage: they cannot run, and say why
+UNRUNNABLE = ["hr-describe-nan", "hr-health-garbage", "hr-health-list", "hx-health-garbage"]
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +117,7 @@ def test_the_run_completes_and_writes_every_report(world: dict[str, Any]) -> Non
     bundle = check_reports(world["out"])
     assert {c["consumer"] for c in bundle["cells"]} == {*HONEST, *HOSTILE}
     for vid in HOSTILE:
-        assert vendor(world, vid)["runnable"], vendor(world, vid)
+        assert vendor(world, vid)["runnable"] == (vid not in UNRUNNABLE), vendor(world, vid)
         c = cell(world, vid)
         assert c["outcome"] in ("error", "fail", "unsupported"), (vid, c["outcome"], c["reason"])
 
@@ -190,6 +193,20 @@ def test_an_int_and_a_tuple_implementation_version(world: dict[str, Any]) -> Non
     assert vendor(world, "hi-tuple-version")["version"] == "1.2.rc1"
     for vid in ("hi-int-version", "hi-tuple-version"):
         assert cell(world, vid)["outcome"] == "fail"  # it read nothing: every field lost
+
+
+def test_a_hostile_describe_or_health_answer(world: dict[str, Any]) -> None:
+    """A version with a lone surrogate and control characters becomes one valid line; a
+    describe with NaN or a health answer that is not a JSON object leaves the vendor
+    unrunnable with a bounded reason, and its cells error."""
+    for vid in ("hr-version-surrogate", "hx-version-surrogate"):
+        shown = vendor(world, vid)["version"]
+        assert shown.startswith("1.0-\ufffd") and shown.isprintable() and len(shown) < 120, shown
+    for vid in UNRUNNABLE:
+        entry = vendor(world, vid)
+        assert not entry["runnable"] and len(entry["reason"]) < REASON_BOUND and entry["reason"].isprintable(), entry
+        c = cell(world, vid)
+        assert c["outcome"] == "error" and "cannot run" in c["reason"], c["reason"]
 
 
 def test_a_five_megabyte_unsupported_message(world: dict[str, Any]) -> None:

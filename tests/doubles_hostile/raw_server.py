@@ -16,7 +16,9 @@ program, read at every request (so a test can change it between calls).  A progr
 
 ``cut``: send only that many bytes of the body (its full length declared), then close;
 ``trickle``: ``[chunk_bytes, pause_s]``, the body sent in pieces with pauses between;
-``delay_s``: wait before the status line.  A mode is a named program (see MODES).
+``delay_s``: wait before the status line; ``describe_b64``, ``health_status`` and
+``health_b64``: what describe and health say instead.  A mode is a named program
+(see MODES and STARTUP).
 """
 
 from __future__ import annotations
@@ -45,13 +47,37 @@ MODES: dict[str, tuple[int, bytes]] = {
     "huge-error": (422, json.dumps({"error": {"kind": "adapter_error", "message": "no " + "y" * 3_000_000}}).encode()),
 }
 
+#: hostile start-up: what describe or health say instead ({vendor} is the vendor's id)
+STARTUP: dict[str, dict[str, Any]] = {
+    "version-surrogate": {"describe": b'{"protocol": "aiii-adapter/1", "vendor": "{vendor}", "implementation_version":'
+                                      b' "1.0-\\ud800\\u001b[31m\\nrc", "operations": ["metadata.read"]}'},
+    "describe-nan": {"describe": b'{"protocol": "aiii-adapter/1", "vendor": "{vendor}", "implementation_version": NaN,'
+                                 b' "operations": ["metadata.read"]}'},
+    "health-garbage": {"health": (500, b"[1, 2")},  # 503 would be retried, never read
+    "health-list": {"health": (500, b"[]")},
+}
+for _mode in STARTUP:
+    MODES[_mode] = (200, b'{"fields": {}}')
+
 
 def program_of(args: argparse.Namespace, vendor: str) -> dict[str, Any]:
     path = Path(args.program) if args.program else (Path(args.programs) / f"{vendor}.json" if args.programs else None)
     if path is not None and path.exists():
         return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-    status, body = MODES[args.mode or "nan"]
-    return {"status": status, "body_b64": base64.b64encode(body).decode(), "version": f"1.0-{args.mode}"}
+    return mode_program(args.mode or "nan")
+
+
+def mode_program(mode: str) -> dict[str, Any]:
+    """A named mode as a program."""
+    status, body = MODES[mode]
+    program: dict[str, Any] = {"status": status, "body_b64": base64.b64encode(body).decode(), "version": f"1.0-{mode}"}
+    startup = STARTUP.get(mode, {})
+    if "describe" in startup:
+        program["describe_b64"] = base64.b64encode(startup["describe"]).decode()
+    if "health" in startup:
+        program["health_status"] = startup["health"][0]
+        program["health_b64"] = base64.b64encode(startup["health"][1]).decode()
+    return program
 
 
 def read_request(conn: socket.socket) -> tuple[str, str] | None:
@@ -91,9 +117,13 @@ def handle(conn: socket.socket, args: argparse.Namespace) -> None:
             if method == "GET" and path in ("/v1/describe", "/v1/health"):
                 doc = ({"protocol": "aiii-adapter/1", "vendor": vendor, "implementation_version": program.get("version", "1.0"),
                         "operations": ["metadata.read"]} if path == "/v1/describe" else {"status": "ok"})
-                body = json.dumps(doc).encode()
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                             + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+                body, status = json.dumps(doc).encode(), 200
+                if path == "/v1/describe" and "describe_b64" in program:
+                    body = base64.b64decode(program["describe_b64"]).replace(b"{vendor}", vendor.encode())
+                if path == "/v1/health" and "health_b64" in program:
+                    body, status = base64.b64decode(program["health_b64"]), int(program.get("health_status", 200))
+                conn.sendall(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                             "Connection: close\r\n\r\n".encode() + body)
                 return
             body = base64.b64decode(program.get("body_b64", ""))
             time.sleep(float(program.get("delay_s", 0)))
