@@ -35,6 +35,9 @@ REPLACEMENT = "\ufffd"
 MAX_INT = 2**64
 #: Characters of one string that :func:`dumps` keeps (what the harness writes itself).
 WRITE_CHARS = 1024 * 1024
+#: Repair notes of one answer kept (each names a path; the rest are counted), and their length.
+MAX_NOTES = 3
+NOTE_CHARS = 120
 
 
 class AnswerViolation(ValueError):
@@ -142,6 +145,11 @@ def _pointer(path: str, key: object) -> str:
     return f"{path}/{clean_text(text[:64])[0]}"
 
 
+def _utf8_size(text: str) -> int:
+    """Bytes of valid text in UTF-8 (ASCII, the common case, without encoding it)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def answer(value: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]:
     """A report as the protocol allows it, and notes on what was repaired.
 
@@ -175,8 +183,8 @@ def answer(value: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]
         if isinstance(node, str):
             if len(node) > limits.string_chars:
                 raise AnswerViolation(path, f"a string of {len(node)} characters (limit {limits.string_chars})")
-            spend(len(node) + 2, path)
             text, replaced = clean_text(str(node))
+            spend(_utf8_size(text) + 2, path)  # bytes, as documented: "é" is 2, "😀" 4
             if replaced:
                 notes.add(f"invalid Unicode replaced at {path or '/'}")
             return redact(text)
@@ -187,8 +195,8 @@ def answer(value: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]
             for k, v in node.items():
                 key = _key(k, path)
                 sub = _pointer(path, key)
-                spend(len(key) + 4, sub)
                 fixed_key, replaced = clean_text(key)
+                spend(_utf8_size(fixed_key) + 4, sub)
                 if replaced:
                     notes.add(f"invalid Unicode replaced in a key at {path or '/'}")
                 out[redact(fixed_key)] = walk(v, sub, depth + 1)
@@ -201,7 +209,10 @@ def answer(value: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[str]]
         raise AnswerViolation(path, f"a value of type {type(node).__name__}, which JSON does not have")
 
     cleaned = walk(value, "", 1)
-    return cleaned, sorted(notes)
+    found = sorted(notes)  # bounded: a hundred repaired strings must not make a reason a page
+    if len(found) > MAX_NOTES:
+        found = [*found[:MAX_NOTES], f"and {len(found) - MAX_NOTES} more repairs"]
+    return cleaned, [one_line(n, NOTE_CHARS) for n in found]
 
 
 def scrub(value: Any, limit_chars: int = 20_000, _depth: int = 0) -> Any:

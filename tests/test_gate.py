@@ -18,6 +18,13 @@ def test_lone_surrogates_are_replaced_and_noted() -> None:
     assert any("/fields/title" in n for n in notes) and any("key" in n for n in notes)
 
 
+def test_repair_notes_are_few_and_short() -> None:
+    cleaned, notes = gate.answer({"notes": [f"n{i} \ud800" for i in range(100)], "k" * 60: {"j" * 60: {"x" * 60: "\udfff"}}})
+    assert cleaned["notes"][99] == "n99 \ufffd"
+    assert len(notes) == gate.MAX_NOTES + 1 and notes[-1] == f"and {101 - gate.MAX_NOTES} more repairs"
+    assert all(len(n) < gate.NOTE_CHARS + 40 for n in notes)
+
+
 def test_a_proper_surrogate_pair_is_kept_as_its_character() -> None:
     text, replaced = gate.clean_text("\U0001f600 plain")
     assert (text, replaced) == ("\U0001f600 plain", False)
@@ -59,6 +66,13 @@ def test_depth_size_and_length_are_bounded() -> None:
     gate.answer({"a": {"b": "0123456789"}}, small)
     with pytest.raises(gate.AnswerViolation):
         gate.answer({"a": {"b": {"c": 1}}}, small)
+
+
+def test_the_size_limit_counts_utf8_bytes_not_characters() -> None:
+    """Three strings of 900 000 emoji are 2.7 M characters but 10.8 MB on the wire and in every report."""
+    with pytest.raises(gate.AnswerViolation, match="larger than the 4194304-byte limit"):
+        gate.answer({"fields": {k: "\U0001f600" * 900_000 for k in ("title", "creator", "description")}})
+    gate.answer({"fields": {"title": "\u00e9" * 1_000_000}})  # 2 MB: within the limit
 
 
 def test_messages_are_one_bounded_line_with_secrets_redacted() -> None:
