@@ -80,7 +80,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _json(self, status: int, value: Any) -> None:
-        self._send(status, json.dumps(value, ensure_ascii=False).encode(), "application/json")
+        # ASCII escapes carry any text an adapter holds, lone surrogates included (the
+        # harness's gate repairs and notes them, as for an in-process answer).
+        try:
+            body = json.dumps(value, ensure_ascii=True)
+        except (TypeError, ValueError, RecursionError) as exc:
+            body = json.dumps({"error": {"kind": "internal",
+                                         "message": f"the adapter's answer is not JSON: {type(exc).__name__}: {exc}"[:2000]}},
+                              ensure_ascii=True)
+            status = 500
+        self._send(status, body.encode(), "application/json")
 
     def _error(self, status: int, kind: str, message: str) -> None:
         self._json(status, {"error": {"kind": kind, "message": message[:4000]}})
@@ -177,11 +186,17 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
     def version(self) -> str | None:
-        """The manifest's version rule evaluated here, else the adapter's own answer."""
+        """The manifest's version rule evaluated here, else the adapter's own answer (as text)."""
         try:
-            return resolve_version(self.version_rule) or self.adapter.implementation_version()
+            found = resolve_version(self.version_rule) or self.adapter.implementation_version()
         except Exception:  # noqa: BLE001 - an unknown version is not fatal
-            return self.adapter.implementation_version()
+            try:
+                found = self.adapter.implementation_version()
+            except Exception:  # noqa: BLE001
+                found = None
+        if found is None or isinstance(found, str):
+            return found
+        return ".".join(map(str, found)) if isinstance(found, tuple | list) else str(found)
 
 
 class _UnixServer(_Server):

@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS cells (
 
 #: Characters of a cell's reason kept in its record.
 REASON_CHARS = 4000
+#: Characters of one string of a cell's measurements (which may quote what a vendor
+#: answered): a big answer within the gate's limits must not be copied whole into every
+#: report; the full answer stays in the cell's artifact.
+MEASUREMENT_CHARS = 16 * 1024
 
 
 def _loaded(text: str) -> dict[str, Any]:
@@ -136,7 +140,7 @@ class ResultsStore:
             "variant": cell.variant,
             "outcome": result.outcome.value,
             "reason": gate.scrub(result.reason, REASON_CHARS),
-            "measurements": result.measurements,
+            "measurements": gate.scrub(result.measurements, MEASUREMENT_CHARS),
             "artifacts": result.artifacts,
             "expectation": result.expectation,
             "duration_s": round(result.duration_s, 4),

@@ -203,10 +203,9 @@ class World:
         return {vid: comparable(c) for vid, c in cells.items()}
 
     def _token_places(self, out: Path) -> list[Path]:
-        # AIII_HOME/logs keeps the adapter servers' own stderr raw (the copies under out/logs are
-        # redacted): a server that prints a secret it was handed keeps it there
-        state = [p for p in self.home.iterdir() if p.name != "logs"]
-        return [out, *state, *self.store.parent.glob(self.store.name + "*")]
+        # AIII_HOME/logs included: a server that prints a secret it was handed has it redacted
+        # in its own log too once the run's reports are written
+        return [out, *self.home.iterdir(), *self.store.parent.glob(self.store.name + "*")]
 
     def check(self, vid: str) -> None:
         out = self.tmp / f"out-{next(self.count)}"
