@@ -66,15 +66,9 @@ def http_transport(tmp: Path) -> tuple[Transport, subprocess.Popen[bytes]]:
     import socket
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from test_http_placement import _cert, _pem  # the test CA helpers
+    from helpers import make_tls  # the tests' CA helpers
 
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = _cert("bench CA", ca_key, ca_key, None, True)
-    leaf = _cert("localhost", ca_key, key, ca.subject, False)
-    (tmp / "ca.pem").write_bytes(_pem(ca))
-    (tmp / "cert.pem").write_bytes(_pem(leaf) + _pem(ca))
-    (tmp / "key.pem").write_bytes(_pem(key))
+    ca_pem, _cert, _key = make_tls(tmp, "bench CA")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -85,7 +79,7 @@ def http_transport(tmp: Path) -> tuple[Transport, subprocess.Popen[bytes]]:
         env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     vendor = tmp / "vendors" / "mutagen"
     vendor.mkdir(parents=True)
-    (vendor / "ca.pem").write_bytes(_pem(ca))
+    (vendor / "ca.pem").write_bytes(ca_pem.read_bytes())
     caps = (ROOT / "vendors" / "mutagen" / "vendor.toml").read_text().split("[[capabilities]]", 1)[1]
     (vendor / "vendor.toml").write_text(
         'id = "mutagen"\nname = "m"\norganisation = "o"\ntransport = "http"\n[http]\n'

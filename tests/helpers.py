@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import os
 import sqlite3
@@ -9,6 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -45,3 +52,38 @@ def aiii_peak_rss(home: Path, *args: str, timeout: float = 900) -> tuple[subproc
     out, _, peak = proc.stdout.rstrip("\n").rpartition("\n")
     proc.stdout = out
     return proc, int(peak)
+
+
+# -- a test CA for TLS on loopback ----------------------------------------------------------
+
+
+def _cert(subject: str, issuer_key: ec.EllipticCurvePrivateKey, key: ec.EllipticCurvePrivateKey,
+          issuer: x509.Name | None, ca: bool) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer or name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+               .not_valid_after(now + datetime.timedelta(days=30))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if not ca:
+        builder = builder.add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _pem(obj: x509.Certificate | ec.EllipticCurvePrivateKey) -> bytes:
+    if isinstance(obj, x509.Certificate):
+        return obj.public_bytes(serialization.Encoding.PEM)
+    return obj.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def make_tls(folder: Path, ca_name: str = "aiii test CA") -> tuple[Path, Path, Path]:
+    """(ca.pem, cert.pem, key.pem): a test CA and a certificate for localhost signed by it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = _cert(ca_name, ca_key, ca_key, None, True)
+    leaf = _cert("localhost", ca_key, leaf_key, ca.subject, False)
+    (folder / "ca.pem").write_bytes(_pem(ca))
+    (folder / "cert.pem").write_bytes(_pem(leaf) + _pem(ca))
+    (folder / "key.pem").write_bytes(_pem(leaf_key))
+    return folder / "ca.pem", folder / "cert.pem", folder / "key.pem"

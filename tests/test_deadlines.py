@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
-from helpers import TESTS, aiii, cells
-from test_http_placement import _cert, _pem
+from helpers import TESTS, aiii, cells, make_tls
 
 from runner.adapter import Asset
 from runner.model import VendorManifest
@@ -38,12 +36,7 @@ HOSTILE = ("trickle-head", "trickle-body", "trickle-start", "nested-json")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]:
     """The hostile TLS endpoint on loopback: (folder holding its CA, port)."""
     tmp = tmp_path_factory.mktemp("hostile-tls")
-    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = _cert("aiii test CA", ca_key, ca_key, None, True)
-    leaf = _cert("localhost", ca_key, leaf_key, ca.subject, False)
-    (tmp / "ca.pem").write_bytes(_pem(ca))
-    (tmp / "cert.pem").write_bytes(_pem(leaf) + _pem(ca))
-    (tmp / "key.pem").write_bytes(_pem(leaf_key))
+    make_tls(tmp)
     proc = subprocess.Popen([sys.executable, str(TESTS / "doubles_http" / "hostile_tls_server.py"),
                              "--cert", str(tmp / "cert.pem"), "--key", str(tmp / "key.pem")],
                             stdout=subprocess.PIPE, text=True)

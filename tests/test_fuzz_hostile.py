@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import make_tls
 from hostile import (
     HONEST,
     REASON_BOUND,
@@ -36,7 +37,6 @@ from hostile import (
     check_reports,
     comparable,
     http_table,
-    make_tls,
     occurrences,
     raw_process,
     write_profile,

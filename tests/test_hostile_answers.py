@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import aiii, cells
+from helpers import aiii, cells, make_tls
 from hostile import (
     HONEST,
     REASON_BOUND,
@@ -30,7 +30,6 @@ from hostile import (
     comparable,
     files_holding,
     http_table,
-    make_tls,
     mode_program,
     raw_process,
     write_profile,
