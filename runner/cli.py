@@ -100,7 +100,8 @@ def _cmd_vendors(args: argparse.Namespace) -> int:
 
 
 def _cmd_vectors(args: argparse.Namespace) -> int:
-    from runner.vectors import import_directory, load_catalogue, verify_catalogue
+    from runner.vector_import import import_directory
+    from runner.vectors import load_catalogue, verify_catalogue
 
     directory = Path(args.dir) if getattr(args, "dir", None) else ROOT / "test_vectors"
     if args.action == "list":

@@ -3,7 +3,7 @@
 ``test_vectors/catalogue.toml`` lists each source file once (schema:
 ``runner/schemas/catalogue.schema.json``).  Loading checks every file against its
 sha256 and adds the derived vectors (other formats of a source, made by
-:mod:`runner.derive` and kept in a cache).  :func:`import_directory` writes a catalogue
+:mod:`runner.derive` and kept in a cache).  :func:`runner.vector_import.import_directory` writes a catalogue
 for a folder of a user's own media so the same harness can run on it.
 """
 
@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import stat
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -35,7 +34,6 @@ from runner.paths import display
 
 CATALOGUE_FILE = "catalogue.toml"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "catalogue.schema.json"
-DEFAULT_IMPORT_LICENCE = "unknown (user-supplied)"
 
 #: Bytes read from the start of a file to sniff its media type.
 SNIFF_BYTES = 65536
@@ -592,173 +590,6 @@ def _walk(directory: Path) -> Iterator[Path]:
         for name in sorted(files):
             if not name.startswith("."):
                 yield Path(current) / name
-
-
-# -- importing a user's folder ------------------------------------------------------
-
-
-def _slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower())
-    slug = re.sub(r"-{2,}", "-", slug)
-    return slug.strip("-_")
-
-
-def _toml_str(value: str) -> str:
-    out = ['"']
-    for ch in value:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif not ch.isprintable():  # control characters, line separators, bidi overrides
-            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, str):
-        return _toml_str(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to the catalogue")
-
-
-def render_catalogue(vectors: list[dict[str, Any]], header: Iterable[str] = ()) -> str:
-    """Catalogue TOML text for entry dicts (keys as in the schema); ``header`` lines
-    become comments, with characters a comment cannot hold escaped."""
-    lines = [f"# {''.join(ch if ch.isprintable() else _escaped_char(ch) for ch in line)}" for line in header]
-    lines += ["version = 1", ""]
-    order = ("id", "file", "media_type", "sha256", "licence", "tags", "derive")
-    for entry in vectors:
-        lines.append("[[vectors]]")
-        for key in order:
-            if key in entry:
-                lines.append(f"{key} = {_toml_value(entry[key])}")
-        for exp in entry.get("expectations", ()):
-            lines.append("[[vectors.expectations]]")
-            lines += [f"{key} = {_toml_value(val)}" for key, val in exp.items()]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def import_directory(
-    media_dir: Path,
-    licence: str = DEFAULT_IMPORT_LICENCE,
-    *,
-    notes: list[str] | None = None,
-) -> Path:
-    """Write ``media_dir/catalogue.toml`` for a folder of one's own media; return its path.
-
-    Media types come from each file's leading bytes, not its name; files of unknown
-    type are skipped, and so are FIFOs, sockets, devices and symlinks leading outside
-    the folder (never opened).  Ids are slugs of the relative path (made unique), tags
-    are the slugs of its folder names.  When a catalogue already exists, entries for
-    files still present keep their id, licence, tags, derive list and expectations, and
-    get a fresh sha256 and media type.  Skipped files and other remarks are appended to
-    ``notes`` and written as comments at the top of the catalogue, names escaped.
-
-    The new catalogue is checked (TOML, schema, read back as built) before it replaces
-    the old one, through a temporary file in the folder: a failed import changes nothing.
-    """
-    media_dir = media_dir.resolve()
-    if not media_dir.is_dir():
-        raise CatalogueError(f"{display(media_dir)}: not a folder")
-    target = media_dir / CATALOGUE_FILE
-    previous: dict[str, dict[str, Any]] = {}
-    if target.exists():
-        _path, _raw, doc = _read_document(media_dir)
-        previous = {entry["file"]: entry for entry in doc["vectors"]}
-
-    remarks: list[str] = []
-    entries: list[dict[str, Any]] = []
-    taken = {entry["id"] for entry in previous.values()}
-    for file in _walk(media_dir):
-        if file == target:
-            continue
-        rel = file.relative_to(media_dir).as_posix()
-        try:
-            rel.encode("utf-8")
-        except UnicodeEncodeError:
-            remarks.append(f"{_printable(repr(rel))}: skipped, the file name is not valid UTF-8")
-            continue
-        shown = _printable(rel)
-        refused = refusal(file, media_dir)
-        if refused:
-            remarks.append(f"{shown}: skipped, it {refused}")
-            continue
-        if "\\" in rel:
-            remarks.append(f"{shown}: skipped, a catalogue path cannot hold a backslash")
-            continue
-        try:
-            media_type = sniff_file(file)
-            sha256 = _file_sha256(file) if media_type is not None else ""
-        except (OSError, CatalogueError) as exc:  # vanished, unreadable, swapped for a FIFO
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            remarks.append(f"{shown}: skipped, it cannot be read ({_printable(why)})")
-            continue
-        if media_type is None:
-            remarks.append(f"{shown}: skipped, not a media type the harness knows")
-            continue
-        if file.suffix.lower() not in _KNOWN_SUFFIXES.get(media_type, ()):
-            remarks.append(f"{shown}: the bytes say {media_type}, whatever the name says")
-        old = previous.get(rel)
-        if old is not None:
-            entry = dict(old)
-        else:
-            parts = rel.split("/")
-            tags = list(dict.fromkeys(t for t in (_slug(p)[:100].rstrip("-_") for p in parts[:-1]) if t))
-            entry = {"id": _unique_id(rel, media_type, taken), "file": rel, "licence": licence, "tags": tags}
-            taken.add(entry["id"])
-        entry["media_type"] = media_type
-        entry["sha256"] = sha256
-        entries.append(entry)
-    for rel in sorted(set(previous) - {e["file"] for e in entries}):
-        remarks.append(f"{_printable(rel)}: dropped from the catalogue, the file is gone")
-
-    header = ["Written by `aiii vectors import` (runner.vectors.import_directory); edit licences and tags freely."]
-    header += remarks
-    text = render_catalogue(entries, header)
-    problem = _rendered_problem(text, entries)
-    if problem:
-        raise CatalogueError(f"{display(target)}: not written, the new catalogue would be invalid: {problem}"
-                             " (the previous catalogue is unchanged)")
-    deriver.atomic_write(target, text.encode("utf-8"))
-    if notes is not None:
-        notes.extend(remarks)
-    return target
-
-
-def _rendered_problem(text: str, entries: list[dict[str, Any]]) -> str | None:
-    """What is wrong with rendered catalogue text: TOML, schema, or not what was meant."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return f"invalid TOML: {exc}"
-    problem = _schema_problem(doc)
-    if problem:
-        return problem
-    if doc != {"version": 1, "vectors": entries}:
-        return "it does not read back as the entries it was rendered from"
-    return None
-
-
-def _unique_id(rel: str, media_type: str, taken: set[str]) -> str:
-    stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
-    base = _slug(stem)[:90].rstrip("-_") or "vector"
-    if base not in taken:
-        return base
-    with_type = f"{base}-{MEDIA_SUFFIX[media_type].lstrip('.')}"
-    if with_type not in taken:
-        return with_type
-    n = 2
-    while f"{with_type}-{n}" in taken:
-        n += 1
-    return f"{with_type}-{n}"
 
 
 def _is_glob(pattern: str) -> bool:

@@ -20,7 +20,8 @@ from PIL import Image
 from runner.errors import ConfigError
 from runner.model import Limits
 from runner.profiles import load_profile
-from runner.vectors import CatalogueError, decode_problem, import_directory, load_catalogue, verify_catalogue
+from runner.vector_import import import_directory
+from runner.vectors import CatalogueError, decode_problem, load_catalogue, verify_catalogue
 from tests.helpers import aiii, aiii_peak_rss, cells
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,10 +18,10 @@ import soundfile as sf
 from PIL import Image
 
 from runner import derive as deriver
+from runner.vector_import import import_directory
 from runner.vectors import (
     Catalogue,
     CatalogueError,
-    import_directory,
     load_attack_strings,
     load_catalogue,
     sniff_media_type,
