@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from helpers import aiii, aiii_peak_rss, cells
 from PIL import Image
 
 from runner.errors import ConfigError
@@ -22,7 +23,6 @@ from runner.model import Limits
 from runner.profiles import load_profile
 from runner.vector_import import import_directory
 from runner.vectors import CatalogueError, decode_problem, load_catalogue, verify_catalogue
-from tests.helpers import aiii, aiii_peak_rss, cells
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "test_vectors/images/kodak/kodim01.png"
