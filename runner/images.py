@@ -31,7 +31,10 @@ from runner.transports import TransportError
 #: Bump when the way images are made changes: every image is rebuilt.
 SCRIPT_VERSION = "2"
 SUITE = "bookworm"
-BASE_PACKAGES = ("python3", "python3-venv", "perl", "exiv2", "ca-certificates")
+#: exiv2: the exiv2-cli vendor's program; libchromaprint-tools: fpcalc, for the ISCC vendors'
+#: audio content codes; libgl1 and libglib2.0-0: what OpenCV (blind-watermark) links.
+BASE_PACKAGES = ("python3", "python3-venv", "perl", "exiv2", "ca-certificates", "libchromaprint-tools", "libgl1",
+                 "libglib2.0-0")
 BASE_REPO = "aiii-base"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 CA_DIR = Path("/usr/local/share/ca-certificates")
