@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from conformance.base import Answers, Check, PlanContext, unsupported
-from conformance.metadata import declared_fields, normalisations, normalise, value_sets
+from conformance.base import Answers, Check, PlanContext, planned
+from conformance.c2pa import (
+    DIGITAL_SOURCE_TYPE,
+    TRAINING_MINING,
+    content_summary,
+    failure_codes,
+    read_params,
+    sign_params,
+    signed_state,
+    state_summary,
+    takes_anchors,
+    validates,
+)
+from conformance.fields import declared_fields, normalisations, normalise, value_sets
 from conformance.tamper import TAMPERS
-from runner.adapter import IPTC_DST
-from runner.model import Cell, Outcome, VendorManifest, Verdict, canonical_json, transform_step, vendor_step
+from runner.model import Cell, CellContext, Outcome, VendorManifest, Verdict, canonical_json, transform_step, vendor_step
 from runner.vectors import Vector
-
-CLAIM_GENERATOR = "aiii-interop/0.1"
-
-#: What every signer is asked to sign: a creation action with an IPTC source type and
-#: training-and-mining entries covering each ``use`` value.
-TRAINING_MINING = {
-    "ai_training": {"use": "notAllowed"},
-    "ai_generative_training": {"use": "notAllowed"},
-    "ai_inference": {"use": "allowed"},
-    "data_mining": {"use": "constrained", "constraint_info": "https://example.org/tdm-policy"},
-}
-DIGITAL_SOURCE_TYPE = IPTC_DST + "trainedAlgorithmicMedia"
 
 #: Variants of the sign x validate check: trust anchor given or not, and which label
 #: the training-and-mining assertion is written under.
@@ -34,66 +33,29 @@ SIGN_VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-def sign_params(ctx: PlanContext, signer: str, title: str, label: str = "cawg.training-mining") -> dict[str, Any]:
-    return {
-        "signer": ctx.fixtures.credentials(signer),
-        "claim_generator": CLAIM_GENERATOR,
-        "title": title,
-        "actions": [{"action": "c2pa.created", "digital_source_type": DIGITAL_SOURCE_TYPE}],
-        "training_mining": TRAINING_MINING,
-        "training_mining_label": label,
-    }
-
-
-def read_params(ctx: PlanContext, anchor: bool) -> dict[str, Any]:
-    return {"trust_anchors_pem": ctx.fixtures.trust_anchor_pem if anchor else None}
-
-
-def validates(vendor: VendorManifest, media_type: str) -> bool:
-    cap = vendor.capability("provenance.read", media_type)
-    return bool(cap and cap.options.get("validates", True))
-
-
-def takes_anchors(vendor: VendorManifest, media_type: str) -> bool:
-    """Whether the reader can be given trust anchors (some old releases cannot)."""
-    cap = vendor.capability("provenance.read", media_type)
-    return bool(cap and cap.options.get("trust_anchors", True))
-
-
-def signed_state(vendor: VendorManifest, media_type: str) -> str:
-    """The state a sound signature by the test PKI reads as when the anchor is offered."""
-    return "Trusted" if takes_anchors(vendor, media_type) else "Valid"
-
-
-def failure_codes(report: dict[str, Any]) -> list[str]:
-    """Active-manifest failures plus ingredient-delta failures, sorted and unique."""
-    codes = set(report["codes"]["failure"])
-    for delta in report["ingredient_deltas"]:
-        codes.update(delta.get("failure", []))
-    return sorted(codes)
-
-
-def content_summary(report: dict[str, Any]) -> dict[str, Any]:
-    """The manifest content the harness wrote: source types and training-mining entries."""
-    manifest = report.get("active_manifest") or {}
-    return {
-        "digital_source_types": sorted({a.get("digital_source_type") or "" for a in manifest.get("actions", [])} - {""}),
-        "training_mining": manifest.get("training_mining", {}),
-    }
-
-
-def state_summary(report: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "manifest_present": report["manifest_present"],
-        "state": report["validation_state"],
-        "failure": failure_codes(report),
-    }
-
-
 def signable(ctx: PlanContext) -> Iterator[tuple[Vector, VendorManifest]]:
     for vector in ctx.vectors:
         for s in ctx.with_op("provenance.sign"):
             yield vector, s
+
+
+@dataclass(frozen=True)
+class SignContext(CellContext):
+    """Sign x validate, from plan to judge: the trust setting, whether the reader
+    validates, whether the signer's own reader is the reference, the assertion label."""
+
+    anchor: bool
+    validates: bool
+    own: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class TamperContext(CellContext):
+    """A tamper cell's kind and the failure codes c2pa-rs reports for it (None: any)."""
+
+    kind: str
+    expected: Sequence[str] | None
 
 
 class SignValidate(Check):
@@ -112,16 +74,14 @@ class SignValidate(Check):
             mt = vector.media_type
             for v in readers:
                 for name in variants:
-                    cell = Cell(self.id, ctx.config.level, vector.id, s.id, v.id, name)
-                    if not s.capability("provenance.sign", mt):
-                        yield unsupported(cell, f"{s.id} does not sign {mt}")
-                        continue
-                    if not v.capability("provenance.read", mt):
-                        yield unsupported(cell, f"{v.id} does not read manifests in {mt}")
-                        continue
+                    cell = self.cell(ctx, vector=vector.id, producer=s.id, consumer=v.id, variant=name)
                     spec = SIGN_VARIANTS[name]
-                    if spec["anchor"] and validates(v, mt) and not takes_anchors(v, mt):
-                        yield unsupported(cell, f"{v.id} cannot be given trust anchors")
+                    missing = (f"{s.id} does not sign {mt}" if not s.capability("provenance.sign", mt) else
+                               f"{v.id} does not read manifests in {mt}" if not v.capability("provenance.read", mt) else
+                               f"{v.id} cannot be given trust anchors"
+                               if spec["anchor"] and validates(v, mt) and not takes_anchors(v, mt) else None)
+                    if missing:
+                        yield planned(cell, missing)
                         continue
                     signed = vendor_step(s.id, "provenance.sign", vector.id, sign_params(ctx, s.id, f"aiii {vector.id}", spec["label"]))
                     steps = {"signed": signed}
@@ -131,11 +91,11 @@ class SignValidate(Check):
                     if own:
                         steps["own"] = vendor_step(s.id, "provenance.read", signed, read_params(ctx, spec["anchor"]))
                     steps["read"] = vendor_step(v.id, "provenance.read", signed, read_params(ctx, spec["anchor"]))
-                    context = {"anchor": spec["anchor"], "validates": validates(v, mt), "own": bool(own), "label": spec["label"]}
-                    yield replace(cell, steps=steps, context_json=canonical_json(context))
+                    context = SignContext(anchor=spec["anchor"], validates=validates(v, mt), own=bool(own), label=spec["label"])
+                    yield planned(cell, steps=steps, context=context)
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        ctx = cell.context
+        ctx = cell.context_as(SignContext)
         read = answers.report("read")
         m: dict[str, Any] = {"reader": state_summary(read), "content": content_summary(read)}
         problems = []
@@ -147,11 +107,11 @@ class SignValidate(Check):
             problems.append(f"digitalSourceType read as {got_content['digital_source_types']}")
         tm_diff = training_mining_diff(TRAINING_MINING, got_content["training_mining"])
         if tm_diff:
-            problems.append(f"training-mining ({ctx['label']}): {tm_diff}")
-        if ctx["validates"]:
-            expected_state = "Trusted" if ctx["anchor"] else "Valid"
-            expected_failure = [] if ctx["anchor"] else ["signingCredential.untrusted"]
-            if ctx["own"]:
+            problems.append(f"training-mining ({ctx.label}): {tm_diff}")
+        if ctx.validates:
+            expected_state = "Trusted" if ctx.anchor else "Valid"
+            expected_failure = [] if ctx.anchor else ["signingCredential.untrusted"]
+            if ctx.own:
                 own = state_summary(answers.report("own"))
                 m["signer_reader"] = own
                 expected_state, expected_failure = own["state"], own["failure"]
@@ -161,7 +121,7 @@ class SignValidate(Check):
                 problems.append(f"failure codes {m['reader']['failure']} where the signer's reader says {expected_failure}")
         if problems:
             return Verdict(Outcome.FAIL, "; ".join(problems), m)
-        what = f"{read['validation_state']}" if ctx["validates"] else "decoded (no validation)"
+        what = f"{read['validation_state']}" if ctx.validates else "decoded (no validation)"
         return Verdict(Outcome.PASS, f"{what}; source type and training-mining read back", m)
 
 
@@ -187,13 +147,13 @@ class PublicFiles(Check):
             if not any(exp.get("check") == self.id for exp in vector.expectations):
                 continue  # only files with recorded answers
             for v in ctx.with_op("provenance.read"):
-                cell = Cell(self.id, ctx.config.level, vector.id, None, v.id, None)
+                cell = self.cell(ctx, vector=vector.id, producer=None, consumer=v.id, variant=None)
                 if not v.capability("provenance.read", vector.media_type):
-                    yield unsupported(cell, f"{v.id} does not read manifests in {vector.media_type}")
+                    yield planned(cell, f"{v.id} does not read manifests in {vector.media_type}")
                     continue
                 step = vendor_step(v.id, "provenance.read", vector.id, read_params(ctx, False))
                 ctx_json = canonical_json({"validates": validates(v, vector.media_type)})
-                yield replace(cell, steps={"read": step}, context_json=ctx_json)
+                yield planned(cell, steps={"read": step}, context_json=ctx_json)
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         consumer_version = answers.versions.get(cell.consumer or "", "")
@@ -261,24 +221,23 @@ class Tamper(Check):
             for kind in kinds:
                 tampered = transform_step(f"tamper.{kind}", signed)
                 for v in readers:
-                    cell = Cell(self.id, ctx.config.level, vector.id, s.id, v.id, kind)
-                    if not v.capability("provenance.read", mt):
-                        yield unsupported(cell, f"{v.id} does not read manifests in {mt}")
-                        continue
-                    if kind != "strip" and not validates(v, mt):
-                        yield unsupported(cell, f"{v.id} decodes but does not validate manifests")
+                    cell = self.cell(ctx, vector=vector.id, producer=s.id, consumer=v.id, variant=kind)
+                    missing = (f"{v.id} does not read manifests in {mt}" if not v.capability("provenance.read", mt) else
+                               f"{v.id} decodes but does not validate manifests"
+                               if kind != "strip" and not validates(v, mt) else None)
+                    if missing:
+                        yield planned(cell, missing)
                         continue
                     read = vendor_step(v.id, "provenance.read", tampered, read_params(ctx, True))
-                    context = {"kind": kind, "expected": TAMPERS[kind][1]}
-                    yield replace(cell, steps={"signed": signed, "tampered": tampered, "read": read},
-                                  context_json=canonical_json(context))
+                    context = TamperContext(kind=kind, expected=TAMPERS[kind][1])
+                    yield planned(cell, steps={"signed": signed, "tampered": tampered, "read": read}, context=context)
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        ctx = cell.context
+        ctx = cell.context_as(TamperContext)
         read = answers.report("read")
         got = state_summary(read)
-        m = {"reader": got, "expected_codes": ctx["expected"]}
-        if ctx["kind"] == "strip":
+        m = {"reader": got, "expected_codes": ctx.expected}
+        if ctx.kind == "strip":
             if read["manifest_present"]:
                 return Verdict(Outcome.FAIL, f"manifest still reported after stripping ({got['state']})", m)
             return Verdict(Outcome.PASS, "no manifest", m)
@@ -286,7 +245,7 @@ class Tamper(Check):
             return Verdict(Outcome.FAIL, "manifest no longer found after a one-byte change", m)
         if read["validation_state"] != "Invalid":
             return Verdict(Outcome.FAIL, f"reported {read['validation_state']} for a tampered asset", m)
-        expected = ctx["expected"] or []
+        expected = ctx.expected or []
         if expected and not set(expected) & set(got["failure"]):
             return Verdict(Outcome.FAIL, f"Invalid, but with {got['failure']} instead of {expected}", m)
         return Verdict(Outcome.PASS, f"Invalid: {', '.join(got['failure'])}", m)
@@ -316,12 +275,12 @@ class Pipeline(Check):
                 values = {k: v for k, v in fields.items() if k in declared_fields(w, "metadata.write", mt)}
                 for v in readers:
                     for order in ("write-then-sign", "sign-then-write"):
-                        cell = Cell(self.id, ctx.config.level, vector.id, f"{w.id}+{s.id}", v.id, order)
-                        if not v.capability("provenance.read", mt):
-                            yield unsupported(cell, f"{v.id} does not read manifests in {mt}")
-                            continue
-                        if order == "sign-then-write" and not validates(v, mt):
-                            yield unsupported(cell, f"{v.id} does not validate, so cannot see the broken binding")
+                        cell = self.cell(ctx, vector=vector.id, producer=f"{w.id}+{s.id}", consumer=v.id, variant=order)
+                        missing = (f"{v.id} does not read manifests in {mt}" if not v.capability("provenance.read", mt) else
+                                   f"{v.id} does not validate, so cannot see the broken binding"
+                                   if order == "sign-then-write" and not validates(v, mt) else None)
+                        if missing:
+                            yield planned(cell, missing)
                             continue
                         sp = sign_params(ctx, s.id, f"aiii {vector.id}")
                         if order == "write-then-sign":
@@ -337,7 +296,7 @@ class Pipeline(Check):
                         passes = sorted(set(normalisations(w, "metadata.write", mt)) | set(normalisations(w, "metadata.read", mt)))
                         context = {"order": order, "expected": values, "writer": w.id, "validates": validates(v, mt),
                                    "passes": passes, "state": signed_state(v, mt)}
-                        yield replace(cell, steps=steps, context_json=canonical_json(context))
+                        yield planned(cell, steps=steps, context=context)
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         ctx = cell.context
@@ -385,12 +344,12 @@ class AttackStrings(Check):
             for name, i, text in strings:
                 signed = vendor_step(s.id, "provenance.sign", vector.id, sign_params(ctx, s.id, text))
                 for v in ctx.with_op("provenance.read"):
-                    cell = Cell(self.id, ctx.config.level, vector.id, s.id, v.id, f"{name}-{i}")
+                    cell = self.cell(ctx, vector=vector.id, producer=s.id, consumer=v.id, variant=f"{name}-{i}")
                     if not v.capability("provenance.read", mt):
-                        yield unsupported(cell, f"{v.id} does not read manifests in {mt}")
+                        yield planned(cell, f"{v.id} does not read manifests in {mt}")
                         continue
                     read = vendor_step(v.id, "provenance.read", signed, read_params(ctx, True))
-                    yield replace(cell, steps={"signed": signed, "read": read},
+                    yield planned(cell, steps={"signed": signed, "read": read},
                                   context_json=canonical_json({"title": text, "validates": validates(v, mt),
                                                                "state": signed_state(v, mt)}))
 
@@ -426,7 +385,7 @@ class Hostile(Check):
                 for v in ctx.with_op(op):
                     params = read_params(ctx, True) if op == "provenance.read" else {}
                     step = vendor_step(v.id, op, vector.id, params)
-                    yield Cell(self.id, ctx.config.level, vector.id, None, v.id, op.split(".")[0], steps={"read": step})
+                    yield self.cell(ctx, vector=vector.id, producer=None, consumer=v.id, variant=op.split(".")[0], steps={"read": step})
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         res = answers.results["read"]
