@@ -1,7 +1,7 @@
 """The domain model: vendors, capabilities, vectors, profiles, checks' cells, steps and outcomes.
 
 Everything else in the harness may import this module; it imports nothing of the
-harness but the adapter kit.
+harness (a vector's bytes are read through runner.vectors, imported when called).
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.family import Family
-from conformance.provenance.checks import AttackStrings, Hostile, Pipeline, PublicFiles, SignValidate, Tamper
+from conformance.provenance.hostile import AttackStrings, Hostile
+from conformance.provenance.pipeline import Pipeline
+from conformance.provenance.signing import PublicFiles, SignValidate
+from conformance.provenance.tampering import Tamper
 from conformance.tamper import TAMPERS, TamperUnsupported
 from runner.adapter import Asset
 from runner.check import Transform, TransformUnsupported
