@@ -27,6 +27,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aiii-bench-") as tmp:
         os.environ["AIII_HOME"] = tmp
+        from conformance.discovery import discover
         from runner.run import RunOptions, execute_run
 
         rows = []
@@ -34,7 +35,7 @@ def main() -> int:
             opts = RunOptions(profile=args.profile, jobs=args.jobs, out=str(Path(tmp) / f"out-{label}"),
                               store=str(Path(tmp) / "results.sqlite"))
             started = time.perf_counter()
-            summary = execute_run(opts, progress=False)
+            summary = execute_run(opts, discover(), progress=False)
             wall = time.perf_counter() - started
             rows.append((label, wall, summary))
         print(f"{'run':<6} {'wall s':>8} {'cells':>6} {'adapter s':>10} {'overhead s':>11} {'adapter %':>10} {'calls':>6} {'cached':>7}")

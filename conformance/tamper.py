@@ -2,7 +2,8 @@
 
 Every transform is a pure function ``(data, media_type) -> bytes`` that changes exactly
 what its name says and raises :class:`ValueError` when it cannot find that part, or
-``ValueError("... not supported for <type>")`` when the format is out of its reach.
+:class:`TamperUnsupported` (a ValueError: "... not supported for <type>") when the
+format is out of its reach.
 
 * ``pixel``: one byte of the media payload the hard binding covers (JPEG scan data,
   PNG image data, WebP ``VP8``/``VP8L`` chunk, WAV ``data`` chunk, TIFF strip or tile,
@@ -69,8 +70,12 @@ def _media(media_type: str) -> str:
     return _ALIASES.get(media_type.lower(), media_type.lower())
 
 
-def _unsupported(what: str, media_type: str) -> ValueError:
-    return ValueError(f"{what} tamper not supported for {media_type}")
+class TamperUnsupported(ValueError):
+    """The format (or this variant of it) is out of the transform's reach."""
+
+
+def _unsupported(what: str, media_type: str) -> TamperUnsupported:
+    return TamperUnsupported(f"{what} tamper not supported for {media_type}")
 
 
 # --------------------------------------------------------------------------- JUMBF

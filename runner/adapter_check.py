@@ -220,8 +220,8 @@ def check_target(target: str, *, token_env: str | None = None, ca_file: str | No
 
 def _check_target(target: str, token_env: str | None, ca_file: str | None, vendor_dirs: list[Path],
                   placement: str, timeout: float) -> list[Probe]:
-    from conformance.pki import TestPKI
     from runner.paths import ROOT, state_dir
+    from runner.pki import TestPKI
     from runner.transports import Transport, make_transport
     from runner.vendors import load_vendors
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import gate
-from runner.model import StepResult
+from runner.model import ErrorKind, StepResult
 
 
 def step_key(who: str, version: str, operation: str, input_sha256: str, params_sha256: str) -> str:
@@ -80,7 +80,7 @@ class ArtifactStore:
         return StepResult(
             ok=error_kind is None,
             error=error,
-            error_kind=error_kind,
+            error_kind=ErrorKind(error_kind) if error_kind is not None else None,
             asset_sha256=sha,
             media_type=media_type,
             report=json.loads(report) if report is not None else None,
@@ -94,11 +94,11 @@ class ArtifactStore:
 
         Crashes, timeouts and protocol violations are never cached: a retry may succeed.
         """
-        if not result.ok and result.error_kind not in ("clean", "unsupported"):
+        if not result.ok and result.error_kind not in (ErrorKind.CLEAN, ErrorKind.UNSUPPORTED):
             return
         report: Any = gate.dumps(result.report) if result.report is not None else None
         row = (key, result.asset_sha256, result.media_type, report, result.duration_s,
-               gate.scrub(result.error) if not result.ok else None, result.error_kind if not result.ok else None,
+               gate.scrub(result.error) if not result.ok else None, result.error_kind.value if not result.ok and result.error_kind else None,
                gate.dumps(result.notes) if result.notes else None)
         try:
             with self._lock:

@@ -27,6 +27,7 @@ def _out(line: str) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from conformance.discovery import discover  # the thin entry finds the families
     from runner.run import RunOptions, execute_run, print_summary
 
     opts = RunOptions(
@@ -41,7 +42,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         extra_vendor_dirs=[str(Path(d).resolve()) for d in args.vendor_dir],
         placement=args.placement,
     )
-    summary = execute_run(opts, resume=args.resume, progress=not args.quiet)
+    summary = execute_run(opts, discover(), resume=args.resume, progress=not args.quiet)
     print_summary(summary)
     return 1 if summary.failing else 0
 
@@ -141,11 +142,12 @@ def _cmd_adapter(args: argparse.Namespace) -> int:
 
 
 def _cmd_profiles(args: argparse.Namespace) -> int:
-    from conformance.registry import CHECKS
+    from conformance.discovery import discover
     from runner.profiles import list_profiles, load_profile
 
+    known = set(discover().checks)
     for name, description in list_profiles(ROOT / "profiles"):
-        profile = load_profile(ROOT / "profiles", name, set(CHECKS))
+        profile = load_profile(ROOT / "profiles", name, known)
         checks = ", ".join(f"{c.id} ({c.level.value})" for c in profile.checks)
         _out(f"{name}: {description}")
         _out(f"    {checks}")

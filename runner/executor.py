@@ -21,11 +21,13 @@ from typing import Any
 from runner import gate
 from runner.adapter import NO_MEDIA_TYPE, OPERATIONS, AdapterError, Asset, Unsupported
 from runner.cache import ArtifactStore, step_key
+from runner.check import Transform
 from runner.limits import set_pillow_limit
 from runner.model import (
     NO_INPUT,
     Cell,
     CellResult,
+    ErrorKind,
     Limits,
     Outcome,
     Step,
@@ -38,7 +40,6 @@ from runner.schema import first_error
 from runner.transports import Transport, TransportError
 from runner.vectors import Vector, decode_problem
 
-Transform = Callable[[Asset, dict[str, Any]], Asset]
 Judge = Callable[[Cell, dict[str, StepResult], Vector], Verdict]
 
 
@@ -117,7 +118,7 @@ class Executor:
                 future.set_result(self._compute(step))
             except BaseException as exc:  # noqa: BLE001 - never leave waiters hanging
                 future.set_result(StepResult(ok=False, error=gate.message(f"harness error in {step.label}: {exc!r}"),
-                                             error_kind="error"))
+                                             error_kind=ErrorKind.ERROR))
             if self.on_step is not None:
                 self.on_step(future.result().cached)
         return future.result()
@@ -132,7 +133,7 @@ class Executor:
             problem = decode_problem(vector, self.limits)
             if problem is not None:
                 return None, None, StepResult(ok=False, error=f"input vector {vector.id} cannot be decoded: {problem}",
-                                              error_kind="upstream")
+                                              error_kind=ErrorKind.UPSTREAM)
             data = vector.read_bytes()
             if step.source not in self._vector_sha:
                 self._vector_sha[step.source] = self.artifacts.put(data)
@@ -156,7 +157,7 @@ class Executor:
             return StepResult(
                 ok=False,
                 error=f"upstream {_label(step.source)} failed: {failed.error}",
-                error_kind="upstream" if failed.error_kind != "unsupported" else "unsupported",
+                error_kind=ErrorKind.UPSTREAM if failed.error_kind != ErrorKind.UNSUPPORTED else ErrorKind.UNSUPPORTED,
             )
         assert asset is not None and input_sha is not None
         params = step.params
@@ -176,7 +177,7 @@ class Executor:
         runtime = self.vendors.get(step.vendor or "")
         if runtime is None:
             why = self.unavailable.get(step.vendor or "", "not selected for this run")
-            return StepResult(ok=False, error=f"vendor {step.vendor} cannot run: {why}", error_kind="error")
+            return StepResult(ok=False, error=f"vendor {step.vendor} cannot run: {why}", error_kind=ErrorKind.ERROR)
         key = step_key(runtime.manifest.id, runtime.cache_version, step.operation, input_sha, params_hash(params))
         cached = self.artifacts.lookup(key)
         if cached is not None:
@@ -190,14 +191,14 @@ class Executor:
     def _transform(self, step: Step, asset: Asset, params: dict[str, Any]) -> StepResult:
         fn = self.transforms.get(step.operation)
         if fn is None:
-            return StepResult(ok=False, error=f"unknown transform {step.operation}", error_kind="error")
+            return StepResult(ok=False, error=f"unknown transform {step.operation}", error_kind=ErrorKind.ERROR)
         started = time.perf_counter()
         try:
             out = fn(asset, params)
         except Unsupported as exc:
-            return StepResult(ok=False, error=gate.message(f"{step.operation}: {exc}"), error_kind="unsupported")
+            return StepResult(ok=False, error=gate.message(f"{step.operation}: {exc}"), error_kind=ErrorKind.UNSUPPORTED)
         except Exception as exc:  # noqa: BLE001 - a transform failure is this cell's error
-            return StepResult(ok=False, error=gate.message(f"transform {step.operation} failed: {exc}"), error_kind="error")
+            return StepResult(ok=False, error=gate.message(f"transform {step.operation} failed: {exc}"), error_kind=ErrorKind.ERROR)
         sha = self.artifacts.put(out.data)
         return StepResult(ok=True, asset_sha256=sha, media_type=out.media_type, duration_s=time.perf_counter() - started)
 
@@ -207,18 +208,18 @@ class Executor:
         limits = runtime.limits
         problem = first_error(f"aiii:protocol/v1/{operation}.params", params)
         if problem:  # a harness bug, not the vendor's fault
-            return StepResult(ok=False, error=f"harness built invalid {operation} params: {problem}", error_kind="error")
+            return StepResult(ok=False, error=f"harness built invalid {operation} params: {problem}", error_kind=ErrorKind.ERROR)
         started = time.perf_counter()
         try:
             answer = runtime.transport.call(operation, asset, params, runtime.timeout_s)
         except Unsupported as exc:
-            return StepResult(ok=False, error=f"{vendor}: unsupported: {gate.message(exc, limits)}", error_kind="unsupported",
+            return StepResult(ok=False, error=f"{vendor}: unsupported: {gate.message(exc, limits)}", error_kind=ErrorKind.UNSUPPORTED,
                               duration_s=time.perf_counter() - started)
         except AdapterError as exc:
-            return StepResult(ok=False, error=f"{vendor}: {gate.message(exc, limits)}", error_kind="clean",
+            return StepResult(ok=False, error=f"{vendor}: {gate.message(exc, limits)}", error_kind=ErrorKind.CLEAN,
                               duration_s=time.perf_counter() - started)
         except TransportError as exc:
-            return StepResult(ok=False, error=gate.message(exc, limits), error_kind="error",
+            return StepResult(ok=False, error=gate.message(exc, limits), error_kind=ErrorKind.ERROR,
                               duration_s=time.perf_counter() - started)
         finally:
             with self._memo_lock:
@@ -228,7 +229,7 @@ class Executor:
         duration = time.perf_counter() - started
 
         def violation(what: str) -> StepResult:
-            return StepResult(ok=False, error=f"{vendor}: {operation} {what}", error_kind="error", duration_s=duration)
+            return StepResult(ok=False, error=f"{vendor}: {operation} {what}", error_kind=ErrorKind.ERROR, duration_s=duration)
 
         if OPERATIONS[operation] == "asset":
             if not isinstance(answer, Asset) or not isinstance(answer.data, bytes):
@@ -330,15 +331,15 @@ def _verdict_from_steps(
     roles = list(cell.steps)
     for role in roles:
         res = results[role]
-        if res.ok or res.error_kind == "upstream":
+        if res.ok or res.error_kind == ErrorKind.UPSTREAM:
             continue
-        if res.error_kind in ("clean", "unsupported") and role == roles[-1] and judges_clean_errors:
+        if res.error_kind in (ErrorKind.CLEAN, ErrorKind.UNSUPPORTED) and role == roles[-1] and judges_clean_errors:
             break
-        if res.error_kind == "unsupported":
+        if res.error_kind == ErrorKind.UNSUPPORTED:
             return Verdict(Outcome.UNSUPPORTED, f"{role}: {res.error}")
         step = cell.steps[role]
         if step.kind == "vendor" and step.vendor in [*(cell.producer or "").split("+"), cell.consumer]:
-            if res.error_kind == "clean":  # the implementation refused this input: an interop finding
+            if res.error_kind == ErrorKind.CLEAN:  # the implementation refused this input: an interop finding
                 return Verdict(Outcome.FAIL, f"{role}: refused: {res.error}")
             return Verdict(Outcome.ERROR, f"{role}: {res.error}")
         return Verdict(Outcome.BLOCKED, f"{role} ({step.label}) failed: {res.error}")

@@ -1,7 +1,7 @@
-"""The domain model: vendors, capabilities, profiles, checks' cells, steps and outcomes.
+"""The domain model: vendors, capabilities, vectors, profiles, checks' cells, steps and outcomes.
 
 Everything else in the harness may import this module; it imports nothing of the
-harness but the adapter kit.
+harness (a vector's bytes are read through runner.vectors, imported when called).
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import fnmatch
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 
 class Outcome(StrEnum):
@@ -30,6 +30,15 @@ class Outcome(StrEnum):
     #: A statistical claim the cell's trials are too few to support or refute
     #: (shown as "insufficient evidence"; never counted as a failure).
     INCONCLUSIVE = "inconclusive"
+
+
+class ErrorKind(StrEnum):
+    """Why a step gave no answer, which decides the outcome of the cells that needed it."""
+
+    ERROR = "error"  # crash, timeout, protocol violation, a failed harness transform
+    CLEAN = "clean"  # the adapter refused the input (AdapterError): an interop finding
+    UNSUPPORTED = "unsupported"  # the adapter or transform cannot do this at all (Unsupported)
+    UPSTREAM = "upstream"  # a step before it failed, or the input vector cannot be decoded
 
 
 class Level(StrEnum):
@@ -169,6 +178,45 @@ class Profile:
     limits: Limits = field(default_factory=Limits)
 
 
+@dataclass(frozen=True)
+class Vector:
+    """One media file of the catalogue, a source or a derived one."""
+
+    id: str
+    path: Path
+    media_type: str
+    sha256: str
+    licence: str
+    tags: tuple[str, ...] = ()
+    #: Expected results per check, consumer and consumer version (catalogue dicts).
+    expectations: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+    #: The id of the vector this one was derived from.
+    source: str | None = None
+    #: How it was derived, e.g. ``"pillow jpeg q90 4:2:0 baseline"``.
+    derivation: str | None = None
+
+    @property
+    def derived(self) -> bool:
+        return self.source is not None
+
+    def read_bytes(self) -> bytes:
+        from runner.vectors import open_regular  # the catalogue owns file access
+
+        with open_regular(self.path) as fh:
+            return fh.read()
+
+    def expectations_for(self, check: str, consumer: str, version: str | None) -> list[dict[str, Any]]:
+        """Expectations of ``check`` for this consumer whose version pattern matches."""
+        return [
+            exp
+            for exp in self.expectations
+            if exp["check"] == check
+            and exp["consumer"] == consumer
+            and version is not None
+            and fnmatch.fnmatchcase(version, exp["versions"])
+        ]
+
+
 #: The source of a step that takes no asset (its whole input is in its params).
 NO_INPUT = "-"
 
@@ -206,7 +254,25 @@ def transform_step(name: str, source: Step | str, params: Mapping[str, Any] | No
     return Step("transform", name, source, None, canonical_json(dict(params or {})))
 
 
+C = TypeVar("C", bound="CellContext")
+
+
 @dataclass(frozen=True)
+class CellContext:
+    """Base of the typed data a check hands from plan to judge (expected values, ...):
+    a frozen dataclass carried in the cell as canonical JSON.  The one codec:
+    :meth:`to_json` (what ``planned(cell, context=...)`` stores) and
+    :meth:`Cell.context_as`."""
+
+    def to_json(self) -> str:
+        return canonical_json(asdict(self))
+
+    @classmethod
+    def from_json(cls: type[C], text: str) -> C:
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True, kw_only=True)
 class Cell:
     """check x producer x vector x consumer (x variant): the unit of a verdict."""
 
@@ -233,6 +299,24 @@ class Cell:
     def context(self) -> dict[str, Any]:
         return json.loads(self.context_json)  # type: ignore[no-any-return]
 
+    def context_as(self, kind: type[C]) -> C:
+        """The cell's context as the check's typed :class:`CellContext`."""
+        return kind.from_json(self.context_json)
+
+
+def planned(cell: Cell, missing: str | None = None, *, context: CellContext | Mapping[str, Any] | None = None,
+            **changes: Any) -> Cell:
+    """What a plan loop yields for ``cell``: its ``unsupported`` twin (preset with the
+    reason, no steps: nothing runs) when ``missing`` says what a vendor lacks; else the
+    cell with ``changes`` (steps, ...) and ``context`` (stored as canonical JSON)."""
+    if missing is not None:
+        return replace(cell, preset=(Outcome.UNSUPPORTED, missing), steps={})
+    if isinstance(context, CellContext):
+        changes["context_json"] = context.to_json()
+    elif context is not None:
+        changes["context_json"] = canonical_json(dict(context))
+    return replace(cell, **changes) if changes else cell
+
 
 @dataclass
 class StepResult:
@@ -243,9 +327,8 @@ class StepResult:
     media_type: str | None = None
     report: dict[str, Any] | None = None
     error: str | None = None
-    #: "error" (crash, timeout, protocol), "clean" (the adapter's AdapterError),
-    #: "unsupported" (the adapter refused: Unsupported)
-    error_kind: str | None = None
+    #: why it failed (None when ok)
+    error_kind: ErrorKind | None = None
     duration_s: float = 0.0
     cached: bool = False
     #: what the gate repaired in the answer (invalid Unicode replaced), for the cell's reason

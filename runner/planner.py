@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from conformance.base import Fixtures, PlanContext
-from conformance.channels import ChannelError, declared
-from conformance.registry import CHECKS
+from runner.check import Fixtures, PlanContext, Suite
 from runner.errors import PlanError
 from runner.model import Cell, Profile, VectorSelector, VendorManifest
 from runner.paths import display
@@ -18,17 +16,19 @@ def plan(
     vendors: dict[str, VendorManifest],
     catalogue: Catalogue,
     fixtures: Fixtures,
+    suite: Suite,
     restrict_vectors: bool = True,
 ) -> list[Cell]:
-    """Every cell of the profile.  ``restrict_vectors=False`` ignores the profile's vector
-    selectors except media types (used for a user's own media folder)."""
+    """Every cell of the profile, planned by the suite's checks.  ``restrict_vectors=False``
+    ignores the profile's vector selectors except media types (used for a user's own
+    media folder)."""
     cells: list[Cell] = []
     try:
-        channels = declared(profile.channels)
-    except ChannelError as exc:
+        channels = suite.channels(profile.channels)
+    except PlanError as exc:
         raise PlanError(f"{display(profile.path)}: {exc}") from None
     for config in profile.checks:
-        check = CHECKS[config.id]
+        check = suite.checks[config.id]
         sel = config.vectors if restrict_vectors else VectorSelector(media_types=config.vectors.media_types)
         chosen_vendors = {
             k: v for k, v in vendors.items()

@@ -20,16 +20,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from conformance.base import Answers, Fixtures
-from conformance.pki import TestPKI
-from conformance.registry import CHECKS, TRANSFORMS, transform_version
 from runner import METHODOLOGY_VERSION, __version__, gate, reap
 from runner.adapter import MEDIA_SUFFIX
 from runner.cache import ArtifactStore
+from runner.check import Answers, Fixtures, Suite
 from runner.errors import HarnessError
 from runner.executor import CallTiming, Executor, VendorRuntime, judge_cell, now_iso
 from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
 from runner.paths import ROOT, state_dir
+from runner.pki import TestPKI
 from runner.planner import plan
 from runner.preflight import preflight
 from runner.profiles import load_profile
@@ -139,8 +138,9 @@ def start_vendors(
 class Run:
     """Everything one run needs, loaded and validated before any cell runs."""
 
-    def __init__(self, opts: RunOptions, run_id: str | None = None) -> None:
+    def __init__(self, opts: RunOptions, suite: Suite, run_id: str | None = None) -> None:
         self.opts = opts
+        self.suite = suite
         self.root = ROOT
         self.cache = ArtifactStore(state_dir() / "cache")
         vectors_dir = Path(opts.vectors_dir) if opts.vectors_dir else ROOT / "test_vectors"
@@ -148,7 +148,7 @@ class Run:
         self.catalogue = load_catalogue(vectors_dir, state_dir() / "cache")
         self.vectors: dict[str, Vector] = {v.id: v for v in self.catalogue.vectors}
         self.all_vendors = load_vendors(ROOT / "vendors", [Path(d) for d in opts.extra_vendor_dirs])
-        self.profile: Profile = load_profile(ROOT / "profiles", opts.profile, set(CHECKS))
+        self.profile: Profile = load_profile(ROOT / "profiles", opts.profile, set(suite.checks))
         patterns = opts.vendors or (None if self.profile.vendors == ("*",) else list(self.profile.vendors))
         self.manifests = select_vendors(self.all_vendors, patterns)
         self.pki = TestPKI.create(state_dir() / "pki")
@@ -158,7 +158,7 @@ class Run:
             credentials=lambda vid: self.pki.leaf(vid).as_params(),
             attack_strings=attacks,
         )
-        self.cells: list[Cell] = plan(self.profile, self.manifests, self.catalogue, self.fixtures,
+        self.cells: list[Cell] = plan(self.profile, self.manifests, self.catalogue, self.fixtures, suite,
                                       restrict_vectors=not self.user_vectors)
         self.vectors = {v.id: v for v in self.catalogue.vectors}  # with the corpora the plan made
         self.run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
@@ -175,8 +175,9 @@ def _preflight(opts: RunOptions) -> None:
               store_from="--store" if opts.store else "the results store")
 
 
-def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = True) -> RunSummary:
-    """Run (or resume) a profile and write the bundle, JUnit, summary and site to ``opts.out``."""
+def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progress: bool = True) -> RunSummary:
+    """Run (or resume) a profile with the suite's checks and transforms and write the bundle,
+    JUnit, summary and site to ``opts.out``."""
     started_wall = datetime.now(UTC)
     _preflight(opts)
     store = ResultsStore(Path(opts.store) if opts.store else default_store())
@@ -186,7 +187,8 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
             saved = record["options"]
             opts = RunOptions(**{**saved, "jobs": opts.jobs or saved.get("jobs")})
             _preflight(opts)
-        run = Run(opts, resume)
+        run = Run(opts, suite, resume)
+        checks = suite.checks
     except BaseException:
         store.close()
         raise
@@ -204,14 +206,15 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
             "catalogue_sha256": run.catalogue.sha256,
             "environment": _environment(),
             "vendors": list(vendor_info.values()),
-            "checks": [{"id": c.id, "title": CHECKS[c.id].title, "family": CHECKS[c.id].family,
-                        "level": c.level.value, "description": CHECKS[c.id].description} for c in run.profile.checks],
+            "checks": [{"id": c.id, "title": checks[c.id].title, "family": checks[c.id].family,
+                        "level": c.level.value, "description": checks[c.id].description} for c in run.profile.checks],
             "vectors": [{"id": v.id, "media_type": v.media_type, "sha256": v.sha256, "licence": v.licence,
                          "tags": list(v.tags), "source": v.source} for v in run.vectors.values()],
         })
         todo = [c for c in run.cells if c.id not in done]
         unavailable = {vid: str(e["reason"]) for vid, e in vendor_info.items() if not e["runnable"]}
-        executor = Executor(runtimes, run.vectors, run.cache, TRANSFORMS, opts.jobs, unavailable, transform_version,
+        executor = Executor(runtimes, run.vectors, run.cache, dict(suite.transforms), opts.jobs, unavailable,
+                            suite.transform_version,
                             run.profile.limits)
         bar = Progress(total=len(run.cells), done=len(done), enabled=progress,
                        counts=Counter(c["outcome"] for c in store.cells(run.run_id)) if resume else None)
@@ -222,7 +225,7 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
         executor.on_step = lambda cached: _locked(lock, bar.step, cached)
 
         def judge(cell: Cell, results: dict[str, StepResult]) -> CellResult:
-            check = CHECKS[cell.check]
+            check = checks[cell.check]
             answers = Answers(run.vectors[cell.vector], results, run.cache.get, versions)
             verdict, expectation = judge_cell(
                 cell, results, lambda _r: check.judge(cell, answers), check.judges_clean_errors,
@@ -243,9 +246,9 @@ def execute_run(opts: RunOptions, resume: str | None = None, progress: bool = Tr
         try:
             with contextlib.ExitStack() as sessions:  # the checks' servers, open while cells run
                 for check_id in dict.fromkeys(c.check for c in todo):
-                    sessions.enter_context(CHECKS[check_id].session(run.cache.get))
+                    sessions.enter_context(checks[check_id].session(run.cache.get))
                 executor.run_cells(_locality_order(todo), judge, save,
-                                   lambda cell, step: CHECKS[cell.check].expand(cell, step))
+                                   lambda cell, step: checks[cell.check].expand(cell, step))
             status = "complete"
         finally:
             bar.close()

@@ -18,7 +18,7 @@ import stat
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from runner import derive as deriver
 from runner.adapter import MEDIA_SUFFIX
 from runner.errors import ConfigError
 from runner.limits import decode_problem as _probe
-from runner.model import Limits
+from runner.model import Limits, Vector
 from runner.paths import display
 
 CATALOGUE_FILE = "catalogue.toml"
@@ -57,43 +57,6 @@ ProgressCallback = Callable[[int, int, str], None]
 
 class CatalogueError(ConfigError):
     """The catalogue or one of its files is wrong; the message is one line."""
-
-
-@dataclass(frozen=True)
-class Vector:
-    """One media file of the catalogue, a source or a derived one."""
-
-    id: str
-    path: Path
-    media_type: str
-    sha256: str
-    licence: str
-    tags: tuple[str, ...] = ()
-    #: Expected results per check, consumer and consumer version (catalogue dicts).
-    expectations: tuple[dict[str, Any], ...] = field(default=(), compare=False)
-    #: The id of the vector this one was derived from.
-    source: str | None = None
-    #: How it was derived, e.g. ``"pillow jpeg q90 4:2:0 baseline"``.
-    derivation: str | None = None
-
-    @property
-    def derived(self) -> bool:
-        return self.source is not None
-
-    def read_bytes(self) -> bytes:
-        with _open_regular(self.path) as fh:
-            return fh.read()
-
-    def expectations_for(self, check: str, consumer: str, version: str | None) -> list[dict[str, Any]]:
-        """Expectations of ``check`` for this consumer whose version pattern matches."""
-        return [
-            exp
-            for exp in self.expectations
-            if exp["check"] == check
-            and exp["consumer"] == consumer
-            and version is not None
-            and fnmatch.fnmatchcase(version, exp["versions"])
-        ]
 
 
 @dataclass
@@ -247,7 +210,7 @@ def _is_mpeg_audio_frame(data: bytes) -> bool:
 
 def sniff_file(path: Path) -> str | None:
     """:func:`sniff_media_type` over the first bytes of a file."""
-    with _open_regular(path) as fh:
+    with open_regular(path) as fh:
         return sniff_media_type(fh.read(SNIFF_BYTES))
 
 
@@ -260,7 +223,7 @@ def decode_problem(vector: Vector, limits: Limits) -> str | None:
     return _probe(vector.path, vector.media_type, vector.sha256, limits, "hostile" in vector.tags)
 
 
-def _open_regular(path: Path) -> io.BufferedReader:
+def open_regular(path: Path) -> io.BufferedReader:
     """``path`` opened for reading, refusing anything but a regular file.
 
     ``O_NONBLOCK`` keeps a FIFO from blocking the open; the check is on the opened
@@ -398,7 +361,7 @@ def _read_document(directory: Path) -> tuple[Path, bytes, dict[str, Any]]:
     path = directory / CATALOGUE_FILE
     where = display(path)
     try:
-        with _open_regular(path) as fh:
+        with open_regular(path) as fh:
             raw = fh.read()
     except FileNotFoundError:
         raise CatalogueError(f"{where}: file not found") from None
@@ -415,7 +378,7 @@ def _read_document(directory: Path) -> tuple[Path, bytes, dict[str, Any]]:
 
 
 def _file_sha256(path: Path) -> str:
-    with _open_regular(path) as fh:
+    with open_regular(path) as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 

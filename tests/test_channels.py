@@ -16,7 +16,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from conformance import channels as ch
-from conformance.registry import TRANSFORMS, transform_version
+from conformance.discovery import discover
 from runner.adapter import Asset, Unsupported
 from runner.cache import ArtifactStore
 from runner.errors import ConfigError
@@ -29,6 +29,8 @@ PHOTO = ROOT / "test_vectors/images/kodak/kodim05.png"
 CLIP = ROOT / "test_vectors/audio/librispeech-198-209-0000.ogg"
 XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
        b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:format="marker-xmp"/></rdf:RDF></x:xmpmeta>')
+
+transform_version = discover().transform_version
 
 
 def photo() -> Asset:
@@ -94,7 +96,7 @@ def test_the_catalogue_has_the_issue_channels_in_order() -> None:
     assert set(ch.NAMED) == {*ch.IMAGE_CHANNELS, *ch.AUDIO_CHANNELS}
     for named in ch.NAMED.values():
         assert named.description and all(ch.KINDS[t] == named.kind and set(p) <= ch.PARAMS[t] for t, p in named.steps)
-    assert set(ch.CHANNELS) <= set(TRANSFORMS)
+    assert set(ch.CHANNELS) <= set(discover().transforms)
 
 
 @pytest.mark.parametrize("name", ch.NAMED)
@@ -389,7 +391,8 @@ def test_a_transform_step_is_cached_across_runs_and_keyed_by_its_libraries(tmp_p
     step = ch.chain_step(ch.NAMED["social-media"], "kodim05")
 
     def executor(version: Any = transform_version) -> Executor:
-        return Executor({}, vectors, ArtifactStore(tmp_path / "cache"), TRANSFORMS, 1, transform_version=version)
+        return Executor({}, vectors, ArtifactStore(tmp_path / "cache"), dict(discover().transforms), 1,
+                        transform_version=version)
 
     first = executor().step(step)
     assert first.ok and not first.cached

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.registry import CHECKS
+from conformance.discovery import discover
 from runner.errors import ConfigError, HarnessError
 from runner.profiles import load_profile
 from runner.vendors import load_manifest, load_vendors
@@ -90,7 +90,7 @@ def test_shipped_vendors_and_profiles_are_valid() -> None:
     vendors = load_vendors(ROOT / "vendors")
     assert {"exiftool", "exiv2", "mutagen", "c2pa-python", "c2patxt", "xmp-reference"} <= set(vendors)
     for name in ("default", "metadata", "provenance"):
-        assert load_profile(ROOT / "profiles", name, set(CHECKS)).checks
+        assert load_profile(ROOT / "profiles", name, set(discover().checks)).checks
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_bad_profile_names_file_and_key(tmp_path: Path, text: str, expected: str
     path = tmp_path / "p.toml"
     path.write_text(text)
     with pytest.raises(ConfigError) as info:
-        load_profile(tmp_path, "p", set(CHECKS))
+        load_profile(tmp_path, "p", set(discover().checks))
     assert "p.toml" in str(info.value)
     assert expected in str(info.value)
     assert "\n" not in str(info.value)

@@ -178,7 +178,7 @@ def test_bad_figures_are_rejected_with_their_path(mutate: Any, path: str) -> Non
 
 
 def _result(cell: dict[str, Any], level: Level = Level.SHOULD) -> CellResult:
-    model = Cell(cell["check"], level, cell["vector"], cell["producer"], cell["consumer"], cell["variant"])
+    model = Cell(check=cell["check"], level=level, vector=cell["vector"], producer=cell["producer"], consumer=cell["consumer"], variant=cell["variant"])
     return CellResult(model, Outcome(cell["outcome"]), cell["reason"], cell["measurements"], {}, None, 1.5,
                       cell["finished"])
 

@@ -45,6 +45,7 @@ from hostile import (
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
+from conformance.discovery import discover
 from runner.redact import forget_secrets, register_secret
 from runner.run import RunOptions, execute_run
 
@@ -193,7 +194,7 @@ class World:
     def run(self, hostile: list[str], out: Path) -> dict[str, dict[str, Any]]:
         profile = write_profile(self.tmp / "profile.toml", [*HONEST, *hostile])
         summary = execute_run(RunOptions(profile=str(profile), out=str(out), store=str(self.store), jobs=2,
-                                         timeout_s=TIMEOUT_S, extra_vendor_dirs=[str(self.vendors)]), progress=False)
+                                         timeout_s=TIMEOUT_S, extra_vendor_dirs=[str(self.vendors)]), discover(), progress=False)
         assert summary.cells == len(HONEST) + len(hostile)
         return by_consumer(check_reports(out)["cells"])
 

@@ -220,9 +220,9 @@ def test_profile_limits_default_override_and_include(tmp_path: Path) -> None:
 
 
 def _all_checks() -> set[str]:
-    from conformance.registry import CHECKS
+    from conformance.discovery import discover
 
-    return set(CHECKS)
+    return set(discover().checks)
 
 
 # -- runs: the vector is blocked, the vendors are not blamed ----------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conformance.discovery import discover
 from runner.run import RunOptions, RunSummary, execute_run
 
 
@@ -17,7 +18,7 @@ def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunSummary, d
     tmp = tmp_path_factory.mktemp("matrix")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AIII_HOME", str(tmp / "home"))
-        summary = execute_run(RunOptions(out=str(tmp / "out"), store=str(tmp / "store.sqlite")), progress=False)
+        summary = execute_run(RunOptions(out=str(tmp / "out"), store=str(tmp / "store.sqlite")), discover(), progress=False)
     bundle = json.loads((tmp / "out" / "results.json").read_text())
     return summary, bundle, tmp
 
@@ -143,7 +144,7 @@ def test_second_run_reuses_every_adapter_answer(default_run: tuple[RunSummary, d
     first, _, tmp = default_run
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AIII_HOME", str(tmp / "home"))
-        second = execute_run(RunOptions(out=str(tmp / "out2"), store=str(tmp / "store.sqlite")), progress=False)
+        second = execute_run(RunOptions(out=str(tmp / "out2"), store=str(tmp / "store.sqlite")), discover(), progress=False)
     assert second.outcomes == first.outcomes
     # only crashed calls are asked again: answers and clean refusals come from the cache
     crashed = first.outcomes.get("error", 0) + first.outcomes.get("xfail", 0)
@@ -166,7 +167,7 @@ def skew_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AIII_HOME", str(tmp / "home"))
         execute_run(RunOptions(profile=str(Path(__file__).parent / "profiles" / "skew.toml"), out=str(tmp / "out"),
-                               store=str(tmp / "store.sqlite")), progress=False)
+                               store=str(tmp / "store.sqlite")), discover(), progress=False)
     return json.loads((tmp / "out" / "results.json").read_text())  # type: ignore[no-any-return]
 
 

@@ -2,7 +2,7 @@
 malformed and hostile signals, the loopback test site, and a run of the optout profile.
 
 Evaluators are the vendors' adapter classes, loaded the harness's way and called with
-params that name a URL on a real test site (``conformance.optout_site``), so every answer
+params that name a URL on a real test site (``conformance.optout.site``), so every answer
 comes from a real HTTP fetch with requests.  The cases are those of
 ``test_vectors/optout/*-cases.json``, looked up by id.
 """
@@ -19,7 +19,7 @@ import pytest
 from helpers import aiii, cells
 
 from conformance.optout import CHANNEL_FAMILY, evaluate_step, plus_code
-from conformance.optout_site import TestSite, serving
+from conformance.optout.site import TestSite, serving
 from reports.matrix import build_matrices
 from runner.adapter import (
     NO_MEDIA_TYPE,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.discovery import discover
 from runner.executor import apply_expectations
 from runner.model import Expectation, Outcome, Verdict
 from runner.run import RunOptions, execute_run
@@ -24,7 +25,7 @@ def fake_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict],
         summary = execute_run(
             RunOptions(profile=str(TESTS / "profiles" / "fakesigner.toml"), out=str(tmp / "out"),
                        store=str(tmp / "s.sqlite"), extra_vendor_dirs=[str(TESTS / "doubles")]),
-            progress=False,
+            discover(), progress=False,
         )
     with sqlite3.connect(tmp / "s.sqlite") as db:
         cells = {cid: json.loads(rec) for cid, rec in db.execute("SELECT cell_id, record FROM cells")}

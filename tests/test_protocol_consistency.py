@@ -35,8 +35,8 @@ def test_describe_and_manifest_schemas_list_every_operation() -> None:
 
 
 def test_adapter_check_sends_schema_valid_params_for_every_operation() -> None:
-    from conformance.pki import TestPKI
     from runner.adapter_check import junk_call, sample_params
+    from runner.pki import TestPKI
     from runner.schema import first_error
 
     pki = TestPKI.create()

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from conformance.metadata import content_hash, declared_fields, normalisations, normalise
+from conformance.fields import content_hash, declared_fields, normalisations, normalise
 from runner.adapter import IDENTIFIER_FIELDS, IPTC_DST, PLUS_VOCAB, AdapterError, Asset, Unsupported
 from runner.derive import derive_bytes
 from runner.model import VendorManifest

@@ -26,13 +26,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from PIL import Image
 
-from conformance.metadata import content_hash
-from conformance.pki import ROOT_CERT_FILE, ROOT_KEY_FILE, TestPKI
-from conformance.provenance import CLAIM_GENERATOR, DIGITAL_SOURCE_TYPE, TRAINING_MINING
+from conformance.c2pa import CLAIM_GENERATOR, DIGITAL_SOURCE_TYPE, TRAINING_MINING
+from conformance.fields import content_hash
 from conformance.tamper import TAMPERS
 from runner.adapter import AdapterError, Asset
 from runner.derive import derive_bytes
 from runner.model import VendorManifest
+from runner.pki import ROOT_CERT_FILE, ROOT_KEY_FILE, TestPKI
 from runner.schema import first_error
 from runner.transports.inproc import InprocTransport
 from runner.vectors import Catalogue, Vector, load_attack_strings, load_catalogue

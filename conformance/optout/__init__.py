@@ -1,0 +1,39 @@
+"""Rights reservation and opt-out: one creator's choice, written through each channel, must
+be read the same way by every checker.
+
+Checks:
+- ``optout.train_ai``, ``optout.train_genai``, ``optout.search``, ``optout.inference``,
+  ``optout.data_mining``: one channel x evaluator matrix per purpose.  Each intent of the
+  intents vector is declared through every channel (site channels by an optout.declare
+  vendor; plus:DataMining by each metadata writer; C2PA and CAWG training-mining by each
+  C2PA signer); the site channels are published on the harness's loopback test site
+  and evaluated over HTTP; in-asset channels are also read by the metadata and C2PA
+  readers.  Every decision must equal the intent where the channel can express the
+  purpose, and ``unknown`` where it cannot (table below).
+- ``optout.precedence``: curated sites that exercise each precedence and combination
+  rule, each naming its spec section;
+- ``optout.malformed``: malformed and hostile signals (values other than 0 and 1, bad
+  structured fields, uppercase and duplicate keys, a huge robots.txt, redirects,
+  timeouts, bytes that are not UTF-8): the outcome the spec defines, and no crash;
+- ``optout.conflicts``: channels that disagree on one site (headers allow, XMP
+  prohibits, ...): every evaluator's decision per channel, and where evaluators disagree.
+
+Purposes and what each channel family can express (``runner.adapter.OPTOUT_EXPRESSES``):
+
+| purpose | TDMRep | AI preferences | robots.txt | plus:DataMining | C2PA/CAWG training-mining |
+|---|---|---|---|---|---|
+| train-ai | tdm-reservation | train-ai | the agent | AIMLTRAINING | ai_training |
+| train-genai | tdm-reservation | train-ai (nests) | the agent | GENAIMLTRAINING | ai_generative_training |
+| search | unknown | search | the agent | EXCEPTSEARCHENGINEINDEXING | unknown |
+| inference | unknown | unknown | the agent | unknown | ai_inference |
+| data-mining | tdm-reservation | unknown | the agent | the property itself | data_mining |
+"""
+
+from conformance.family import Family
+from conformance.optout.cases import Conflicts, Malformed, Precedence
+from conformance.optout.common import CHANNEL_FAMILY, evaluate_step, plus_code
+from conformance.optout.matrix import PURPOSE_CHECKS
+
+FAMILY = Family(name="optout", checks=[*PURPOSE_CHECKS, Precedence(), Malformed(), Conflicts()])
+
+__all__ = ["CHANNEL_FAMILY", "FAMILY", "evaluate_step", "plus_code"]
