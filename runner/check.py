@@ -34,6 +34,10 @@ class Fixtures:
     trust_anchor_pem: str
     credentials: Callable[[str], dict[str, str]]  # vendor id -> signer params
     attack_strings: dict[str, list[str]] = field(default_factory=dict)
+    #: vendors whose placement cannot reach the harness's loopback services (a container
+    #: without a network, a remote endpoint): a check hands them inline what they would
+    #: have fetched, so their verdicts do not depend on where they run
+    offline: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -17,6 +17,7 @@ from conformance.optout.common import (
     evaluators,
     families_read,
     load_cases,
+    material_mode,
     reads,
 )
 from runner.adapter import (
@@ -46,7 +47,7 @@ class CaseCheck(OptoutCheck):
                 for ev in evaluators(ctx):
                     if not all(reads(ev, c) for c in case["channels"]):
                         continue  # an evaluator of other channels has no cell here
-                    context = {"case": case, "mode": mode, "timeout_s": float(case.get("timeout_s", timeout))}
+                    context = {"case": case, "mode": material_mode(ctx, ev.id, mode), "timeout_s": float(case.get("timeout_s", timeout))}
                     yield self.cell(ctx, vector=vector.id, producer=None, consumer=ev.id, variant=case["id"], context_json=canonical_json(context))
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
@@ -125,6 +126,9 @@ class Conflicts(OptoutCheck):
                 evs = {e.id: families_read(e) for e in evaluators(ctx)}
                 context = {"case": case, "mode": mode, "timeout_s": timeout, "evaluators": evs, "readers": readers,
                            "writer": writers[0].id if embeds else None}
+                inline = sorted(e for e in evs if material_mode(ctx, e, mode) != mode)
+                if inline:  # only then: the context of a run where every evaluator can fetch stays as it was
+                    context["inline"] = inline
                 yield planned(cell, steps=steps, context=context)
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
@@ -142,7 +146,8 @@ class Conflicts(OptoutCheck):
         steps = dict(cell.steps)
         for ev, families in ctx["evaluators"].items():
             steps[f"evaluate:{ev}"] = evaluate_step(ev, files, case["resource"], case.get("agent", "GPTBot"),
-                                                    list(OPTOUT_PURPOSES), families, ctx["mode"], ctx["timeout_s"])
+                                                    list(OPTOUT_PURPOSES), families,
+                                                    "inline" if ev in ctx.get("inline", ()) else ctx["mode"], ctx["timeout_s"])
         return replace(cell, steps=steps)
 
     judges_clean_errors = False

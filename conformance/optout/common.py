@@ -183,6 +183,12 @@ def _short(text: Any, limit: int = 160) -> str:
 
 # -- publishing and evaluating --------------------------------------------------------------
 
+def material_mode(ctx: PlanContext, evaluator: str, mode: str) -> str:
+    """How an evaluator gets the site: as the profile says, but inline for an evaluator whose
+    placement cannot reach the test site (it gets what the harness's own crawl saw)."""
+    return "inline" if evaluator in ctx.fixtures.offline else mode
+
+
 def evaluate_step(evaluator: str, site_files: list[dict[str, Any]], resource: str, agent: str, purposes: list[str],
                   families: list[str], mode: str, timeout_s: float) -> Step:
     """Publish the files on the test site and build the evaluator's step: the URL to fetch

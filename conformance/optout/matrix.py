@@ -20,6 +20,7 @@ from conformance.optout.common import (
     evaluators,
     expected,
     load_intents,
+    material_mode,
     plus_code,
     reads,
     training_mining_entries,
@@ -84,7 +85,8 @@ class ChannelMatrix(OptoutCheck):
                 declare = vendor_step(declarer.id, "optout.declare", NO_INPUT, params)
                 for ev in [e for e in evaluators(ctx) if reads(e, channel)]:  # the others have no cell here
                     cell = self._cell(ctx, vector, channel, declarer.id, ev.id, intent,
-                                      {"family": family, "agent": agent, "mode": mode, "timeout_s": timeout})
+                                      {"family": family, "agent": agent, "mode": material_mode(ctx, ev.id, mode),
+                                       "timeout_s": timeout})
                     yield planned(cell, steps={"declare": declare})
 
     def _asset_cells(self, ctx: PlanContext, vector: Vector, image: Vector, intent: dict[str, Any], agent: str,
@@ -97,7 +99,8 @@ class ChannelMatrix(OptoutCheck):
             consumers = [r for r in ctx.with_op("metadata.read") if r.capability("metadata.read", mt)]
             consumers += [e for e in evaluators(ctx) if reads(e, "plus-datamining")]
             for reader in consumers:
-                cell = self._cell(ctx, vector, "plus-datamining", writer.id, reader.id, intent, {**base, "family": "plus", "code": code})
+                cell = self._cell(ctx, vector, "plus-datamining", writer.id, reader.id, intent,
+                                  {**base, "mode": material_mode(ctx, reader.id, mode), "family": "plus", "code": code})
                 if code is None:
                     yield planned(cell, f"no plus:DataMining value says exactly {canonical_json(intent['purposes'])}")
                 elif reader.capability("optout.evaluate"):

@@ -40,6 +40,11 @@ class Transport(ABC):
 PLACEMENTS = ("inproc", "process", "docker", "http")
 
 
+#: Placements whose adapters cannot reach a server the harness runs on loopback (the
+#: docker placement has no network; an http vendor runs on someone else's machine).
+NO_LOOPBACK = frozenset({"docker", "http"})
+
+
 def placement_of(manifest: VendorManifest, override: str | None) -> str:
     """The placement a vendor runs in: its manifest's, unless a run overrides it.
 
