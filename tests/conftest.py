@@ -24,3 +24,18 @@ def aiii_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "aiii-home"
     monkeypatch.setenv("AIII_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def default_inproc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """The default profile run in-process, once per session: the cells every placement's
+    parity test compares with, cell by cell."""
+    from helpers import aiii, cells
+
+    where = tmp_path_factory.mktemp("default-inproc")
+    proc = aiii(where / "home", "run", "--out", str(where / "out"), "--store", str(where / "store.sqlite"),
+                "--fail-on", "never", "-q", timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = cells(where / "store.sqlite")
+    assert len(got) > 2000, f"the default profile planned only {len(got)} cells"
+    return got

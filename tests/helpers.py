@@ -87,3 +87,13 @@ def make_tls(folder: Path, ca_name: str = "aiii test CA") -> tuple[Path, Path, P
     (folder / "cert.pem").write_bytes(_pem(leaf) + _pem(ca))
     (folder / "key.pem").write_bytes(_pem(leaf_key))
     return folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+
+
+def placement_differences(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str, str]]:
+    """Cells whose outcome differs between two runs of one profile: (outcome a, outcome b,
+    reason b), by cell id; a cell in only one run counts as differing too."""
+    differ = {cid: (a[cid]["outcome"], b[cid]["outcome"], b[cid]["reason"]) for cid in a.keys() & b.keys()
+              if a[cid]["outcome"] != b[cid]["outcome"]}
+    differ.update({cid: (a[cid]["outcome"], "missing", "") for cid in a.keys() - b.keys()})
+    differ.update({cid: ("missing", b[cid]["outcome"], b[cid]["reason"]) for cid in b.keys() - a.keys()})
+    return differ

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from helpers import aiii as _aiii
-from helpers import cells
+from helpers import cells, placement_differences
 
 from runner import __version__
 from runner.adapter import Asset
@@ -29,7 +29,7 @@ TESTS = Path(__file__).resolve().parent
 DOUBLES = TESTS / "doubles_docker"
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
-pytestmark = pytest.mark.timeout(2400)  # the first run builds every image
+pytestmark = pytest.mark.timeout(3600)  # the first run builds every image, then runs the default profile
 
 
 def aiii(home: Path, *args: str, timeout: float = 2000) -> subprocess.CompletedProcess[str]:
@@ -78,19 +78,16 @@ def notes_of(answer: object) -> dict[str, str]:
     return dict(note.split("=", 1) for note in answer["notes"])
 
 
-def test_docker_placement_gives_the_same_outcomes_as_in_process(engine: object, home: Path, tmp_path: Path) -> None:
+def test_docker_placement_gives_the_same_outcomes_as_in_process(engine: object, default_inproc: dict[str, dict], home: Path,
+                                                               tmp_path: Path) -> None:
+    """The default profile itself, every in-process vendor in a hardened container: not one
+    cell's outcome may differ (opt-out evaluators, with no network, get the site inline)."""
     from runner.images import LABEL_HARNESS, LABEL_VENDOR
 
-    profile = str(TESTS / "profiles" / "placement.toml")
-    docker = aiii(home, "run", "--profile", profile, "--placement", "docker", "--out", str(tmp_path / "b"),
-                  "--store", str(tmp_path / "b.sqlite"), "-q")
+    docker = aiii(home, "run", "--placement", "docker", "--out", str(tmp_path / "b"), "--store", str(tmp_path / "b.sqlite"),
+                  "--fail-on", "never", "-q", timeout=3000)
     assert docker.returncode == 0, docker.stderr[-3000:]
-    inproc = aiii(home, "run", "--profile", profile, "--out", str(tmp_path / "a"), "--store", str(tmp_path / "a.sqlite"), "-q")
-    assert inproc.returncode == 0, inproc.stderr[-3000:]
-    a, b = cells(tmp_path / "a.sqlite"), cells(tmp_path / "b.sqlite")
-    assert set(a) == set(b) and len(a) > 100
-    differ = {cid: (a[cid]["outcome"], b[cid]["outcome"], b[cid]["reason"]) for cid in a if a[cid]["outcome"] != b[cid]["outcome"]}
-    assert differ == {}
+    assert placement_differences(default_inproc, cells(tmp_path / "b.sqlite")) == {}
     bundle = json.loads((tmp_path / "b" / "results.json").read_text())
     assert {v["transport"] for v in bundle["vendors"]} == {"docker"}
     assert all(v["runnable"] for v in bundle["vendors"]), [v["reason"] for v in bundle["vendors"]]
