@@ -11,8 +11,9 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
+from aiii_kit import Asset
+
 from conformance.channels import NAMED, NamedChannel
-from runner.adapter import Asset
 from runner.model import Cell, CheckConfig, Outcome, Step, StepResult, VendorManifest, Verdict
 from runner.vectors import Vector
 

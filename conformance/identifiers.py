@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from aiii_kit.iscc import ASSET_AS_BYTES, ASSET_AS_STREAM
 from hypothesis import strategies as st
 
 from conformance import differential
@@ -34,7 +35,6 @@ from conformance.base import Answers, Check, PlanContext, unsupported
 from conformance.channels import chain_steps, describe_channel
 from conformance.metadata import MetadataRoundTrip
 from conformance.provenance import read_params, sign_params
-from runner.adapter import ASSET_AS_BYTES, ASSET_AS_STREAM
 from runner.errors import PlanError
 from runner.model import (
     NO_INPUT,

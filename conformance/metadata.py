@@ -9,8 +9,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from aiii_kit import Asset
+from aiii_kit.metadata import METADATA_FIELDS
+from aiii_kit.vocab import IPTC_DST, PLUS_VOCAB
+
 from conformance.base import Answers, Check, PlanContext, unsupported
-from runner.adapter import IPTC_DST, METADATA_FIELDS, PLUS_VOCAB, Asset
 from runner.model import Cell, Outcome, VendorManifest, Verdict, canonical_json, vendor_step
 
 # -- the values written ---------------------------------------------------------------

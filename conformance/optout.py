@@ -37,21 +37,13 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from typing import Any
 
+from aiii_kit.optout import crawl, plus_decisions, training_mining_decisions
+from aiii_kit.vocab import OPTOUT_EXPRESSES, OPTOUT_FAMILIES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS, PLUS_DATA_MINING, PLUS_VOCAB
+
 from conformance.base import Answers, Check, PlanContext, unsupported
 from conformance.identifiers import option, read_json
 from conformance.optout_site import SiteError, TestSite
 from conformance.provenance import read_params, sign_params
-from runner.adapter import (
-    OPTOUT_EXPRESSES,
-    OPTOUT_FAMILIES,
-    OPTOUT_PURPOSES,
-    OPTOUT_SITE_CHANNELS,
-    PLUS_DATA_MINING,
-    PLUS_VOCAB,
-    crawl,
-    plus_decisions,
-    training_mining_decisions,
-)
 from runner.errors import PlanError
 from runner.model import (
     NO_INPUT,

@@ -6,10 +6,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from aiii_kit.vocab import IPTC_DST
+
 from conformance.base import Answers, Check, PlanContext, unsupported
 from conformance.metadata import declared_fields, normalisations, normalise, value_sets
 from conformance.tamper import TAMPERS
-from runner.adapter import IPTC_DST
 from runner.model import Cell, Outcome, VendorManifest, Verdict, canonical_json, transform_step, vendor_step
 from runner.vectors import Vector
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiii_kit import Asset, Unsupported
+
 from conformance.base import Check
 from conformance.channels import CHANNELS, cache_version
 from conformance.identifiers import (
@@ -21,7 +23,6 @@ from conformance.optout import PURPOSE_CHECKS, Conflicts, Malformed, Precedence
 from conformance.provenance import AttackStrings, Hostile, Pipeline, PublicFiles, SignValidate, Tamper
 from conformance.tamper import TAMPERS
 from conformance.watermark import watermark_checks
-from runner.adapter import Asset, Unsupported
 
 CHECKS: dict[str, Check] = {
     c.id: c

@@ -20,11 +20,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from aiii_kit.vocab import MEDIA_SUFFIX
+
 from conformance.base import Answers, Fixtures
 from conformance.pki import TestPKI
 from conformance.registry import CHECKS, TRANSFORMS, transform_version
 from runner import METHODOLOGY_VERSION, __version__, gate, reap
-from runner.adapter import MEDIA_SUFFIX
 from runner.cache import ArtifactStore
 from runner.errors import HarnessError
 from runner.executor import CallTiming, Executor, VendorRuntime, judge_cell, now_iso

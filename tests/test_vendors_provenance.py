@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiii_kit import AdapterError, Asset
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,7 +31,6 @@ from conformance.metadata import content_hash
 from conformance.pki import ROOT_CERT_FILE, ROOT_KEY_FILE, TestPKI
 from conformance.provenance import CLAIM_GENERATOR, DIGITAL_SOURCE_TYPE, TRAINING_MINING
 from conformance.tamper import TAMPERS
-from runner.adapter import AdapterError, Asset
 from runner.derive import derive_bytes
 from runner.model import VendorManifest
 from runner.schema import first_error
