@@ -25,12 +25,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from runner.errors import TransportError
 from runner.kit_wheel import kit_hash, kit_wheel
 from runner.model import VendorManifest
-from runner.transports import TransportError
 
 #: Bump when the way images are made changes: every image is rebuilt.
-SCRIPT_VERSION = "3"
+SCRIPT_VERSION = "2"
 SUITE = "bookworm"
 BASE_PACKAGES = ("python3", "python3-venv", "perl", "exiv2", "ca-certificates")
 BASE_REPO = "aiii-base"

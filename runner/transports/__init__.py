@@ -8,12 +8,10 @@ from typing import Any, ClassVar
 
 from aiii_kit import Asset
 
-from runner.errors import HarnessError
+from runner.errors import TransportError
 from runner.model import VendorManifest
 
-
-class TransportError(HarnessError):
-    """The adapter crashed, hung, or broke the protocol (becomes an ``error`` outcome)."""
+__all__ = ["PLACEMENTS", "Transport", "TransportError", "make_transport", "placement_of"]
 
 
 class Transport(ABC):
