@@ -1,7 +1,8 @@
 """Loading JSON Schemas kept in the repository, and one-line validation errors.
 
 The protocol's schemas come from the adapter kit (``aiii_kit.protocol``), with the facts
-derived from them filled in; the vendor manifest's operation enum is derived the same way.
+derived from them filled in; the vendor manifest's enums are derived the same way (its
+operations from the protocol's schema files, its placements from ``PLACEMENTS``).
 """
 
 from __future__ import annotations
