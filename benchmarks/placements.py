@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runner.adapter import Asset  # noqa: E402
+from aiii_kit import Asset  # noqa: E402
+
 from runner.transports import Transport, make_transport  # noqa: E402
 from runner.vendors import availability, load_manifest  # noqa: E402
 
@@ -73,7 +74,7 @@ def http_transport(tmp: Path) -> tuple[Transport, subprocess.Popen[bytes]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "runner.server", "--entry", "vendors/mutagen/adapter.py:MutagenAdapter", "--base", str(ROOT),
+        [sys.executable, "-m", "aiii_kit", "--entry", "vendors/mutagen/adapter.py:MutagenAdapter", "--base", str(ROOT),
          "--vendor", "mutagen", "--listen", f"127.0.0.1:{port}", "--tls-cert", str(tmp / "cert.pem"),
          "--tls-key", str(tmp / "key.pem")],
         env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -82,7 +83,7 @@ def http_transport(tmp: Path) -> tuple[Transport, subprocess.Popen[bytes]]:
     (vendor / "ca.pem").write_bytes(ca_pem.read_bytes())
     caps = (ROOT / "vendors" / "mutagen" / "vendor.toml").read_text().split("[[capabilities]]", 1)[1]
     (vendor / "vendor.toml").write_text(
-        'id = "mutagen"\nname = "m"\norganisation = "o"\ntransport = "http"\n[http]\n'
+        'id = "mutagen"\nname = "m"\norganisation = "o"\nplacement = "http"\n[http]\n'
         f'url = "https://localhost:{port}"\nca_file = "ca.pem"\nrate_per_s = 100000\n[version]\nadapter = true\n'
         "[[capabilities]]" + caps)
     deadline = time.monotonic() + 30

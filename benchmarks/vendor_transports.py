@@ -20,11 +20,11 @@ def start_vendors(ids: list[str]) -> dict[str, tuple[VendorManifest, Any]]:
     started = {}
     for vid in ids:
         manifest = load_manifest(ROOT / "vendors" / vid / "vendor.toml")
-        found = availability(manifest, manifest.transport)
+        found = availability(manifest, manifest.placement)
         if not found.runnable:
             print(f"{vid}: not runnable here ({found.reason}); left out", file=sys.stderr)
             continue
-        transport = make_transport(manifest, manifest.transport)
+        transport = make_transport(manifest, manifest.placement)
         transport.start()
         started[vid] = (manifest, transport)
     return started

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from aiii_kit import Asset  # noqa: E402
 from vendor_transports import start_vendors  # noqa: E402
 
-from runner.adapter import Asset  # noqa: E402
 from runner.paths import state_dir  # noqa: E402
 from runner.vectors import load_catalogue  # noqa: E402
 

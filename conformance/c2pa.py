@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiii_kit.vocab import IPTC_DST
+
 from conformance.base import PlanContext
-from runner.adapter import IPTC_DST
 from runner.model import VendorManifest
 
 CLAIM_GENERATOR = "aiii-interop/0.1"

@@ -21,7 +21,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from runner.adapter import Asset, Unsupported
+from aiii_kit import Asset, Unsupported
+
 from runner.model import Step, canonical_json, transform_step
 
 Channel = Callable[[Asset, dict[str, Any]], Asset]

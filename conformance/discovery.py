@@ -18,10 +18,11 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
+from aiii_kit import Asset
+
 import conformance
 from conformance.channels import CHANNELS, ChannelError, cache_version, declared
 from conformance.family import Family, FamilyError, validate
-from runner.adapter import Asset
 from runner.check import Check, Suite, Transform
 from runner.errors import PlanError
 

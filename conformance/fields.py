@@ -11,8 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from aiii_kit import Asset
+from aiii_kit.metadata import METADATA_FIELDS
+from aiii_kit.vocab import IPTC_DST, PLUS_VOCAB
+
 from conformance.base import Answers, Check, PlanContext, planned
-from runner.adapter import IPTC_DST, METADATA_FIELDS, PLUS_VOCAB, Asset
 from runner.model import Cell, CellContext, Outcome, VendorManifest, Verdict, vendor_step
 
 # -- the values written ---------------------------------------------------------------

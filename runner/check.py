@@ -14,7 +14,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from runner.adapter import Asset, Unsupported
+from aiii_kit import Asset, Unsupported
+
 from runner.model import Cell, CheckConfig, Step, StepResult, Vector, VendorManifest, Verdict
 
 #: A harness transform: an asset and the step's params in, an asset out.  One that

@@ -86,7 +86,7 @@ def _cmd_vendors(args: argparse.Namespace) -> int:
                 version = None
             ops = ", ".join(sorted(m.operations()))
             state = "ok" if avail.runnable else f"cannot run: {avail.reason}"
-            _out(f"{vid:<16} {version or '?':<12} {m.transport:<7} {ops}  [{state}]")
+            _out(f"{vid:<16} {version or '?':<12} {m.placement:<7} {ops}  [{state}]")
         return 0
     # check: start each vendor for real and report its version and health
     _, info = start_vendors(vendors, timeout_s=60.0)
@@ -130,8 +130,17 @@ def _cmd_vectors(args: argparse.Namespace) -> int:
 
 
 def _cmd_adapter(args: argparse.Namespace) -> int:
-    from runner.adapter_check import check_target
+    if args.action == "openapi":  # the protocol's OpenAPI document, made from the kit's schemas
+        import json
 
+        from aiii_kit.protocol import openapi
+
+        print(json.dumps(openapi(), indent=2))
+        return 0
+    from runner.protocol_check import check_target
+
+    if not args.target:
+        raise HarnessError("aiii adapter check: TARGET is required (a vendor id, a unix socket path or an http(s) URL)")
     probes = check_target(args.target, token_env=args.token_env, ca_file=args.ca_file,
                           vendor_dirs=[Path(d) for d in args.vendor_dir], placement=args.placement, timeout=args.timeout)
     for probe in probes:
@@ -155,6 +164,8 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from runner.transports import movable_placements, served_placements
+
     parser = argparse.ArgumentParser(prog="aiii", description="Interoperability test harness for AI-era IP infrastructure.")
     parser.add_argument("--version", action="version", version=f"aiii-interop {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -169,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store", metavar="PATH", help=f"SQLite results store (default: {state_dir() / 'results.sqlite'})")
     run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="deadline of each adapter call in seconds (default 60)")
     run.add_argument("--fail-on", choices=["MUST", "SHOULD", "MAY", "never"], help="exit non-zero when a check at this level or stricter fails (default: the profile's, MUST)")
-    run.add_argument("--placement", choices=["inproc", "process", "docker"], help="run every in-process vendor in this placement instead (e.g. docker: all containerised)")
+    run.add_argument("--placement", choices=movable_placements(), help="run every in-process vendor in this placement instead (e.g. docker: all containerised)")
     run.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run; its options are reused")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
@@ -196,10 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     vec.set_defaults(func=_cmd_vectors)
 
     ada = sub.add_parser("adapter", help="check an adapter server against the protocol",
-                         description="check TARGET: probe an adapter server (a vendor id, a unix socket path or an http(s) URL) for schema-valid answers, the right error codes for bad requests and the size limit.")
-    ada.add_argument("action", choices=["check"])
-    ada.add_argument("target", help="vendor id, unix socket path, or http(s) URL")
-    ada.add_argument("--placement", choices=["process", "docker"], default="process", help="where to start a vendor given by id (default process)")
+                         description="check TARGET: probe an adapter server (a vendor id, a unix socket path or an http(s) URL) for schema-valid answers, the right error codes for bad requests and the size limit; openapi: print the protocol's OpenAPI document, made from its schemas.")
+    ada.add_argument("action", choices=["check", "openapi"])
+    ada.add_argument("target", nargs="?", help="vendor id, unix socket path, or http(s) URL")
+    ada.add_argument("--placement", choices=served_placements(), default="process", help="where to start a vendor given by id (default process)")
     ada.add_argument("--token-env", metavar="NAME", help="environment variable holding the bearer token")
     ada.add_argument("--ca-file", metavar="PEM", help="extra CA certificates to trust for https")
     ada.add_argument("--vendor-dir", action="append", default=[], metavar="DIR", help="another folder of vendor manifests")

@@ -36,7 +36,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from runner.adapter import MEDIA_SUFFIX
+from aiii_kit.vocab import MEDIA_SUFFIX
 
 #: Bump when a derivation parameter changes; part of every derived file's cache key.
 DERIVER_VERSION = "d1"

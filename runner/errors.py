@@ -11,3 +11,10 @@ class ConfigError(HarnessError):
 
 class PlanError(HarnessError):
     """A profile asks for something the harness cannot plan (unknown check, ...)."""
+
+
+class TransportError(HarnessError):
+    """The adapter crashed, hung, or broke the protocol (becomes an ``error`` outcome).
+
+    Defined here, re-exported by ``runner.transports``: the placements' helpers (images)
+    raise it without importing the placement registry."""

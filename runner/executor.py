@@ -18,8 +18,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from aiii_kit import AdapterError, Asset, Unsupported
+from aiii_kit.protocol import OPERATIONS
+from aiii_kit.vocab import NO_MEDIA_TYPE
+
 from runner import gate
-from runner.adapter import NO_MEDIA_TYPE, OPERATIONS, AdapterError, Asset, Unsupported
 from runner.cache import ArtifactStore, step_key
 from runner.check import Transform
 from runner.limits import set_pillow_limit

@@ -2,7 +2,8 @@
 
 No registry is needed: the base image is a Debian bookworm rootfs made with
 ``debootstrap`` and imported into the engine; a vendor image is built ``FROM`` it with
-the vendor's folder, the adapter kit and wheels downloaded on this host (the build
+the vendor's folder, the adapter kit's wheel (``runner/kit_wheel.py``) and wheels
+downloaded on this host (the build
 itself has no network).  Images are tagged by a hash of what went into them and
 reused while it is unchanged; a vendor's older images are removed after a build.
 """
@@ -24,9 +25,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from runner.errors import TransportError
+from runner.kit_wheel import kit_hash, kit_wheel
 from runner.model import VendorManifest
-from runner.paths import ROOT
-from runner.transports import TransportError
 
 #: Bump when the way images are made changes: every image is rebuilt.
 SCRIPT_VERSION = "2"
@@ -38,7 +39,6 @@ BASE_PACKAGES = ("python3", "python3-venv", "perl", "exiv2", "ca-certificates", 
 BASE_REPO = "aiii-base"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 CA_DIR = Path("/usr/local/share/ca-certificates")
-KIT_FILES = ("__init__.py", "adapter.py", "server.py")
 #: Wheels for the base image's CPython 3.11 on x86_64 with glibc 2.36 (bookworm).
 WHEEL_PLATFORMS = tuple(f"manylinux_2_{minor}_x86_64" for minor in range(36, 4, -1)) + (
     "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64")
@@ -308,8 +308,7 @@ def context_hash(manifest: VendorManifest, harness_version: str, base: str, requ
     for path in _vendor_files(manifest):
         digest.update(b"vendor/" + str(path.relative_to(manifest.folder)).encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    for name in KIT_FILES:
-        digest.update(b"kit/" + name.encode() + b"\0" + hashlib.sha256((ROOT / "runner" / name).read_bytes()).digest())
+    digest.update(b"kit\0" + kit_hash().encode())
     return digest.hexdigest()
 
 
@@ -368,9 +367,9 @@ def _pure_python_version(name: str) -> str | None:
 def _build_context(manifest: VendorManifest, requirements: list[str], pins: list[str], where: Path,
                    progress: IO[str] | None) -> None:
     shutil.copytree(manifest.folder, where / "vendor", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    (where / "kit" / "runner").mkdir(parents=True)
-    for name in KIT_FILES:
-        shutil.copyfile(ROOT / "runner" / name, where / "kit" / "runner" / name)
+    (where / "kit").mkdir()
+    wheel = kit_wheel()
+    shutil.copyfile(wheel, where / "kit" / wheel.name)
     download_wheels(requirements, pins, where / "wheels", progress)
 
 

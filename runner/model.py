@@ -97,7 +97,7 @@ class VendorManifest:
     id: str
     name: str
     organisation: str
-    transport: str
+    placement: str
     folder: Path
     version_rule: Mapping[str, Any]
     capabilities: tuple[Capability, ...]

@@ -20,8 +20,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from aiii_kit.vocab import MEDIA_SUFFIX
+
 from runner import METHODOLOGY_VERSION, __version__, gate, reap
-from runner.adapter import MEDIA_SUFFIX
 from runner.cache import ArtifactStore
 from runner.check import Answers, Fixtures, Suite
 from runner.errors import HarnessError
@@ -36,7 +37,7 @@ from runner.progress import OUTCOME_ORDER, Progress
 from runner.redact import redact_bytes
 from runner.store import ResultsStore
 from runner.text import printable
-from runner.transports import NO_LOOPBACK, Transport, TransportError, make_transport, placement_of
+from runner.transports import Transport, TransportError, make_transport, placement_of, reaches_loopback
 from runner.vectors import Vector, load_attack_strings, load_catalogue
 from runner.vendors import availability, code_hash, load_vendors, rule_version, select_vendors
 
@@ -157,7 +158,7 @@ class Run:
             trust_anchor_pem=self.pki.root_pem,
             credentials=lambda vid: self.pki.leaf(vid).as_params(),
             attack_strings=attacks,
-            offline=frozenset(v for v, m in self.manifests.items() if placement_of(m, opts.placement) in NO_LOOPBACK),
+            offline=frozenset(v for v, m in self.manifests.items() if not reaches_loopback(placement_of(m, opts.placement))),
         )
         self.cells: list[Cell] = plan(self.profile, self.manifests, self.catalogue, self.fixtures, suite,
                                       restrict_vectors=not self.user_vectors)

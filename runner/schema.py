@@ -1,7 +1,13 @@
-"""Loading JSON Schemas kept in the repository, and one-line validation errors."""
+"""Loading JSON Schemas kept in the repository, and one-line validation errors.
+
+The protocol's schemas come from the adapter kit (``aiii_kit.protocol``), with the facts
+derived from them filled in; the vendor manifest's enums are derived the same way (its
+operations from the protocol's schema files, its placements from ``PLACEMENTS``).
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 import tomllib
 from functools import cache
@@ -9,22 +15,43 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from aiii_kit import protocol
 from referencing import Registry, Resource
 
 from runner.errors import ConfigError
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
-PROTOCOL_DIR = Path(__file__).parent / "protocol" / "schemas"
+PROTOCOL_DIR = protocol.SCHEMAS
+VENDOR_SCHEMA_ID = "aiii:schemas/vendor"
+
+
+def with_derived_facts(doc: dict[str, Any], operations: list[str]) -> dict[str, Any]:
+    """A harness schema with the derived facts filled in where it names them: the vendor
+    manifest's ``capabilities[].operation`` (the protocol's operation ids) and its
+    ``placement`` (the placement registry's names)."""
+    if doc.get("$id") != VENDOR_SCHEMA_ID:
+        return doc
+    from runner.transports import PLACEMENTS  # the transports validate answers with this module
+
+    doc = copy.deepcopy(doc)
+    doc["properties"]["capabilities"]["items"]["properties"]["operation"]["enum"] = operations
+    doc["properties"]["placement"]["enum"] = list(PLACEMENTS)
+    return doc
+
+
+def harness_schemas(protocol_dir: Path = PROTOCOL_DIR) -> dict[str, dict[str, Any]]:
+    """Every schema by ``$id``: the harness's own and the protocol's, facts derived."""
+    found = protocol.schemas(protocol_dir)
+    operations = list(protocol.operation_facts(protocol_dir))
+    for path in sorted(SCHEMA_DIR.glob("*.json")):
+        doc = json.loads(path.read_text())
+        found[str(doc["$id"])] = with_derived_facts(doc, operations)
+    return found
 
 
 @cache
 def _registry() -> Registry:
-    resources = []
-    for directory in (SCHEMA_DIR, PROTOCOL_DIR):
-        for path in sorted(directory.glob("*.json")):
-            doc = json.loads(path.read_text())
-            resources.append((doc["$id"], Resource.from_contents(doc)))
-    return Registry().with_resources(resources)
+    return Registry().with_resources((schema_id, Resource.from_contents(doc)) for schema_id, doc in harness_schemas().items())
 
 
 @cache

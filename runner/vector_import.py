@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from aiii_kit.vocab import MEDIA_SUFFIX
+
 from runner import derive as deriver
-from runner.adapter import MEDIA_SUFFIX
 from runner.paths import display
 from runner.vectors import (
     _KNOWN_SUFFIXES,

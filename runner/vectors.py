@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from aiii_kit.vocab import MEDIA_SUFFIX
 
 from runner import derive as deriver
-from runner.adapter import MEDIA_SUFFIX
 from runner.errors import ConfigError
 from runner.limits import decode_problem as _probe
 from runner.model import Limits, Vector

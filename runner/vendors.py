@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from runner.adapter import resolve_version
+from aiii_kit.server import resolve_version
+
 from runner.errors import ConfigError
 from runner.model import Capability, Expectation, VendorManifest
 from runner.paths import display
@@ -27,15 +28,17 @@ def load_manifest(path: Path) -> VendorManifest:
     """Load and validate one ``vendor.toml``; errors name the file and the key."""
     shown = display(path)
     doc = load_toml(path, shown)
+    if "transport" in doc:  # the key's name before the placements were named so
+        raise ConfigError(f"{shown}: transport: the key is now called placement: rename it (placement = {doc['transport']!r})")
     check_document(SCHEMA_ID, doc, shown)
     if doc["id"] != path.parent.name:
         raise ConfigError(f"{shown}: id: {doc['id']!r} must equal its folder name {path.parent.name!r}")
     adapter = doc.get("adapter", {})
-    if doc["transport"] != "http" and not adapter.get("entry") and not doc.get("process", {}).get("command"):
-        raise ConfigError(f"{shown}: adapter.entry: required for transport {doc['transport']!r}")
-    if doc["transport"] == "http" and "http" not in doc:
-        raise ConfigError(f"{shown}: http: required for transport 'http' (url, token_env, ...)")
-    if "adapter" in doc["version"] and not adapter and doc["transport"] == "inproc":
+    if doc["placement"] != "http" and not adapter.get("entry") and not doc.get("process", {}).get("command"):
+        raise ConfigError(f"{shown}: adapter.entry: required for placement {doc['placement']!r}")
+    if doc["placement"] == "http" and "http" not in doc:
+        raise ConfigError(f"{shown}: http: required for placement 'http' (url, token_env, ...)")
+    if "adapter" in doc["version"] and not adapter and doc["placement"] == "inproc":
         raise ConfigError(f"{shown}: version.adapter: needs an [adapter] table")
     caps = tuple(
         Capability(c["operation"], tuple(c["media_types"]), dict(c.get("options", {}))) for c in doc["capabilities"]
@@ -56,7 +59,7 @@ def load_manifest(path: Path) -> VendorManifest:
         id=doc["id"],
         name=doc["name"],
         organisation=doc["organisation"],
-        transport=doc["transport"],
+        placement=doc["placement"],
         folder=path.parent.resolve(),
         version_rule=dict(doc["version"]),
         capabilities=caps,
@@ -113,7 +116,7 @@ class Availability:
 
 def availability(manifest: VendorManifest, placement: str | None = None) -> Availability:
     """Whether the vendor can run on this machine in its placement, and why not."""
-    where = placement or manifest.transport
+    where = placement or manifest.placement
     if where == "http":
         token_env = manifest.http.get("token_env")
         if token_env and not os.environ.get(token_env):

@@ -50,7 +50,7 @@ def write_vendor(root: Path, vid: str, transport: str, *, config: dict[str, Any]
     folder = root / vid
     folder.mkdir(parents=True, exist_ok=True)
     lines = [f'id = "{vid}"', f'name = "Hostile double {vid}"', 'organisation = "aiii-interop tests"',
-             f'transport = "{transport}"', 'role = "test-double"', "default = false", ""]
+             f'placement = "{transport}"', 'role = "test-double"', "default = false", ""]
     if entry:
         lines += ["[adapter]", f'entry = "{BABBLER}:Babbler"', "max_concurrency = 2", ""]
         if config:
@@ -83,12 +83,12 @@ def http_table(url: str, ca: Path, vendor_folder: Path, token_env: str | None = 
 
 
 class KitEndpoint:
-    """The babbler served by the kit's own server (runner/server.py) over TLS, on a thread."""
+    """The babbler served by the kit's own server (aiii_kit) over TLS, on a thread."""
 
     def __init__(self, vendor: str, config: dict[str, Any], cert: Path, key: Path, token: str | None = None) -> None:
         import importlib.util
 
-        from runner.server import build_server
+        from aiii_kit.server import build_server
 
         spec = importlib.util.spec_from_file_location("aiii_hostile_babbler", BABBLER)
         assert spec and spec.loader

@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
+from aiii_kit import Asset, Unsupported
 from helpers import ROOT, aiii, cells
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from conformance import channels as ch
 from conformance.discovery import discover
-from runner.adapter import Asset, Unsupported
 from runner.cache import ArtifactStore
 from runner.errors import ConfigError
 from runner.executor import Executor

@@ -20,7 +20,7 @@ GOOD_VENDOR = """
 id = "sample"
 name = "Sample"
 organisation = "Tests"
-transport = "inproc"
+placement = "inproc"
 
 [adapter]
 entry = "adapter.py:Sample"
@@ -48,13 +48,22 @@ def test_good_manifest_loads(tmp_path: Path) -> None:
     assert manifest.capability("metadata.read", "image/png") is None
 
 
+def test_a_manifest_with_the_old_transport_key_is_told_to_rename_it(tmp_path: Path) -> None:
+    path = write_vendor(tmp_path, GOOD_VENDOR.replace('placement = "inproc"', 'transport = "inproc"'))
+    with pytest.raises(ConfigError) as info:
+        load_manifest(path)
+    message = str(info.value)
+    assert "\n" not in message and "sample/vendor.toml" in message
+    assert message.endswith("transport: the key is now called placement: rename it (placement = 'inproc')"), message
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
         (('operation = "metadata.read"', 'operation = "metadata.teleport"'), "capabilities[0].operation"),
         (('media_types = ["image/jpeg"]', 'media_types = ["jpeg"]'), "capabilities[0].media_types[0]"),
         (('name = "Sample"\n', ""), "'name' is a required property"),
-        (('transport = "inproc"', 'transport = "carrier-pigeon"'), "transport"),
+        (('placement = "inproc"', 'placement = "carrier-pigeon"'), "placement"),
         (('entry = "adapter.py:Sample"', 'entry = "adapter"'), "adapter.entry"),
         (('id = "sample"', 'id = "other"'), "id: 'other' must equal its folder name"),
         (('[version]\ndistribution = "mutagen"', '[version]\ndistribution = "mutagen"\nadapter = true'), "version"),

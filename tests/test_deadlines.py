@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiii_kit import Asset
 from helpers import TESTS, aiii, cells, make_tls
 
-from runner.adapter import Asset
 from runner.model import VendorManifest
 from runner.transports import TransportError
 from runner.transports.client import DeadlineError, Endpoint, ProtocolClient
@@ -58,7 +58,7 @@ def write_vendors(folder: Path, ca: Path, port: int, extra: dict[str, str] | Non
         lines = (extra or {}).get(vid, "") + ("startup_timeout_s = 3\n" if vid == "trickle-start" else "")
         (vendor / "vendor.toml").write_text(
             f'id = "{vid}"\nname = "Hostile endpoint {vid}"\norganisation = "aiii-interop tests"\n'
-            'transport = "http"\nrole = "test-double"\ndefault = false\n\n[http]\n'
+            'placement = "http"\nrole = "test-double"\ndefault = false\n\n[http]\n'
             f'url = "https://localhost:{port}/{vid}"\nca_file = "ca.pem"\nrate_per_s = 50\n{lines}\n'
             '[version]\nadapter = true\n\n[[capabilities]]\noperation = "metadata.read"\nmedia_types = ["image/jpeg"]\n')
     return folder
@@ -98,7 +98,7 @@ def test_an_answer_trickled_a_byte_a_second_is_cut_at_the_deadline(server: tuple
 
 def test_health_and_describe_trickled_at_start_up_end_within_the_start_up_time(server: tuple[Path, int], tmp_path: Path) -> None:
     certs, port = server
-    manifest = VendorManifest(id="trickle-start", name="t", organisation="o", transport="http", folder=certs,
+    manifest = VendorManifest(id="trickle-start", name="t", organisation="o", placement="http", folder=certs,
                               version_rule={"adapter": True}, capabilities=(),
                               http={"url": f"https://localhost:{port}/trickle-start", "ca_file": "ca.pem",
                                     "startup_timeout_s": 2, "rate_per_s": 50})

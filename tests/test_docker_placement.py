@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiii_kit import Asset
 from helpers import aiii as _aiii
 from helpers import cells, placement_differences
 
 from runner import __version__
-from runner.adapter import Asset
 from runner.transports import TransportError
 
 ROOT = Path(__file__).resolve().parent.parent

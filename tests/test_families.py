@@ -86,7 +86,7 @@ TOY_FAMILY = '''
 
 from conformance.base import Answers, Cell, Check, PlanContext, planned
 from conformance.family import Family
-from runner.adapter import Asset
+from aiii_kit import Asset
 from runner.model import Outcome, Verdict, transform_step
 
 

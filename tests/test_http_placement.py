@@ -34,7 +34,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, i
         port = s.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REMOTE_SERVER_TOKEN": SECRET}
     server = subprocess.Popen(
-        [sys.executable, "-m", "runner.server", "--entry", "vendors/exiftool/adapter.py:ExifToolAdapter",
+        [sys.executable, "-m", "aiii_kit", "--entry", "vendors/exiftool/adapter.py:ExifToolAdapter",
          "--base", str(ROOT), "--vendor", "remote-exiftool", "--listen", f"127.0.0.1:{port}",
          "--tls-cert", str(tmp / "cert.pem"), "--tls-key", str(tmp / "key.pem"), "--token-env", "REMOTE_SERVER_TOKEN",
          "--config", '{"stock_data_mining": true}'],
@@ -62,7 +62,7 @@ def write_vendor(folder: Path, port: int, ca: Path | None) -> Path:
         ca_line = 'ca_file = "ca.pem"\n'
     (vendor / "vendor.toml").write_text(
         'id = "remote-exiftool"\nname = "ExifTool, vendor-hosted"\norganisation = "A remote participant"\n'
-        'transport = "http"\ndefault = false\n\n[http]\n'
+        'placement = "http"\ndefault = false\n\n[http]\n'
         f'url = "https://localhost:{port}"\ntoken_env = "REMOTE_EXIFTOOL_TOKEN"\n{ca_line}'
         f'retention = "{RETENTION}"\nrate_per_s = 50\nmax_concurrency = 2\n\n'
         "[version]\nadapter = true\n\n[[capabilities]]" + caps)
@@ -129,7 +129,7 @@ def test_wrong_token_and_unverified_tls_are_refused(endpoint: tuple[Path, int], 
 
 
 def _transport(tmp: Path) -> HttpTransport:
-    manifest = VendorManifest(id="flaky", name="f", organisation="o", transport="http", folder=tmp, version_rule={"adapter": True},
+    manifest = VendorManifest(id="flaky", name="f", organisation="o", placement="http", folder=tmp, version_rule={"adapter": True},
                               capabilities=(), http={"url": "https://localhost:1", "retries": 2, "rate_per_s": 1000})
     return HttpTransport(manifest)
 

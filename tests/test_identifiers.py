@@ -9,11 +9,11 @@ from pathlib import Path
 
 import iscc_core
 import pytest
+from aiii_kit import Asset
 from helpers import aiii, cells
 
 from conformance import channels
 from conformance.identifiers import decode_unit, encode_unit, unit_distance
-from runner.adapter import Asset
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent

@@ -16,22 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiii_kit import Adapter, Asset
+from aiii_kit.optout import crawl, plus_decisions, training_mining_decisions
+from aiii_kit.vocab import NO_MEDIA_TYPE, OPTOUT_EXPRESSES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS
 from helpers import aiii, cells
 
 from conformance.optout import CHANNEL_FAMILY, evaluate_step, plus_code
 from conformance.optout.site import TestSite, serving
 from reports.matrix import build_matrices
-from runner.adapter import (
-    NO_MEDIA_TYPE,
-    OPTOUT_EXPRESSES,
-    OPTOUT_PURPOSES,
-    OPTOUT_SITE_CHANNELS,
-    Adapter,
-    Asset,
-    crawl,
-    plus_decisions,
-    training_mining_decisions,
-)
 from runner.schema import first_error
 from runner.transports.inproc import load_adapter_class
 from runner.vendors import load_manifest

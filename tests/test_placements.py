@@ -119,3 +119,27 @@ def test_a_served_adapter_ends_when_the_harness_is_killed(home: Path, tmp_path: 
         time.sleep(0.2)
     os.kill(server, signal.SIGKILL)
     pytest.fail("the adapter server outlived the harness by 20 s")
+
+
+def test_a_placement_is_one_entry_of_the_registry(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A class named in ``PLACEMENTS`` is a placement: the CLI offers it, manifests may
+    name it, and make_transport builds it; nothing else lists placements."""
+    from runner import schema, transports
+    from runner.cli import build_parser
+    from runner.transports.inproc import InprocTransport
+    from runner.vendors import load_manifest
+
+    class Carrier(InprocTransport):
+        placement = "carrier"
+
+    monkeypatch.setitem(transports.PLACEMENTS, "carrier", Carrier)
+    monkeypatch.setattr(schema, "_registry", schema._registry.__wrapped__)  # not the cached, registry-less schemas
+    monkeypatch.setattr(schema, "validator", schema.validator.__wrapped__)
+    assert build_parser().parse_args(["run", "--placement", "carrier"]).placement == "carrier"
+    assert "carrier" not in transports.served_placements()  # a Python call: nothing for adapter check to probe
+    folder = tmp_path / "registry-reference"
+    folder.mkdir()
+    text = (ROOT / "vendors" / "registry-reference" / "vendor.toml").read_text()
+    (folder / "vendor.toml").write_text(text.replace('placement = "inproc"', 'placement = "carrier"'))
+    manifest = load_manifest(folder / "vendor.toml")
+    assert manifest.placement == "carrier" and isinstance(transports.make_transport(manifest), Carrier)

@@ -18,7 +18,7 @@ TESTS = Path(__file__).resolve().parent
 VENDOR = """id = "{id}"
 name = "{name}"
 organisation = "Tests"
-transport = "inproc"
+placement = "inproc"
 
 [adapter]
 entry = "adapter.py:Sample"

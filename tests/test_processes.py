@@ -144,7 +144,7 @@ def test_sigkill_of_the_harness_ends_a_served_adapter_and_its_helpers(home: Path
         harness = start_run(home, tmp_path, "--profile", str(profile(tmp_path, "p-spawner", ["kodim01-jpg"], ["ascii"])),
                             "--vendor-dir", str(vendors), "--jobs", "1")
         assert wait_for(lambda: bool(helper_pids(pid_file)), 120), harness.communicate()
-        servers = [pid for pid, argv, _ in processes() if "runner.server" in argv and str(harness.pid) in argv]
+        servers = [pid for pid, argv, _ in processes() if "aiii_kit" in argv and str(harness.pid) in argv]
         assert servers
         harness.send_signal(signal.SIGKILL)
         harness.wait(30)
@@ -160,7 +160,7 @@ def test_sigterm_stops_the_run_its_adapters_and_their_helpers_and_keeps_it(home:
         harness = start_run(home, tmp_path, "--profile", str(profile(tmp_path, "p-spawner", ["kodim01-jpg"], ["ascii", "unicode"])),
                             "--vendor-dir", str(vendors), "--jobs", "1")
         assert wait_for(lambda: stored_cells(store) >= 2, 180), harness.communicate()
-        servers = [pid for pid, argv, _ in processes() if "runner.server" in argv and str(harness.pid) in argv]
+        servers = [pid for pid, argv, _ in processes() if "aiii_kit" in argv and str(harness.pid) in argv]
         assert servers
         before = cells(store)
         harness.send_signal(signal.SIGTERM)

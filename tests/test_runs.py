@@ -118,7 +118,7 @@ def test_vendor_that_cannot_run_says_why(home: Path, tmp_path: Path) -> None:
     vendor = tmp_path / "vendors" / "ghost"
     vendor.mkdir(parents=True)
     (vendor / "vendor.toml").write_text(
-        'id = "ghost"\nname = "Ghost"\norganisation = "t"\ntransport = "inproc"\ndefault = false\n'
+        'id = "ghost"\nname = "Ghost"\norganisation = "t"\nplacement = "inproc"\ndefault = false\n'
         '[adapter]\nentry = "adapter.py:Ghost"\nrequires = ["no_such_module_xyz"]\n[version]\nadapter = true\n'
         '[[capabilities]]\noperation = "metadata.read"\nmedia_types = ["image/png"]\n'
     )

@@ -18,7 +18,7 @@ RAW = ("\x1b", "\r", "\x07", "\x9b", "\u202e")
 VENDOR = """id = "{id}"
 name = {name}
 organisation = "Tests"
-transport = "inproc"
+placement = "inproc"
 role = "test-double"
 default = false
 
@@ -34,7 +34,7 @@ media_types = ["image/jpeg"]
 """
 
 ADAPTER = f'''
-from runner.adapter import Adapter, AdapterError
+from aiii_kit import Adapter, AdapterError
 
 
 class Loud(Adapter):

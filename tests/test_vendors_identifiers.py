@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiii_kit import Adapter, Asset, Unsupported
 
-from runner.adapter import Adapter, Asset, Unsupported
 from runner.model import VendorManifest
 from runner.schema import first_error
 from runner.transports.inproc import load_adapter_class
@@ -122,7 +122,7 @@ def test_manifests_declare_the_operation_as_params_only() -> None:
     for vendor, manifest in MANIFESTS.items():
         cap = manifest.capability(OPERATION)
         assert cap is not None and cap.media_types == ("application/octet-stream",), vendor
-        assert manifest.transport == "inproc", vendor
+        assert manifest.placement == "inproc", vendor
     for vendor in VENDORS:
         assert MANIFESTS[vendor].role == "reference" and MANIFESTS[vendor].default, vendor
     assert MANIFESTS["iswc-offbyone"].role == "test-double" and not MANIFESTS["iswc-offbyone"].default

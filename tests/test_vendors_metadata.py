@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiii_kit import AdapterError, Asset, Unsupported
+from aiii_kit.metadata import IDENTIFIER_FIELDS
+from aiii_kit.vocab import IPTC_DST, PLUS_VOCAB
 from lxml import etree
 
 from conformance.fields import content_hash, declared_fields, normalisations, normalise
-from runner.adapter import IDENTIFIER_FIELDS, IPTC_DST, PLUS_VOCAB, AdapterError, Asset, Unsupported
 from runner.derive import derive_bytes
 from runner.model import VendorManifest
 from runner.schema import first_error

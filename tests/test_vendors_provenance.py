@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiii_kit import AdapterError, Asset
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -29,7 +30,6 @@ from PIL import Image
 from conformance.c2pa import CLAIM_GENERATOR, DIGITAL_SOURCE_TYPE, TRAINING_MINING
 from conformance.fields import content_hash
 from conformance.tamper import TAMPERS
-from runner.adapter import AdapterError, Asset
 from runner.derive import derive_bytes
 from runner.model import VendorManifest
 from runner.pki import ROOT_CERT_FILE, ROOT_KEY_FILE, TestPKI

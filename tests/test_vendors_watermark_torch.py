@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from aiii_kit import AdapterError, Asset, Unsupported
 from PIL import Image
 from scipy.signal import resample_poly
 
-from runner.adapter import AdapterError, Asset, Unsupported
 from runner.paths import state_dir
 from runner.transports import Transport, make_transport
-from runner.transports.process import _run, kit_dir, venv_python
+from runner.transports.process import _run, venv_python
 from runner.vendors import load_vendors
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +101,7 @@ def test_the_torch_vendors_share_one_environment_and_the_default_install_stays_l
     envs = {(tuple(sorted(manifests[v].process["requirements"])), tuple(manifests[v].process.get("no_deps", [])))
             for v in TORCH_VENDORS}
     assert len(envs) == 1, "the torch vendors' [process] requirements differ: each would build its own 5 GB environment"
-    assert all(manifests[v].transport == "process" and not manifests[v].default for v in TORCH_VENDORS)
+    assert all(manifests[v].placement == "process" and not manifests[v].default for v in TORCH_VENDORS)
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     everything = " ".join(project["dependencies"] + [d for ds in project["optional-dependencies"].values() for d in ds])
     assert not any(name in everything for name in ("torch", "onnxruntime", "invisible-watermark", "perth", "aware"))
@@ -214,11 +214,11 @@ def test_perth_says_so_when_its_watermarker_did_not_load(vendors: dict[str, Tran
     blocker = tmp_path / "blocker" / "pkg_resources"
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text("raise ImportError('pkg_resources blocked by the test')\n")
-    script = ("from pathlib import Path\nfrom runner.server import load_adapter\n"
+    script = ("from pathlib import Path\nfrom aiii_kit.server import load_adapter\n"
               "cls = load_adapter('adapter.py:PerthAdapter', Path(__import__('sys').argv[1]))\n"
               "try:\n    cls().health()\nexcept Exception as exc:\n    print(type(exc).__name__, exc)\n")
     proc = subprocess.run([python, "-c", script, str(manifest.folder)], capture_output=True, text=True, timeout=300,
-                          env={"PYTHONPATH": f"{tmp_path / 'blocker'}:{kit_dir()}", "PATH": "/usr/bin:/bin"})
+                          env={"PYTHONPATH": str(tmp_path / "blocker"), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("AdapterError resemble-perth loaded without its neural watermarker")
     assert "pkg_resources blocked by the test" in proc.stdout and "setuptools<81" in proc.stdout

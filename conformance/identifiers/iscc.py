@@ -9,10 +9,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from aiii_kit.iscc import ASSET_AS_BYTES, ASSET_AS_STREAM
+
 from conformance.base import Answers, Check, PlanContext, planned
 from conformance.identifiers.codes import conformance_tests, decode_unit, iscc_vendors, unit_distance
 from conformance.planning import option
-from runner.adapter import ASSET_AS_BYTES, ASSET_AS_STREAM
 from runner.model import (
     NO_INPUT,
     Cell,

@@ -6,6 +6,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
+from aiii_kit.optout import plus_decisions
+from aiii_kit.vocab import OPTOUT_FAMILIES, OPTOUT_PURPOSES
+
 from conformance.base import Answers, PlanContext, planned
 from conformance.optout.common import (
     CHANNEL_FAMILY,
@@ -19,11 +22,6 @@ from conformance.optout.common import (
     load_cases,
     material_mode,
     reads,
-)
-from runner.adapter import (
-    OPTOUT_FAMILIES,
-    OPTOUT_PURPOSES,
-    plus_decisions,
 )
 from runner.model import (
     Cell,

@@ -8,19 +8,12 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from aiii_kit.optout import crawl, plus_decisions, training_mining_decisions
+from aiii_kit.vocab import OPTOUT_EXPRESSES, OPTOUT_FAMILIES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS, PLUS_DATA_MINING
+
 from conformance.base import Answers, Check, PlanContext
 from conformance.optout.site import SiteError, TestSite
 from conformance.planning import option, read_json
-from runner.adapter import (
-    OPTOUT_EXPRESSES,
-    OPTOUT_FAMILIES,
-    OPTOUT_PURPOSES,
-    OPTOUT_SITE_CHANNELS,
-    PLUS_DATA_MINING,
-    crawl,
-    plus_decisions,
-    training_mining_decisions,
-)
 from runner.errors import PlanError
 from runner.model import (
     NO_INPUT,

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from aiii_kit.vocab import OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS, PLUS_VOCAB
+
 from conformance.base import Answers, PlanContext, planned
 from conformance.c2pa import read_params, sign_params
 from conformance.optout.common import (
@@ -26,11 +28,6 @@ from conformance.optout.common import (
     training_mining_entries,
 )
 from conformance.planning import option
-from runner.adapter import (
-    OPTOUT_PURPOSES,
-    OPTOUT_SITE_CHANNELS,
-    PLUS_VOCAB,
-)
 from runner.model import (
     NO_INPUT,
     Cell,

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiii_kit import Asset
+
 from conformance.family import Family
 from conformance.provenance.hostile import AttackStrings, Hostile
 from conformance.provenance.pipeline import Pipeline
 from conformance.provenance.signing import PublicFiles, SignValidate
 from conformance.provenance.tampering import Tamper
 from conformance.tamper import TAMPERS, TamperUnsupported
-from runner.adapter import Asset
 from runner.check import Transform, TransformUnsupported
 
 

@@ -1,24 +1,31 @@
-"""Placements of vendor adapters.  Only ``inproc`` exists so far; all share this face."""
+"""Placements of vendor adapters: one registry (``PLACEMENTS``), one face (``Transport``)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from runner.adapter import Asset
-from runner.errors import HarnessError
+from aiii_kit import Asset
+
+from runner.errors import TransportError
 from runner.model import VendorManifest
 
-
-class TransportError(HarnessError):
-    """The adapter crashed, hung, or broke the protocol (becomes an ``error`` outcome)."""
+__all__ = ["PLACEMENTS", "Transport", "TransportError", "make_transport", "placement_of", "reaches_loopback"]
 
 
 class Transport(ABC):
     """How the harness reaches one vendor's adapter."""
 
-    def __init__(self, manifest: VendorManifest) -> None:
+    #: Whether it can run an adapter class the harness holds (``[adapter] entry``).
+    hosts_adapter: ClassVar[bool] = True
+    #: Whether the adapter is reached over the protocol (so ``aiii adapter check`` can probe it).
+    served: ClassVar[bool] = True
+    #: Whether the adapter can reach a server the harness runs on loopback (a container
+    #: without a network cannot; an http vendor runs on someone else's machine).
+    reaches_loopback: ClassVar[bool] = True
+
+    def __init__(self, manifest: VendorManifest, log_dir: Path | None = None) -> None:
         self.manifest = manifest
 
     @abstractmethod
@@ -37,42 +44,53 @@ class Transport(ABC):
         """Stop whatever ``start`` started."""
 
 
-PLACEMENTS = ("inproc", "process", "docker", "http")
-
-
-#: Placements whose adapters cannot reach a server the harness runs on loopback (the
-#: docker placement has no network; an http vendor runs on someone else's machine).
-NO_LOOPBACK = frozenset({"docker", "http"})
-
-
 def placement_of(manifest: VendorManifest, override: str | None) -> str:
     """The placement a vendor runs in: its manifest's, unless a run overrides it.
 
     Only adapters the harness holds (inproc) can be moved; process, docker and http
     vendors stay where their manifest puts them, and inproc is never forced on them.
     """
-    if override and override != "inproc" and manifest.adapter_entry and manifest.transport in ("inproc", "process"):
+    if override and override != "inproc" and manifest.adapter_entry and manifest.placement in ("inproc", "process"):
         return override
-    return manifest.transport
+    return manifest.placement
 
 
 def make_transport(manifest: VendorManifest, placement: str | None = None, log_dir: Path | None = None) -> Transport:
-    """The transport for a vendor in its placement."""
-    where = placement or manifest.transport
-    if where == "inproc":
-        from runner.transports.inproc import InprocTransport
+    """The transport for a vendor in its placement (its manifest's unless given)."""
+    where = placement or manifest.placement
+    cls = PLACEMENTS.get(where)
+    if cls is None:
+        raise TransportError(f"vendor {manifest.id}: placement {where!r} is not available in this harness yet")
+    return cls(manifest, log_dir)
 
-        return InprocTransport(manifest)
-    if where == "process":
-        from runner.transports.process import ProcessTransport
 
-        return ProcessTransport(manifest, log_dir)
-    if where == "docker":
-        from runner.transports.docker import DockerTransport
+def movable_placements() -> list[str]:
+    """The placements an adapter the harness holds can be run in (``aiii run --placement``)."""
+    return [name for name, cls in PLACEMENTS.items() if cls.hosts_adapter]
 
-        return DockerTransport(manifest, log_dir)
-    if where == "http":
-        from runner.transports.http import HttpTransport
 
-        return HttpTransport(manifest)
-    raise TransportError(f"vendor {manifest.id}: placement {where!r} is not available in this harness yet")
+def reaches_loopback(placement: str) -> bool:
+    """Whether adapters in this placement can fetch from the harness's loopback servers."""
+    cls = PLACEMENTS.get(placement)
+    return cls is not None and cls.reaches_loopback
+
+
+def served_placements() -> list[str]:
+    """The placements that serve a held adapter over the protocol (``aiii adapter check --placement``)."""
+    return [name for name, cls in PLACEMENTS.items() if cls.hosts_adapter and cls.served]
+
+
+# The registry: a placement is one module with one Transport class, named here.  (Imported
+# after Transport is defined: each module derives from it.)
+from runner.transports.docker import DockerTransport  # noqa: E402
+from runner.transports.http import HttpTransport  # noqa: E402
+from runner.transports.inproc import InprocTransport  # noqa: E402
+from runner.transports.process import ProcessTransport  # noqa: E402
+
+#: Placement name -> its transport class, in the order the docs list them.
+PLACEMENTS: dict[str, type[Transport]] = {
+    "inproc": InprocTransport,
+    "process": ProcessTransport,
+    "docker": DockerTransport,
+    "http": HttpTransport,
+}

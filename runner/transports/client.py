@@ -20,7 +20,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from runner.adapter import OPERATIONS, AdapterError, Asset, Unsupported
+from aiii_kit import AdapterError, Asset, Unsupported
+from aiii_kit.protocol import OPERATIONS
+
 from runner.redact import redact, register_secret
 from runner.schema import first_error
 from runner.transports import TransportError

@@ -34,6 +34,7 @@ DEFAULTS = {"memory": "1g", "cpus": 1, "pids": 256, "tmpfs_size": "256m", "start
 class DockerTransport(ServedTransport):
     placement = "docker"
     what = "container"
+    reaches_loopback = False  # network_mode "none"
 
     def __init__(self, manifest: VendorManifest, log_dir: Path | None = None) -> None:
         super().__init__(manifest, log_dir)

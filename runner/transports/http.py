@@ -14,9 +14,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from runner.adapter import OPERATIONS, Asset
+from aiii_kit import Asset
+from aiii_kit.protocol import OPERATIONS
+
 from runner.model import VendorManifest
 from runner.transports import Transport, TransportError
 from runner.transports.client import DeadlineError, Endpoint, ProtocolClient, RetryableError, read_token
@@ -44,9 +47,11 @@ class RateLimiter:
 
 class HttpTransport(Transport):
     placement = "http"
+    hosts_adapter = False  # the vendor hosts it: [http] url
+    reaches_loopback = False  # it runs on the vendor's machine
 
-    def __init__(self, manifest: VendorManifest) -> None:
-        super().__init__(manifest)
+    def __init__(self, manifest: VendorManifest, log_dir: Path | None = None) -> None:
+        super().__init__(manifest, log_dir)
         conf = manifest.http
         token_env = conf.get("token_env")
         token = read_token(token_env, f"vendor {manifest.id}") if token_env else None

@@ -14,9 +14,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from runner.adapter import Adapter, AdapterError, Asset
+from aiii_kit import Adapter, AdapterError, Asset
+
 from runner.model import VendorManifest
 from runner.transports import Transport, TransportError
 from runner.transports.deadline import seconds
@@ -83,8 +85,11 @@ def _last_line(box: dict[str, Any]) -> str:
 
 
 class InprocTransport(Transport):
-    def __init__(self, manifest: VendorManifest) -> None:
-        super().__init__(manifest)
+    placement = "inproc"
+    served = False  # a Python call: nothing to probe over the protocol
+
+    def __init__(self, manifest: VendorManifest, log_dir: Path | None = None) -> None:
+        super().__init__(manifest, log_dir)
         self._adapter: Adapter | None = None
         self._slots = threading.BoundedSemaphore(manifest.max_concurrency)
         self._hung: str | None = None

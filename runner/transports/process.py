@@ -1,10 +1,11 @@
 """The ``process`` placement: the adapter served by a local process over a unix socket.
 
-The process runs the adapter kit's server (``runner/server.py``) from the vendor's own
-virtual environment, created once from the manifest's ``[process] requirements`` and
-cached by their hash.  It sees only the kit (``runner/adapter.py`` and
-``runner/server.py``), never the rest of the harness, so the vendor's dependencies and
-ours cannot clash.  A crash is noticed on the next call and the process restarted
+The process runs the adapter kit's server (``python -m aiii_kit``) from the vendor's own
+virtual environment, created once from the manifest's ``[process] requirements`` and the
+kit's wheel (``runner/kit_wheel.py``), cached by their hash.  It holds only the kit,
+never the rest of the harness, so the vendor's dependencies and ours cannot clash (a
+vendor without requirements is served by the harness's own interpreter, which has the
+kit installed).  A crash is noticed on the next call and the process restarted
 with backoff; a hang is killed at the call's deadline.
 """
 
@@ -20,39 +21,19 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import IO
 
+from runner.kit_wheel import kit_hash, kit_wheel
 from runner.model import VendorManifest
-from runner.paths import ROOT, state_dir
+from runner.paths import state_dir
 from runner.text import printable
 from runner.transports import TransportError
 from runner.transports.served import ServedTransport
 
-KIT_FILES = ("__init__.py", "adapter.py", "server.py")
 PIP_TIMEOUT_S = 1200
-
-
-def kit_dir() -> Path:
-    """A folder holding only the adapter kit, as an importable ``runner`` package."""
-    digest = hashlib.sha256()
-    for name in KIT_FILES:
-        digest.update((ROOT / "runner" / name).read_bytes())
-    target = state_dir() / "kit" / digest.hexdigest()[:16]
-    if not (target / "runner" / "server.py").exists():
-        tmp = Path(tempfile.mkdtemp(dir=state_dir(), prefix=".kit-"))
-        (tmp / "runner").mkdir()
-        for name in KIT_FILES:
-            shutil.copyfile(ROOT / "runner" / name, tmp / "runner" / name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(tmp, target)
-        except OSError:  # another process made it first
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
 
 
 def venv_python(requirements: list[str], progress: IO[str] | None = None, no_deps: list[str] | None = None) -> str:
@@ -60,6 +41,8 @@ def venv_python(requirements: list[str], progress: IO[str] | None = None, no_dep
 
     ``no_deps``: distributions installed afterwards with ``pip install --no-deps`` (for
     packages whose declared pins conflict with the rest); they are part of the cache key.
+    The adapter kit's wheel is installed last (without dependencies); its hash is part of
+    the key too, so a change of the kit makes a new environment.
     With ``progress``, pip's own output of the (possibly long) first build goes there.
     """
     if not requirements and not no_deps:
@@ -67,6 +50,7 @@ def venv_python(requirements: list[str], progress: IO[str] | None = None, no_dep
     keyed: list[object] = [sys.version_info[:2], sorted(requirements)]
     if no_deps:
         keyed.append(sorted(no_deps))
+    keyed.append({"kit": kit_hash()})
     key = hashlib.sha256(json.dumps(keyed).encode()).hexdigest()[:16]
     home = state_dir() / "venvs" / key
     python = home / "bin" / "python"
@@ -91,6 +75,7 @@ def venv_python(requirements: list[str], progress: IO[str] | None = None, no_dep
             _run([*pip, *requirements], f"pip install {' '.join(requirements)}", progress)
         if no_deps:
             _run([*pip, "--no-deps", *no_deps], f"pip install --no-deps {' '.join(no_deps)}", progress)
+        _run([*pip, "--no-deps", str(kit_wheel())], "pip install the adapter kit's wheel", progress)
         (home / ".ready").write_text(json.dumps({"requirements": requirements, "no_deps": no_deps or []}))
         if progress:
             progress.write(f"environment ready after {time.monotonic() - started:.0f} s\n")
@@ -146,7 +131,7 @@ class ProcessTransport(ServedTransport):
             values = {"socket": socket_path, "python": self._python, "vendor_dir": str(self.manifest.folder)}
             return [part.format(**values) for part in custom]
         assert self.manifest.adapter_entry
-        return [self._python, "-m", "runner.server", "--entry", self.manifest.adapter_entry, "--base",
+        return [self._python, "-m", "aiii_kit", "--entry", self.manifest.adapter_entry, "--base",
                 str(self.manifest.folder), "--vendor", self.manifest.id, "--unix", socket_path,
                 "--config", json.dumps(dict(self.manifest.config)),
                 "--version-rule", json.dumps(dict(self.manifest.version_rule)), "--parent-pid", str(os.getpid())]
@@ -154,7 +139,6 @@ class ProcessTransport(ServedTransport):
     def _environment(self) -> dict[str, str]:
         keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
         env = {k: v for k, v in os.environ.items() if k in keep}
-        env["PYTHONPATH"] = str(kit_dir())
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         return env
 

@@ -19,7 +19,8 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
-from runner.adapter import Asset
+from aiii_kit import Asset
+
 from runner.model import VendorManifest
 from runner.paths import state_dir
 from runner.transports import Transport, TransportError
@@ -47,7 +48,7 @@ class ServedTransport(Transport):
     what = "server"
 
     def __init__(self, manifest: VendorManifest, log_dir: Path | None = None) -> None:
-        super().__init__(manifest)
+        super().__init__(manifest, log_dir)
         self.log_dir = log_dir or state_dir() / "logs"
         self.log_path = self.log_dir / f"{manifest.id}.log"
         self._client: ProtocolClient | None = None

@@ -20,23 +20,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.watermark import bits_string, detect_report, mono_mark_wav, payload_list, read_samples, require_key
 from aware.service.detect import detect_watermark
 from aware.service.embed import embed_watermark
 from aware.utils.models.load_model import load
 from scipy.signal import resample_poly
-
-from runner.adapter import (
-    Adapter,
-    AdapterError,
-    Asset,
-    Unsupported,
-    bits_string,
-    detect_report,
-    mono_mark_wav,
-    payload_list,
-    read_samples,
-    require_key,
-)
 
 PAYLOAD_BITS = 20
 RATE = 16000

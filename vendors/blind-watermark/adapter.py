@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported, bits_string, detect_report, key_seed, payload_list
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.watermark import bits_string, detect_report, key_seed, payload_list
 
 
 def _library() -> Any:

@@ -15,17 +15,9 @@ from importlib import metadata
 from typing import Any
 
 import c2pa
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.c2pa import empty_provenance_report, manifest_definition, summarise_manifest_json
 from c2pa.c2pa import load_settings
-
-from runner.adapter import (
-    Adapter,
-    AdapterError,
-    Asset,
-    Unsupported,
-    empty_provenance_report,
-    manifest_definition,
-    summarise_manifest_json,
-)
 
 #: Media types that sign and read back with this release (verified, see README).
 SIGN_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/tiff", "audio/wav", "audio/mpeg"})

@@ -7,16 +7,8 @@ import json
 from typing import Any
 
 import c2pa
-
-from runner.adapter import (
-    Adapter,
-    AdapterError,
-    Asset,
-    Unsupported,
-    empty_provenance_report,
-    manifest_definition,
-    summarise_manifest_json,
-)
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.c2pa import empty_provenance_report, manifest_definition, summarise_manifest_json
 
 #: Media types verified to sign and read back with c2pa-python 0.38.1.
 SIGN_TYPES = frozenset(

@@ -26,6 +26,8 @@ import re
 import struct
 from typing import Any
 
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.c2pa import add_training_mining, normalise_actions, normalise_soft_bindings
 from c2patxt._extract import parse_manifest_store
 from c2patxt._verify import VerifyContext, _binding_parameters, _check_assertions, _check_signature
 from c2patxt.exceptions import MarkCorruptError
@@ -35,16 +37,6 @@ from c2patxt.verdict import Provenance, Verdict
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store, VerificationError
-
-from runner.adapter import (
-    Adapter,
-    AdapterError,
-    Asset,
-    Unsupported,
-    add_training_mining,
-    normalise_actions,
-    normalise_soft_bindings,
-)
 
 #: The c2patxt release whose private API this adapter uses.
 PINNED_VERSION = "0.2.0"

@@ -36,18 +36,9 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from runner.adapter import (
-    IDENTIFIER_FIELDS,
-    Adapter,
-    AdapterError,
-    Asset,
-    Unsupported,
-    add_training_mining,
-    identifier_bag,
-    identifier_from_bag,
-    normalise_actions,
-    normalise_soft_bindings,
-)
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.c2pa import add_training_mining, normalise_actions, normalise_soft_bindings
+from aiii_kit.metadata import IDENTIFIER_FIELDS, identifier_bag, identifier_from_bag
 
 #: Canonical field -> ExifTool tag (family 1 group) for XMP.
 XMP_TAGS: dict[str, str] = {

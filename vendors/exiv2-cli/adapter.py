@@ -16,7 +16,8 @@ import subprocess
 import tempfile
 from typing import Any
 
-from runner.adapter import IDENTIFIER_FIELDS, Adapter, AdapterError, Asset, Unsupported, identifier_bag, identifier_from_bag
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.metadata import IDENTIFIER_FIELDS, identifier_bag, identifier_from_bag
 
 #: Canonical field -> (Exiv2 XMP key, Exiv2 value type).
 XMP_KEYS: dict[str, tuple[str, str]] = {

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pyexiv2
-
-from runner.adapter import IDENTIFIER_FIELDS, Adapter, AdapterError, Asset, Unsupported, identifier_bag, identifier_from_bag
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.metadata import IDENTIFIER_FIELDS, identifier_bag, identifier_from_bag
 
 #: Canonical field -> (Exiv2 XMP key, kind): "text" simple property, "seq" first item
 #: of an rdf:Seq, "alt" the x-default item of an rdf:Alt.

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import http_sf  # type: ignore[import-untyped]
-
-from runner.adapter import Adapter, Asset, Unsupported, aipref_decisions, header_values, optout_decision, optout_material
+from aiii_kit import Adapter, Asset, Unsupported
+from aiii_kit.optout import aipref_decisions, header_values, optout_decision, optout_material
 
 
 class HttpSfAdapter(Adapter):

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import idutils
-
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
 
 #: Scheme id -> (test, normaliser or None).
 SCHEMES: dict[str, tuple[Callable[[str], Any], Callable[[str], str] | None]] = {

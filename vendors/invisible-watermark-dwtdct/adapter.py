@@ -18,9 +18,9 @@ from typing import Any
 
 import cv2
 import numpy as np
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.watermark import bits_string, detect_report, payload_list
 from imwatermark import WatermarkDecoder, WatermarkEncoder
-
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported, bits_string, detect_report, payload_list
 
 ALGORITHMS = ("dwtDct", "dwtDctSvd", "rivaGan")
 PAYLOAD_BITS = 32  # rivaGan's only length; the DCT methods use the same for comparability

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import iscc_core
-
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported, iscc_generate
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.iscc import iscc_generate
 
 
 class IsccCoreAdapter(Adapter):

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import iscc_lib
-
-from runner.adapter import Adapter, Asset, Unsupported, iscc_generate
+from aiii_kit import Adapter, Asset, Unsupported
+from aiii_kit.iscc import iscc_generate
 
 
 class IsccLibAdapter(Adapter):

@@ -15,8 +15,8 @@ from typing import Any
 
 import iscc_lib
 import iscc_sdk as idk
-
-from runner.adapter import MEDIA_SUFFIX, Adapter, AdapterError, Asset, Unsupported
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.vocab import MEDIA_SUFFIX
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/tiff", "image/gif"})
 

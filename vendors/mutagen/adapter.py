@@ -9,13 +9,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
 from mutagen import MutagenError
 from mutagen.flac import FLAC
 from mutagen.id3 import COMM, ID3, TCOP, TIT2, TPE1, TSRC, TXXX, WCOP, Encoding, Frame, ID3NoHeaderError
 from mutagen.mp3 import MP3
 from mutagen.wave import WAVE
-
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported
 
 #: Canonical field -> ID3v2 frame id, or "TXXX:<description>" for user text frames.
 ID3_FRAMES: dict[str, str] = {

@@ -31,23 +31,9 @@ import xml.etree.ElementTree as ET
 import zipfile
 from typing import Any
 
-from runner.adapter import (
-    OPTOUT_EXPRESSES,
-    OPTOUT_PURPOSES,
-    OPTOUT_SITE_CHANNELS,
-    TDMREP_NS_EPUB3,
-    TDMREP_NS_XMP,
-    Adapter,
-    AdapterError,
-    Asset,
-    Unsupported,
-    aipref_decisions,
-    header_values,
-    material_body,
-    optout_decision,
-    optout_material,
-    plus_decisions,
-)
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.optout import aipref_decisions, header_values, material_body, optout_decision, optout_material, plus_decisions
+from aiii_kit.vocab import OPTOUT_EXPRESSES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS, TDMREP_NS_EPUB3, TDMREP_NS_XMP
 
 REFERENCE_VERSION = "1.0"
 FAMILIES = ("tdmrep", "aipref", "robots", "plus")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiii_kit import Adapter, Asset, Unsupported
+from aiii_kit.optout import material_body, optout_decision, optout_material, robots_fetch_decision
 from protego import Protego  # type: ignore[import-untyped]
-
-from runner.adapter import Adapter, Asset, Unsupported, material_body, optout_decision, optout_material, robots_fetch_decision
 
 
 class ProtegoAdapter(Adapter):

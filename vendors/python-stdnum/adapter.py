@@ -10,10 +10,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from aiii_kit import Adapter, Asset, Unsupported
 from stdnum import grid, isan, isbn, ismn, isni, isrc, issn
 from stdnum.exceptions import ValidationError
-
-from runner.adapter import Adapter, Asset, Unsupported
 
 #: Scheme id -> stdnum module.  stdnum 2.2 has no ISWC module.
 MODULES: dict[str, ModuleType] = {

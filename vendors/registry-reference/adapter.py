@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from runner.adapter import Adapter, Asset, Unsupported
+from aiii_kit import Adapter, Asset, Unsupported
 
 REFERENCE_VERSION = "1.0"
 

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import perth
 import torch
-
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported, detect_report, mono_mark_wav, read_samples, require_key
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.watermark import detect_report, mono_mark_wav, read_samples, require_key
 
 MIN_SECONDS = 0.5  # the model's STFT padding fails on shorter input; refused with a clear message
 THRESHOLD = 0.5  # the library's own decision: get_watermark(round=True) rounds the confidence

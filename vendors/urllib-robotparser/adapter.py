@@ -11,7 +11,8 @@ import platform
 from typing import Any
 from urllib.robotparser import RobotFileParser
 
-from runner.adapter import Adapter, Asset, Unsupported, material_body, optout_decision, optout_material, robots_fetch_decision
+from aiii_kit import Adapter, Asset, Unsupported
+from aiii_kit.optout import material_body, optout_decision, optout_material, robots_fetch_decision
 
 
 class RobotParserAdapter(Adapter):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported, detect_report
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.watermark import detect_report
 
 #: The salt half of voicesign's legacy seed (identity + salt); the key is the identity.
 SALT = "aiii-interop"

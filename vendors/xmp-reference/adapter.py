@@ -12,9 +12,9 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit.metadata import identifier_from_bag
 from lxml import etree
-
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported, identifier_from_bag
 
 READER_VERSION = "1.0"
 MAX_PACKET = 16 * 1024 * 1024

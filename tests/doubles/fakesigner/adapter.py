@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from runner.adapter import Adapter, Asset
+from aiii_kit import Adapter, Asset
 
 
 class Double(Adapter):

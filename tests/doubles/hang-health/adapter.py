@@ -3,7 +3,7 @@
 import time
 from typing import Any
 
-from runner.adapter import Adapter, Asset
+from aiii_kit import Adapter, Asset
 
 
 class Double(Adapter):

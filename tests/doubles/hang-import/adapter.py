@@ -3,7 +3,7 @@
 import time
 from typing import Any
 
-from runner.adapter import Adapter, Asset
+from aiii_kit import Adapter, Asset
 
 time.sleep(3600)  # at import: start-up never finishes
 

@@ -10,7 +10,7 @@ same ISWCs as the reference exactly when the nine digits sum to a multiple of 10
 import re
 from typing import Any
 
-from runner.adapter import Adapter, Asset, Unsupported
+from aiii_kit import Adapter, Asset, Unsupported
 
 PRESENTATION = re.compile(r"T-([0-9]{3})\.([0-9]{3})\.([0-9]{3})-([0-9])")
 COMPACT = re.compile(r"T([0-9]{9})([0-9])")

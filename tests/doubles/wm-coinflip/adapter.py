@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from runner.adapter import Adapter, Asset, detect_report, payload_list
+from aiii_kit import Adapter, Asset
+from aiii_kit.watermark import detect_report, payload_list
 
 
 class Double(Adapter):

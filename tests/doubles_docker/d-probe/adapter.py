@@ -7,7 +7,7 @@ import socket
 import tempfile
 from typing import Any
 
-from runner.adapter import Adapter, Asset
+from aiii_kit import Adapter, Asset
 
 
 def _try(what: str, action: Any) -> str:

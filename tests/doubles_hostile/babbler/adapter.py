@@ -30,7 +30,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from runner.adapter import Adapter, AdapterError, Asset, Unsupported
+from aiii_kit import Adapter, AdapterError, Asset, Unsupported
 
 
 class Opaque:

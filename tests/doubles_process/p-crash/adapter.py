@@ -3,7 +3,7 @@
 import os
 from typing import Any
 
-from runner.adapter import Adapter, Asset
+from aiii_kit import Adapter, Asset
 
 
 class Double(Adapter):

@@ -8,7 +8,7 @@ import subprocess
 import time
 from typing import Any
 
-from runner.adapter import Adapter, Asset
+from aiii_kit import Adapter, Asset
 
 
 class Double(Adapter):

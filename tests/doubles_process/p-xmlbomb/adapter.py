@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from runner.adapter import Adapter, AdapterError, Asset
+from aiii_kit import Adapter, AdapterError, Asset
 
 LAUGHS = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
 PACKET = (
