@@ -6,234 +6,37 @@ the vendor's folder, the adapter kit's wheel (``runner/kit_wheel.py``) and wheel
 downloaded on this host (the build
 itself has no network).  Images are tagged by a hash of what went into them and
 reused while it is unchanged; a vendor's older images are removed after a build.
+
+The base image is made by :mod:`runner.base_image`, the engine's client and build lock
+are in :mod:`runner.docker_engine`; this module makes the vendor images.
 """
+
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from runner.errors import TransportError
+from runner.base_image import SCRIPT_VERSION, base_tag, ensure_base_image
+from runner.docker_engine import ImageError, _machine_lock, _run, _say, docker_client
 from runner.kit_wheel import kit_hash, kit_wheel
 from runner.model import VendorManifest
 
-#: Bump when the way images are made changes: every image is rebuilt.
-SCRIPT_VERSION = "2"
-SUITE = "bookworm"
-#: exiv2: the exiv2-cli vendor's program; libchromaprint-tools: fpcalc, for the ISCC vendors'
-#: audio content codes; libgl1 and libglib2.0-0: what OpenCV (blind-watermark) links.
-BASE_PACKAGES = ("python3", "python3-venv", "perl", "exiv2", "ca-certificates", "libchromaprint-tools", "libgl1",
-                 "libglib2.0-0")
-BASE_REPO = "aiii-base"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
-CA_DIR = Path("/usr/local/share/ca-certificates")
 #: Wheels for the base image's CPython 3.11 on x86_64 with glibc 2.36 (bookworm).
 WHEEL_PLATFORMS = tuple(f"manylinux_2_{minor}_x86_64" for minor in range(36, 4, -1)) + (
     "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64")
 LABEL_HARNESS = "org.aiii.harness-version"
 LABEL_VENDOR = "org.aiii.vendor"
 LABEL_CONTEXT = "org.aiii.context"
-LABEL_BASE = "org.aiii.base"
-DEBOOTSTRAP_TIMEOUT_S = 1800
 BUILD_TIMEOUT_S = 1800
-
-
-class ImageError(TransportError):
-    """An image of the docker placement could not be made."""
-
-
-def docker_client(timeout: int = 600) -> Any:
-    """A Docker SDK client for the local engine."""
-    try:
-        import docker  # type: ignore[import-untyped]
-
-        return docker.from_env(timeout=timeout)
-    except Exception as exc:  # noqa: BLE001 - missing SDK or engine
-        raise ImageError(f"no Docker engine reachable: {str(exc)[:200]}") from None
-
-
-@contextlib.contextmanager
-def _machine_lock(name: str) -> Iterator[None]:
-    """One builder per image on this machine (images are shared by every AIII_HOME)."""
-    path = Path(tempfile.gettempdir()) / f"aiii-{name}.lock"
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _say(progress: IO[str] | None, text: str) -> None:
-    if progress is not None:
-        progress.write(f"[images] {text}\n")
-        progress.flush()
-
-
-def _run(cmd: list[str], what: str, timeout: float) -> str:
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise ImageError(f"{what} did not finish within {timeout:.0f} s") from None
-    except FileNotFoundError as exc:
-        raise ImageError(f"{what}: {exc}") from None
-    if proc.returncode != 0:
-        tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-4:])
-        raise ImageError(f"{what} failed (exit {proc.returncode}): {tail}")
-    return proc.stdout
-
-
-# -- the base image --------------------------------------------------------------------
-
-
-def apt_mirror() -> str:
-    """The host's Debian mirror for the suite (``AIII_DEBIAN_MIRROR`` overrides it)."""
-    if os.environ.get("AIII_DEBIAN_MIRROR"):
-        return os.environ["AIII_DEBIAN_MIRROR"]
-    sources = sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))
-    for path in sources:  # deb822 stanzas
-        with contextlib.suppress(OSError):
-            for stanza in re.split(r"\n\s*\n", path.read_text()):
-                keys = {k.strip().lower(): v.strip() for k, _, v in
-                        (line.partition(":") for line in stanza.splitlines() if line and not line.startswith("#"))}
-                if "deb" in keys.get("types", "").split() and SUITE in keys.get("suites", "").split():
-                    return keys.get("uris", "").split()[0]
-    for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*.list"))]:
-        with contextlib.suppress(OSError):
-            for line in path.read_text().splitlines():
-                parts = re.sub(r"\[[^]]*\]", "", line).split()
-                if len(parts) >= 3 and parts[0] == "deb" and parts[2] == SUITE:
-                    return parts[1]
-    return DEFAULT_MIRROR
-
-
-def extra_ca_files() -> list[Path]:
-    """The host's locally added CA certificates (a re-signing egress proxy's, say)."""
-    return sorted(CA_DIR.rglob("*.crt")) if CA_DIR.is_dir() else []
-
-
-def base_tag() -> str:
-    """``aiii-base:<hash>``: the hash covers the packages, this script and the added CAs."""
-    digest = hashlib.sha256(json.dumps([SCRIPT_VERSION, SUITE, sorted(BASE_PACKAGES)]).encode())
-    for path in extra_ca_files():
-        digest.update(path.name.encode() + path.read_bytes())
-    return f"{BASE_REPO}:{digest.hexdigest()[:16]}"
-
-
-def _find_image(client: Any, ref: str) -> Any | None:
-    import docker
-
-    try:
-        return client.images.get(ref)
-    except docker.errors.ImageNotFound:
-        return None
-
-
-def _debootstrap() -> str:
-    found = shutil.which("debootstrap")
-    if found:
-        return found
-    if os.geteuid() != 0:
-        raise ImageError("debootstrap is not installed and this is not root: run `apt-get install debootstrap` "
-                         "(the docker placement builds its base image from Debian's mirror with it)")
-    _run(["apt-get", "update", "-qq"], "apt-get update", 600)
-    _run(["apt-get", "install", "-y", "-qq", "debootstrap"], "apt-get install debootstrap", 600)
-    return shutil.which("debootstrap") or "/usr/sbin/debootstrap"
-
-
-def ensure_base_image(progress: IO[str] | None = sys.stderr) -> str:
-    """The tag of the base image, made once from Debian's mirror with debootstrap."""
-    client = docker_client()
-    tag = base_tag()
-    if _find_image(client, tag) is not None:
-        return tag
-    with _machine_lock("base"):
-        if _find_image(client, tag) is not None:
-            return tag
-        if os.geteuid() != 0:
-            raise ImageError(f"the base image {tag} is missing and building it (debootstrap, chroot) needs root")
-        tool = _debootstrap()
-        mirror = apt_mirror()
-        started = time.monotonic()
-        work = Path(tempfile.mkdtemp(prefix="aiii-rootfs-", dir="/var/tmp"))
-        rootfs, tarball = work / "rootfs", work / "rootfs.tar"
-        try:
-            _say(progress, f"building {tag}: debootstrap {SUITE} from {mirror} (once; takes minutes)")
-            _run([tool, "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", SUITE, str(rootfs), mirror],
-                 "debootstrap", DEBOOTSTRAP_TIMEOUT_S)
-            cas = extra_ca_files()
-            if cas:
-                _say(progress, f"adding {len(cas)} local CA certificate(s) from {CA_DIR}")
-                for path in cas:
-                    shutil.copyfile(path, rootfs / "usr/local/share/ca-certificates" / path.name)
-                _run(["chroot", str(rootfs), "update-ca-certificates"], "update-ca-certificates", 300)
-            _trim(rootfs)
-            _say(progress, f"rootfs ready after {time.monotonic() - started:.0f} s; importing into the engine")
-            _run(["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(tarball), "."], "tar of the rootfs", 900)
-            repo, _, version = tag.partition(":")
-            changes = [
-                f'LABEL {LABEL_BASE}="{" ".join(sorted(BASE_PACKAGES))}"',
-                f"LABEL org.aiii.script-version={SCRIPT_VERSION}",
-                'ENV PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" LANG=C.UTF-8',
-                'CMD ["/bin/sh"]',
-            ]
-            client.api.import_image(src=str(tarball), repository=repo, tag=version, changes=changes)
-        finally:
-            _unmount_under(work)  # a debootstrap cut short leaves proc/sys mounted in the rootfs
-            shutil.rmtree(work, ignore_errors=True)
-        if _find_image(client, tag) is None:
-            raise ImageError(f"docker import did not produce {tag}")
-        _untag_old_bases(client, tag)
-        _say(progress, f"base image {tag} built in {time.monotonic() - started:.0f} s")
-        return tag
-
-
-def _unmount_under(folder: Path) -> None:
-    try:
-        mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
-    except OSError:
-        return
-    for point in sorted((m for m in mounts if m.startswith(f"{folder}/")), key=len, reverse=True):
-        subprocess.run(["umount", "-l", point], capture_output=True, timeout=60)
-
-
-def _trim(rootfs: Path) -> None:
-    """Drop what no adapter reads: apt's caches, manuals, translations (licences stay)."""
-    for folder in ("var/cache/apt", "var/lib/apt/lists", "usr/share/man", "usr/share/info", "usr/share/locale"):
-        for item in (rootfs / folder).glob("*"):
-            if item.is_dir() and not item.is_symlink():
-                shutil.rmtree(item, ignore_errors=True)
-            elif item.name != "lock":
-                item.unlink(missing_ok=True)
-    for item in (rootfs / "usr/share/doc").rglob("*"):
-        if item.is_file() and item.name != "copyright":
-            item.unlink()
-
-
-def _untag_old_bases(client: Any, keep: str) -> None:
-    """Untag earlier base images; their layers go with the last vendor image built on them."""
-    import docker
-
-    for image in client.images.list(name=BASE_REPO):
-        for tag in image.tags:
-            if tag != keep:
-                with contextlib.suppress(docker.errors.APIError):
-                    client.images.remove(tag)
-
-
-# -- vendor images ---------------------------------------------------------------------
 
 
 def _requirement_name(spec: str) -> str:
@@ -444,3 +247,10 @@ def prune_vendor_images(client: Any, vendor: str, keep: str, progress: IO[str] |
     if removed:
         _say(progress, f"removed {len(removed)} older image(s) of {vendor}")
     return removed
+
+
+__all__ = [
+    "BUILD_TIMEOUT_S", "LABEL_CONTEXT", "LABEL_HARNESS", "LABEL_VENDOR", "SHARED_DOCKERFILE", "WHEEL_PLATFORMS",
+    "ImageError", "base_tag", "context_hash", "docker_client", "download_wheels", "ensure_base_image",
+    "ensure_vendor_image", "host_pins", "prune_vendor_images", "vendor_dockerfile", "vendor_images",
+]

@@ -1,7 +1,7 @@
 """The domain model: vendors, capabilities, vectors, profiles, checks' cells, steps and outcomes.
 
 Everything else in the harness may import this module; it imports nothing of the
-harness (a vector's bytes are read through runner.vectors, imported when called).
+harness (a vector's bytes are read through runner.vector_files, imported when called).
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ class Vector:
         return self.source is not None
 
     def read_bytes(self) -> bytes:
-        from runner.vectors import open_regular  # the catalogue owns file access
+        from runner.vector_files import open_regular  # the catalogue owns file access
 
         with open_regular(self.path) as fh:
             return fh.read()

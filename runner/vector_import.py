@@ -17,20 +17,10 @@ from typing import Any
 from aiii_kit.vocab import MEDIA_SUFFIX
 
 from runner import derive as deriver
+from runner.catalogue import CatalogueError
 from runner.paths import display
-from runner.vectors import (
-    _KNOWN_SUFFIXES,
-    CATALOGUE_FILE,
-    CatalogueError,
-    _escaped_char,
-    _file_sha256,
-    _printable,
-    _read_document,
-    _schema_problem,
-    _walk,
-    refusal,
-    sniff_file,
-)
+from runner.vector_files import _KNOWN_SUFFIXES, _escaped_char, _printable, refusal, sniff_file
+from runner.vectors import CATALOGUE_FILE, _file_sha256, _read_document, _schema_problem, _walk
 
 DEFAULT_IMPORT_LICENCE = "unknown (user-supplied)"
 

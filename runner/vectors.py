@@ -5,20 +5,19 @@
 sha256 and adds the derived vectors (other formats of a source, made by
 :mod:`runner.derive` and kept in a cache).  :func:`runner.vector_import.import_directory` writes a catalogue
 for a folder of a user's own media so the same harness can run on it.
+
+The loaded catalogue is :class:`runner.catalogue.Catalogue`; what a vector file may be
+(regular, inside its folder, its sniffed media type) is :mod:`runner.vector_files`.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
-import io
 import json
 import os
-import stat
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,268 +26,23 @@ import jsonschema
 from aiii_kit.vocab import MEDIA_SUFFIX
 
 from runner import derive as deriver
-from runner.errors import ConfigError
-from runner.limits import decode_problem as _probe
-from runner.model import Limits, Vector
+from runner.catalogue import Catalogue, CatalogueError
+from runner.model import Vector
 from runner.paths import display
+from runner.vector_files import (
+    _MEDIA_SUFFIXES,
+    _printable,
+    decode_problem,
+    open_regular,
+    refusal,
+    sniff_file,
+    sniff_media_type,
+)
 
 CATALOGUE_FILE = "catalogue.toml"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "catalogue.schema.json"
 
-#: Bytes read from the start of a file to sniff its media type.
-SNIFF_BYTES = 65536
-
-#: Extensions each media type is known by (for notes on misleading names).
-_KNOWN_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "image/jpeg": (".jpg", ".jpeg", ".jpe", ".jfif"),
-    "image/png": (".png",),
-    "image/webp": (".webp",),
-    "image/tiff": (".tif", ".tiff"),
-    "image/gif": (".gif",),
-    "audio/wav": (".wav", ".wave"),
-    "audio/mpeg": (".mp3",),
-    "audio/flac": (".flac",),
-    "audio/ogg": (".ogg", ".oga", ".opus"),
-}
-_MEDIA_SUFFIXES = frozenset(s for group in _KNOWN_SUFFIXES.values() for s in group)
-
 ProgressCallback = Callable[[int, int, str], None]
-
-
-class CatalogueError(ConfigError):
-    """The catalogue or one of its files is wrong; the message is one line."""
-
-
-@dataclass
-class Catalogue:
-    """The loaded catalogue: sources and derived vectors, in catalogue order."""
-
-    root: Path
-    file: Path
-    vectors: list[Vector]
-    #: Hash over the catalogue file and every vector's id, media type and sha256.
-    sha256: str
-    #: Where corpus files are written (``None``: next to nothing; corpora are refused).
-    cache_dir: Path | None = None
-
-    def __iter__(self) -> Iterator[Vector]:
-        return iter(self.vectors)
-
-    def __len__(self) -> int:
-        return len(self.vectors)
-
-    def get(self, vector_id: str) -> Vector:
-        """The vector with this id; CatalogueError when there is none."""
-        for vector in self.vectors:
-            if vector.id == vector_id:
-                return vector
-        raise CatalogueError(f"{display(self.file)}: no vector with id {vector_id!r}")
-
-    def by_id(self) -> dict[str, Vector]:
-        return {v.id: v for v in self.vectors}
-
-    def corpus(self, name: str, members: list[Vector]) -> Vector:
-        """A vector standing for a set of vectors (``corpus:<name>``), for checks whose
-        cells judge a statistic over many vectors (watermark detection rates).
-
-        Its file is a JSON list of the members' ids, media types and hashes, so the
-        corpus is versioned like any vector: the same members give the same sha256.
-        """
-        if self.cache_dir is None:
-            raise CatalogueError(f"{display(self.file)}: this catalogue has no cache folder for corpus {name!r}")
-        listing = [{"id": v.id, "media_type": v.media_type, "sha256": v.sha256, "licence": v.licence} for v in members]
-        data = json.dumps({"corpus": name, "members": listing}, indent=1, sort_keys=True).encode()
-        sha = hashlib.sha256(data).hexdigest()
-        folder = self.cache_dir / "vectors" / "corpora"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{sha}.json"
-        if not path.exists():
-            path.write_bytes(data)
-        licences = sorted({v.licence for v in members})
-        vector = Vector(f"corpus:{name}", path, "application/json", sha, "; ".join(licences), ("corpus",),
-                        derivation=f"corpus of {len(members)} vectors")
-        for known in self.vectors:
-            if known.id == vector.id:
-                if known.sha256 != sha:
-                    raise CatalogueError(f"corpus {name!r} was defined twice with different members")
-                return known
-        self.vectors.append(vector)
-        return vector
-
-    def select(
-        self,
-        tags_any: Iterable[str] | None = None,
-        tags_all: Iterable[str] | None = None,
-        tags_none: Iterable[str] | None = None,
-        media_types: Iterable[str] | None = None,
-        ids: Iterable[str] | None = None,
-        limit_per_media_type: int | None = None,
-    ) -> list[Vector]:
-        """Vectors matching every given filter (None or empty means no filter).
-
-        ``ids`` are fnmatch globs; a plain id that names no vector is an error, so a
-        typo does not silently select nothing.
-        """
-        any_ = set(tags_any or ())
-        all_ = set(tags_all or ())
-        none_ = set(tags_none or ())
-        types = set(media_types or ())
-        patterns = list(ids or ())
-        known = {v.id for v in self.vectors}
-        unknown = [p for p in patterns if not _is_glob(p) and p not in known]
-        if unknown:
-            raise CatalogueError(f"{display(self.file)}: no vector with id {', '.join(map(repr, unknown))}")
-        chosen: list[Vector] = []
-        per_type: dict[str, int] = {}
-        for vector in self.vectors:
-            tags = set(vector.tags)
-            if any_ and not tags & any_:
-                continue
-            if all_ and not all_ <= tags:
-                continue
-            if none_ and tags & none_:
-                continue
-            if types and vector.media_type not in types:
-                continue
-            if patterns and not any(fnmatch.fnmatchcase(vector.id, p) for p in patterns):
-                continue
-            if limit_per_media_type is not None:
-                if per_type.get(vector.media_type, 0) >= limit_per_media_type:
-                    continue
-                per_type[vector.media_type] = per_type.get(vector.media_type, 0) + 1
-            chosen.append(vector)
-        return chosen
-
-
-# -- media type sniffing ------------------------------------------------------------
-
-
-def sniff_media_type(data: bytes) -> str | None:
-    """The media type the leading bytes of a file announce, or None when unknown.
-
-    Knows JPEG, PNG, WebP, TIFF (both byte orders), GIF, WAV, MP3 (ID3 tag or an MPEG
-    audio frame header), FLAC (also behind an ID3 tag) and Ogg.
-    """
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"RIFF") and len(data) >= 12:
-        return {b"WEBP": "image/webp", b"WAVE": "audio/wav"}.get(data[8:12])
-    if data.startswith((b"II*\x00", b"MM\x00*")):
-        return "image/tiff"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if data.startswith(b"fLaC"):
-        return "audio/flac"
-    if data.startswith(b"OggS"):
-        return "audio/ogg"
-    if data.startswith(b"ID3") and len(data) >= 10:
-        size_bytes = data[6:10]
-        if data[3] in (2, 3, 4) and all(b < 0x80 for b in size_bytes):
-            size = sum(b << (7 * (3 - i)) for i, b in enumerate(size_bytes))
-            end = 10 + size + (10 if data[3] == 4 and data[5] & 0x10 else 0)
-            if data[end : end + 4] == b"fLaC":
-                return "audio/flac"
-            return "audio/mpeg"
-        return None
-    if _is_mpeg_audio_frame(data):
-        return "audio/mpeg"
-    return None
-
-
-def _is_mpeg_audio_frame(data: bytes) -> bool:
-    """A plausible MPEG audio frame header (sync, version, layer, bitrate, rate)."""
-    if len(data) < 4 or data[0] != 0xFF or data[1] & 0xE0 != 0xE0:
-        return False
-    version = (data[1] >> 3) & 0b11  # 0: 2.5, 1: reserved, 2: MPEG-2, 3: MPEG-1
-    layer = (data[1] >> 1) & 0b11  # 0: reserved (ADTS AAC uses it)
-    bitrate_index = data[2] >> 4
-    rate_index = (data[2] >> 2) & 0b11
-    return version != 1 and layer != 0 and bitrate_index != 0xF and rate_index != 3
-
-
-def sniff_file(path: Path) -> str | None:
-    """:func:`sniff_media_type` over the first bytes of a file."""
-    with open_regular(path) as fh:
-        return sniff_media_type(fh.read(SNIFF_BYTES))
-
-
-# -- what a vector file may be ------------------------------------------------------
-
-
-def decode_problem(vector: Vector, limits: Limits) -> str | None:
-    """Why ``vector`` cannot be decoded within ``limits`` (over a cap, truncated, not
-    decodable at all), or None; cheap checks first, memoised per sha256 (runner/limits.py)."""
-    return _probe(vector.path, vector.media_type, vector.sha256, limits, "hostile" in vector.tags)
-
-
-def open_regular(path: Path) -> io.BufferedReader:
-    """``path`` opened for reading, refusing anything but a regular file.
-
-    ``O_NONBLOCK`` keeps a FIFO from blocking the open; the check is on the opened
-    descriptor, so a file swapped for a FIFO after a ``stat`` is refused too.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise CatalogueError(f"{display(path)}: {_kind(mode)}, not a regular file")
-        os.set_blocking(fd, True)
-        return open(fd, "rb", closefd=True)  # noqa: SIM115 - the caller closes it
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def _kind(mode: int) -> str:
-    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-             (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder"))
-    return next((name for test, name in kinds if test(mode)), "a special file")
-
-
-def refusal(path: Path, root: Path) -> str | None:
-    """Why the file at ``path`` may not be a vector of the folder ``root`` (resolved), as
-    a predicate ("is a FIFO, not a regular file"), or None.  Nothing is opened: FIFOs,
-    sockets and devices are told by ``stat``, and a path that resolves outside ``root``
-    (through a symlink, of the file or of a folder on the way) is refused, so files from
-    elsewhere on the machine never reach a vendor or the run's artifacts."""
-    try:
-        link = stat.S_ISLNK(os.lstat(path).st_mode)
-    except FileNotFoundError:
-        return None  # the caller says "not found" in its own words
-    except OSError as exc:
-        return f"cannot be examined ({exc.strerror or exc})"
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root):
-        return f"resolves outside the vectors folder (to {_printable(str(resolved))})"
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return "is a symlink to nothing" if link else "cannot be examined"
-    if not stat.S_ISREG(mode):
-        return f"is {_kind(mode)}, not a regular file"
-    return None
-
-
-def _printable(text: str) -> str:
-    """``text`` with backslashes and every character that is not printable (control
-    characters, line separators, bidi overrides) escaped, for messages and comments."""
-    return "".join(_escaped_char(ch) for ch in text)
-
-
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escaped_char(ch: str) -> str:
-    if ch == "\\":
-        return "\\\\"
-    if ch.isprintable():
-        return ch
-    if ch in _SHORT_ESCAPES:
-        return _SHORT_ESCAPES[ch]
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 # -- attack strings -----------------------------------------------------------------
@@ -555,5 +309,7 @@ def _walk(directory: Path) -> Iterator[Path]:
                 yield Path(current) / name
 
 
-def _is_glob(pattern: str) -> bool:
-    return any(ch in pattern for ch in "*?[")
+__all__ = [
+    "CATALOGUE_FILE", "Catalogue", "CatalogueError", "ProgressCallback", "Vector", "decode_problem", "load_attack_strings",
+    "load_catalogue", "open_regular", "refusal", "sniff_file", "sniff_media_type", "verify_catalogue",
+]

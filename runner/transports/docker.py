@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from runner import __version__
-from runner.images import docker_client, ensure_vendor_image
+from runner.docker_engine import docker_client
+from runner.images import ensure_vendor_image
 from runner.model import VendorManifest
 from runner.transports import TransportError
 from runner.transports.served import ServedTransport

@@ -1,0 +1,30 @@
+"""invisible-watermark (``imwatermark``), method dwtDctSvd: a blind, unkeyed 32-bit image watermark.
+
+The same 4x4 DCT blocks of the U plane's DWT approximation as dwtDct, one bit
+per block by quantising the first singular value of the block's DCT.
+
+Only the library's calls for this method are here (each sibling vendor has its own, so
+a folder stands alone); the rest is the kit's :class:`aiii_kit.watermark.BgrImageWatermark`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiii_kit.watermark import BgrImageWatermark
+from imwatermark import WatermarkDecoder, WatermarkEncoder
+
+
+class InvisibleWatermarkAdapter(BgrImageWatermark):
+    library = "invisible-watermark"
+    method = "dwtDctSvd"
+    payload_bits = 32  # rivaGan's only length; the DCT methods use the same for comparability
+    min_pixels = 256 * 256  # the library refuses images with fewer pixels
+
+    def embed_bgr(self, bgr: Any, payload: list[int]) -> Any:
+        encoder = WatermarkEncoder()
+        encoder.set_watermark("bits", payload)
+        return encoder.encode(bgr, self.method)
+
+    def decode_bgr(self, bgr: Any) -> Any:
+        return WatermarkDecoder("bits", self.payload_bits).decode(bgr, self.method)
