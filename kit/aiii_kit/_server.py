@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import hmac
-import importlib.util
 import json
 import os
 import socket
@@ -37,25 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from aiii_kit._core import Adapter, AdapterError, Asset, Unsupported, resolve_version
+from aiii_kit._loader import AdapterLoadError, load_adapter
 from aiii_kit.protocol import OPERATIONS, PROTOCOL
 
 DEFAULT_MAX_REQUEST = 256 * 1024 * 1024
-
-
-def load_adapter(entry: str, base: Path | None = None) -> type[Adapter]:
-    """Import ``path/to/file.py:Class`` (relative to ``base``) and return the class."""
-    file_name, _, class_name = entry.partition(":")
-    path = (base or Path.cwd()) / file_name
-    spec = importlib.util.spec_from_file_location(f"aiii_served_{path.stem}", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    cls = getattr(module, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
-        raise SystemExit(f"{entry}: not an Adapter subclass")
-    return cls
 
 
 def implemented_operations(adapter: Adapter) -> list[str]:
@@ -335,7 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.parent_pid:
         _exit_with_parent(args.parent_pid)
-    cls = load_adapter(args.entry, Path(args.base))
+    try:
+        cls = load_adapter(args.entry, Path(args.base))
+    except AdapterLoadError as exc:
+        raise SystemExit(str(exc)) from exc
     listen = None
     if args.listen:
         host, _, port = args.listen.rpartition(":")

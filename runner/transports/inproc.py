@@ -8,7 +8,6 @@ placements can kill a hung adapter for real.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import threading
 import time
@@ -18,39 +17,28 @@ from pathlib import Path
 from typing import Any
 
 from aiii_kit import Adapter, AdapterError, Asset
+from aiii_kit.server import AdapterLoadError, forget, load_adapter
 
 from runner.model import VendorManifest
 from runner.transports import Transport, TransportError
 from runner.transports.deadline import seconds
 
 
-def _module_name(manifest: VendorManifest) -> str:
-    return f"aiii_vendor_{manifest.id.replace('-', '_').replace('.', '_')}"
-
-
 def load_adapter_class(manifest: VendorManifest) -> type[Adapter]:
-    """Import ``file.py:Class`` from the vendor folder under a private module name."""
+    """Import ``file.py:Class`` from the vendor folder, as a submodule of the folder's own package.
+
+    The kit's loader (:func:`aiii_kit.server.load_adapter`, the same the ``process`` and
+    ``docker`` placements serve with) gives each vendor folder a package of its own, so an
+    adapter may import sibling modules relatively without colliding with another vendor's.
+    """
     assert manifest.adapter_entry
-    file_name, class_name = manifest.adapter_entry.split(":", 1)
-    path = manifest.folder / file_name
-    module_name = _module_name(manifest)
-    if module_name in sys.modules:
-        module = sys.modules[module_name]
-    else:
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        if spec is None or spec.loader is None:
-            raise TransportError(f"vendor {manifest.id}: cannot load {path.name}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:
-            del sys.modules[module_name]
-            raise TransportError(f"vendor {manifest.id}: importing {path.name} failed: {exc!r}") from exc
-    cls = getattr(module, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
-        raise TransportError(f"vendor {manifest.id}: {manifest.adapter_entry} is not an Adapter subclass")
-    return cls
+    file_name = manifest.adapter_entry.split(":", 1)[0]
+    try:
+        return load_adapter(manifest.adapter_entry, manifest.folder)
+    except AdapterLoadError as exc:
+        raise TransportError(f"vendor {manifest.id}: {exc}") from exc
+    except Exception as exc:
+        raise TransportError(f"vendor {manifest.id}: importing {file_name} failed: {exc!r}") from exc
 
 
 #: Start-up (import, constructor, health, version) without ``[adapter] timeout_s``.
@@ -126,8 +114,8 @@ class InprocTransport(Transport):
         box = _on_thread(f"{self.manifest.id}:start", boot, limit)
         if box is None:
             self._hung = f"start-up ran over {seconds(limit)} s"
-            if sys.modules.get(_module_name(self.manifest)) is not None and stage["what"].startswith("importing"):
-                sys.modules.pop(_module_name(self.manifest), None)  # half imported: not for a later load
+            if stage["what"].startswith("importing"):
+                forget(self.manifest.folder)  # half imported: not for a later load
             raise TransportError(f"vendor {self.manifest.id}: start-up hung in {stage['what']} for over {seconds(limit)} s;"
                                  " the adapter is not used")
         self._deadline = deadline
