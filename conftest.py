@@ -1,4 +1,8 @@
-"""Shared fixtures.  Under CI=true a skipped test fails the session: CI allows no skips."""
+"""Shared fixtures and hooks for every test folder (tests/, vendors/*/tests).
+
+Under CI=true a skipped test fails the session: CI allows no skips.  Any test marked
+docker, torch, debian or slow is also marked heavy, so `pytest -m "not heavy"` is the fast loop.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+#: The markers that say a test needs something heavy; each implies `heavy`.
+HEAVY = ("docker", "torch", "debian", "slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.get_closest_marker(name) for name in HEAVY):
+            item.add_marker(pytest.mark.heavy)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -24,6 +35,12 @@ def aiii_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "aiii-home"
     monkeypatch.setenv("AIII_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state folder shared by the tests of one module (its caches make later runs fast)."""
+    return tmp_path_factory.mktemp("home")
 
 
 @pytest.fixture(scope="session")
