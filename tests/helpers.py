@@ -97,3 +97,24 @@ def placement_differences(a: dict[str, dict[str, Any]], b: dict[str, dict[str, A
     differ.update({cid: (a[cid]["outcome"], "missing", "") for cid in a.keys() - b.keys()})
     differ.update({cid: ("missing", b[cid]["outcome"], b[cid]["reason"]) for cid in b.keys() - a.keys()})
     return differ
+
+
+# -- the hostile TLS endpoint (tests/doubles_http/hostile_tls_server.py) ---------------------
+
+#: Its behaviours, one path each.
+HOSTILE_HTTP = ("trickle-head", "trickle-body", "trickle-start", "nested-json")
+
+
+def write_vendors(folder: Path, ca: Path, port: int, extra: dict[str, str] | None = None) -> Path:
+    """One http vendor per behaviour of the hostile server (``extra``: more [http] lines per vendor)."""
+    for vid in (*HOSTILE_HTTP, *(extra or {})):
+        vendor = folder / vid
+        vendor.mkdir(parents=True, exist_ok=True)
+        (vendor / "ca.pem").write_bytes(ca.read_bytes())
+        lines = (extra or {}).get(vid, "") + ("startup_timeout_s = 3\n" if vid == "trickle-start" else "")
+        (vendor / "vendor.toml").write_text(
+            f'id = "{vid}"\nname = "Hostile endpoint {vid}"\norganisation = "aiii-interop tests"\n'
+            'placement = "http"\nrole = "test-double"\ndefault = false\n\n[http]\n'
+            f'url = "https://localhost:{port}/{vid}"\nca_file = "ca.pem"\nrate_per_s = 50\n{lines}\n'
+            '[version]\nadapter = true\n\n[[capabilities]]\noperation = "metadata.read"\nmedia_types = ["image/jpeg"]\n')
+    return folder

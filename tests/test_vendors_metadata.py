@@ -28,6 +28,7 @@ import pytest
 from aiii_kit import AdapterError, Asset, Unsupported
 from aiii_kit.metadata import IDENTIFIER_FIELDS
 from aiii_kit.vocab import IPTC_DST, PLUS_VOCAB
+from helpers import ROOT
 from lxml import etree
 
 from conformance.fields import content_hash, declared_fields, normalisations, normalise
@@ -37,7 +38,6 @@ from runner.schema import first_error
 from runner.transports.inproc import InprocTransport
 from runner.vendors import load_manifest, rule_version
 
-ROOT = Path(__file__).resolve().parent.parent
 VENDOR_IDS = ("exiftool", "exiv2", "mutagen", "xmp-reference")
 #: Generous: the hostile tiff_poc.tiff takes ExifTool several seconds.
 CALL_TIMEOUT_S = 60.0

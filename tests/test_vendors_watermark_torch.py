@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from aiii_kit import AdapterError, Asset, Unsupported
+from helpers import ROOT
 from PIL import Image
 from scipy.signal import resample_poly
 
@@ -29,7 +30,6 @@ from runner.transports import Transport, make_transport
 from runner.transports.process import _run, venv_python
 from runner.vendors import load_vendors
 
-ROOT = Path(__file__).resolve().parent.parent
 KODAK = ROOT / "test_vectors" / "images" / "kodak"
 AUDIO = ROOT / "test_vectors" / "audio"
 TORCH_VENDORS = ("invisible-watermark-dwtdct", "invisible-watermark-dwtdctsvd", "invisible-watermark-rivagan",

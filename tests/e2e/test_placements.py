@@ -7,15 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import aiii, cells, placement_differences
-
-ROOT = Path(__file__).resolve().parent.parent
-TESTS = Path(__file__).resolve().parent
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("aiii-home")
+from helpers import ROOT, TESTS, aiii, cells, placement_differences
 
 
 def test_misbehaving_adapter_processes_become_errors(home: Path, tmp_path: Path) -> None:
@@ -87,7 +79,7 @@ def test_a_served_adapter_ends_when_the_harness_is_killed(home: Path, tmp_path: 
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     script = tmp_path / "harness.py"
     script.write_text(
         "import sys, time\n"

@@ -13,8 +13,6 @@ from helpers import aiii
 from runner.errors import HarnessError
 from runner.store import ResultsStore
 
-TESTS = Path(__file__).resolve().parent
-
 VENDOR = """id = "{id}"
 name = "{name}"
 organisation = "Tests"

@@ -11,15 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import make_tls
+from helpers import ROOT, TESTS, make_tls
 
-from runner.model import VendorManifest
-from runner.transports import TransportError
-from runner.transports.client import RetryableError
-from runner.transports.http import HttpTransport
-
-ROOT = Path(__file__).resolve().parent.parent
-TESTS = Path(__file__).resolve().parent
 SECRET = "s3cr3t-" + os.urandom(8).hex()
 RETENTION = "Uploaded assets are deleted within 24 hours and never used for training."
 
@@ -126,34 +119,3 @@ def test_wrong_token_and_unverified_tls_are_refused(endpoint: tuple[Path, int], 
     proc, out = run(tmp_path / "b", write_vendor(tmp_path / "b" / "vendors", port, None), SECRET)
     remote = next(v for v in json.loads((out / "results.json").read_text())["vendors"] if v["id"] == "remote-exiftool")
     assert not remote["runnable"] and "CERTIFICATE_VERIFY_FAILED" in remote["reason"]
-
-
-def _transport(tmp: Path) -> HttpTransport:
-    manifest = VendorManifest(id="flaky", name="f", organisation="o", placement="http", folder=tmp, version_rule={"adapter": True},
-                              capabilities=(), http={"url": "https://localhost:1", "retries": 2, "rate_per_s": 1000})
-    return HttpTransport(manifest)
-
-
-def test_safe_operations_are_retried_and_unsafe_ones_are_not(tmp_path: Path) -> None:
-    transport = _transport(tmp_path)
-    attempts: list[int] = []
-
-    def flaky(left: float) -> str:
-        attempts.append(1)
-        if len(attempts) < 3:
-            raise RetryableError("vendor flaky: /v1/operations/metadata.read answered 503 (try again later)")
-        return "answer"
-
-    assert transport._safely("metadata.read", flaky, True, 30) == "answer" and len(attempts) == 3
-    attempts.clear()
-    with pytest.raises(TransportError, match="not retried: not a safe operation"):
-        transport._safely("provenance.sign", flaky, False, 30)
-    assert len(attempts) == 1
-    attempts.clear()
-
-    def down(left: float) -> str:
-        attempts.append(1)
-        raise RetryableError("vendor flaky: cannot connect")
-
-    with pytest.raises(TransportError, match="after 3 attempts"):
-        transport._safely("metadata.read", down, True, 30)

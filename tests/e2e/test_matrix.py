@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import TESTS
 
 from conformance.discovery import discover
 from runner.run import RunOptions, RunSummary, execute_run
@@ -166,7 +167,7 @@ def skew_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("skew")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AIII_HOME", str(tmp / "home"))
-        execute_run(RunOptions(profile=str(Path(__file__).parent / "profiles" / "skew.toml"), out=str(tmp / "out"),
+        execute_run(RunOptions(profile=str(TESTS / "profiles" / "skew.toml"), out=str(tmp / "out"),
                                store=str(tmp / "store.sqlite")), discover(), progress=False)
     return json.loads((tmp / "out" / "results.json").read_text())  # type: ignore[no-any-return]
 

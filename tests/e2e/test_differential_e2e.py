@@ -7,20 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-from helpers import aiii, cells
-from hypothesis import strategies as st
+from helpers import TESTS, aiii, cells
 
-from conformance import differential
 from conformance.identifiers import iswc_check
 
-TESTS = Path(__file__).resolve().parent
 ISWC = re.compile(r"T-?(\d{3})\.?(\d{3})\.?(\d{3})-?(\d)")
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("aiii-home")
 
 
 def run_offbyone(home: Path, out: Path) -> dict[str, dict]:
@@ -60,22 +51,3 @@ def test_the_same_seed_gives_the_same_counterexample(home: Path, tmp_path: Path)
         return next(c for c in got.values() if c["check"] == "identifiers.differential")["measurements"]["counterexample"]
 
     assert found(first) == found(second)
-
-
-def test_agreeing_implementations_pass_with_the_search_effort_reported() -> None:
-    # two honest answers on the same grammar: no counterexample, the budget is spent
-    valid = st.integers(0, 999).map(lambda n: f"{n:03d}")
-    result = differential.search(differential.candidates(valid, "0123456789", 5), lambda vendor, v: v.isdigit(),
-                                 ("a", "b"), lambda x, y: x == y, seed=1, budget=50)
-    assert not result.found and result.examples >= 50 and result.counterexample is None
-
-
-def test_search_reports_both_answers_on_the_minimal_input() -> None:
-    # "b" wrongly rejects any value containing 7: the minimal counterexample is "7"
-    def answer(vendor: str, v: str) -> bool:
-        return v.isdigit() if vendor == "a" else v.isdigit() and "7" not in v
-
-    result = differential.search(st.text(alphabet="0123456789", min_size=1, max_size=6), answer, ("a", "b"),
-                                 lambda x, y: x == y, seed=3, budget=300)
-    assert result.found and result.counterexample == "7"
-    assert result.answers == {"a": True, "b": False}

@@ -18,14 +18,12 @@ from pathlib import Path
 
 import pytest
 from aiii_kit import Asset
+from helpers import TESTS, cells, placement_differences
 from helpers import aiii as _aiii
-from helpers import cells, placement_differences
 
 from runner import __version__
 from runner.transports import TransportError
 
-ROOT = Path(__file__).resolve().parent.parent
-TESTS = Path(__file__).resolve().parent
 DOUBLES = TESTS / "doubles_docker"
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -52,11 +50,6 @@ def engine() -> Iterator[object]:
     client = docker_client()
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("aiii-home")
 
 
 def manifest(folder: Path):  # noqa: ANN201 - a VendorManifest

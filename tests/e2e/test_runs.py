@@ -11,16 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-from helpers import aiii, cells
-
-ROOT = Path(__file__).resolve().parent.parent
-TESTS = Path(__file__).resolve().parent
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("aiii-home")
+from helpers import ROOT, TESTS, aiii, cells
 
 
 def test_misbehaving_adapters_become_errors_and_lose_nothing(home: Path, tmp_path: Path) -> None:

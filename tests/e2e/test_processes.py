@@ -19,10 +19,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers import aiii, cells
+from helpers import ROOT, TESTS, aiii, cells
 
-ROOT = Path(__file__).resolve().parent.parent
-TESTS = Path(__file__).resolve().parent
 LIMIT_S = 20.0  # generous: each wait below ends as soon as its condition holds
 
 

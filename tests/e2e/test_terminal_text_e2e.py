@@ -9,8 +9,6 @@ from pathlib import Path
 
 from helpers import aiii
 
-from runner.text import printable
-
 #: Clears the screen, sets the window title, links text to a URL, returns the cursor, reverses the line.
 HOSTILE = "\x1b[2J\x1b]0;pwned\x07\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\\rok \u202egnp.exe\x9b31m"
 RAW = ("\x1b", "\r", "\x07", "\x9b", "\u202e")
@@ -70,11 +68,6 @@ def assert_clean(proc: subprocess.CompletedProcess[str]) -> str:
     for raw in RAW:
         assert raw not in shown, (raw, shown)
     return shown
-
-
-def test_printable_escapes_controls_and_bidi() -> None:
-    assert printable("a\x1b[2Jb\rc\td\u202ee\x9b") == "a\\x1b[2Jb\\x0dc\\x09d\\u202ee\\x9b"
-    assert printable("Café – ✓ 音") == "Café – ✓ 音"
 
 
 def test_vendors_list_and_check_show_hostile_text_escaped(tmp_path: Path) -> None:

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date
-from pathlib import Path
 
 import pytest
+from helpers import TESTS
 
 from conformance.discovery import discover
-from runner.executor import apply_expectations
-from runner.model import Expectation, Outcome, Verdict
 from runner.run import RunOptions, execute_run
-
-TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module")
@@ -66,30 +61,3 @@ def test_undeclared_capability_is_unsupported_not_failed(fake_run: tuple[dict[st
     # exiftool decodes but does not validate, so a signature tamper is not its to judge
     got = cells["provenance.tamper/kodim01-jpg/c2pa-python/exiftool/signature"]
     assert got["outcome"] == "unsupported" and "does not validate" in got["reason"]
-
-
-def test_known_issue_that_passes_is_reported_as_xpass() -> None:
-    exp = Expectation("metadata.roundtrip/*/a/b/*", "loses titles", "https://example.org/1", date(2099, 1, 1))
-    verdict, applied = apply_expectations("metadata.roundtrip/v/a/b/ascii", Verdict(Outcome.PASS, "ok"), [("a", exp)], "2026-11-21")
-    assert verdict.outcome is Outcome.XPASS and applied == exp.as_dict()
-    untouched, none = apply_expectations("metadata.roundtrip/v/a/c/ascii", Verdict(Outcome.FAIL, "x"), [("a", exp)], "2026-11-21")
-    assert untouched.outcome is Outcome.FAIL and none is None
-
-
-def test_inconclusive_is_counted_in_the_progress_line_and_run_summary() -> None:
-    import io
-
-    from runner.executor import CallTiming
-    from runner.progress import OUTCOME_ORDER, Progress
-    from runner.run import RunSummary, print_summary
-
-    assert set(OUTCOME_ORDER) == {o.value for o in Outcome}
-    stream = io.StringIO()
-    bar = Progress(total=3, stream=stream)
-    for outcome in ("pass", "inconclusive", "inconclusive"):
-        bar.update(outcome)
-    assert "pass 1 inconclusive 2" in stream.getvalue()
-    out = io.StringIO()
-    summary = RunSummary("r1", {"pass": 1, "inconclusive": 2}, 3, 0, Path("out"), CallTiming(), 1.0)
-    print_summary(summary, out)
-    assert "3 cells: 1 pass, 2 inconclusive" in out.getvalue() and "failed" not in out.getvalue()

@@ -17,18 +17,17 @@ from typing import Any
 
 import pytest
 from aiii_kit import Adapter, Asset
-from aiii_kit.optout import crawl, plus_decisions, training_mining_decisions
+from aiii_kit.optout import crawl
 from aiii_kit.vocab import NO_MEDIA_TYPE, OPTOUT_EXPRESSES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS
-from helpers import aiii, cells
+from helpers import ROOT, aiii, cells
 
-from conformance.optout import CHANNEL_FAMILY, evaluate_step, plus_code
+from conformance.optout import CHANNEL_FAMILY
 from conformance.optout.site import TestSite, serving
 from reports.matrix import build_matrices
 from runner.schema import first_error
 from runner.transports.inproc import load_adapter_class
 from runner.vendors import load_manifest
 
-ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "test_vectors" / "optout"
 EMPTY = Asset(b"", NO_MEDIA_TYPE)
 EVALUATORS = ("optout-reference", "protego", "urllib-robotparser", "http-sf", "http-sfv")
@@ -235,28 +234,6 @@ def test_every_declared_channel_reads_back_as_declared(site: TestSite, channel: 
             assert answer["decisions"][purpose]["decision"] == want, (channel, intent["id"], purpose, answer)
 
 
-def test_intent_agents_are_ai_crawlers_of_the_ai_robots_list() -> None:
-    agents = json.loads((VECTORS / "ai-robots.json").read_text())
-    assert {a for names in INTENTS["agents"].values() for a in names} <= set(agents)
-
-
-def test_plus_and_training_mining_vocabularies() -> None:
-    """PLUS Data Mining (bare codes and vocabulary URIs read alike; SEE... codes prohibit)
-    and the CAWG training-mining assertion (constrained without information is not allowed)."""
-    assert plus_decisions("DMI-PROHIBITED-AIMLTRAINING") == plus_decisions("http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING")
-    assert plus_decisions("DMI-PROHIBITED-AIMLTRAINING") == {"train-ai": "denied", "train-genai": "denied", "search": "allowed",
-                                                             "inference": "unknown", "data-mining": "allowed"}
-    assert plus_decisions("DMI-PROHIBITED-SEELINKEDRIGHTSEXPR")["data-mining"] == "denied"
-    assert plus_decisions("DMI-NONSENSE") == dict.fromkeys(OPTOUT_PURPOSES, "unknown")
-    said = training_mining_decisions({"ai_training": {"use": "constrained", "constraint_info": None},
-                                      "ai_inference": {"use": "constrained", "constraint_info": "https://example.org/terms"},
-                                      "data_mining": {"use": "allowed"}})
-    assert said == {"train-ai": "denied", "train-genai": "unknown", "search": "unknown", "inference": "unknown",
-                    "data-mining": "allowed"}
-    assert plus_code({"train-ai": "denied", "train-genai": "allowed"}) is None  # no PLUS code says this
-    assert plus_code({p: "denied" for p in OPTOUT_PURPOSES if p != "search"} | {"search": "allowed"}) == "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"
-
-
 # -- the test site ------------------------------------------------------------------------
 
 def test_site_serves_each_published_site_on_its_own_origin_and_stops_promptly() -> None:
@@ -273,11 +250,6 @@ def test_site_serves_each_published_site_on_its_own_origin_and_stops_promptly() 
     assert time.perf_counter() - started < 3  # the 8 s answer in flight does not hold the shutdown
     gone, _ = crawl(a.url("/"), "GPTBot", 1)
     assert gone["robots"]["error"] is not None and gone["robots"]["error"].startswith("connection")
-
-
-def test_evaluate_step_needs_the_run_to_open_the_site() -> None:
-    with pytest.raises(Exception, match="test site is not running"):
-        evaluate_step("optout-reference", [{"path": "/", "text": ""}], "/", "GPTBot", ["train-ai"], ["robots"], "fetch", 1)
 
 
 # -- the profile, end to end ----------------------------------------------------------------

@@ -9,16 +9,14 @@ in health(), in implementation_version() and in close().
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiii_kit import Asset
-from helpers import TESTS, aiii, cells, make_tls
+from helpers import TESTS, aiii, cells, write_vendors
 
 from runner.model import VendorManifest
 from runner.transports import TransportError
@@ -29,39 +27,6 @@ from runner.vendors import load_manifest
 
 #: Generous bound on a whole `aiii run` here; before the fix these runs hung for many minutes.
 RUN_LIMIT_S = 120
-HOSTILE = ("trickle-head", "trickle-body", "trickle-start", "nested-json")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]:
-    """The hostile TLS endpoint on loopback: (folder holding its CA, port)."""
-    tmp = tmp_path_factory.mktemp("hostile-tls")
-    make_tls(tmp)
-    proc = subprocess.Popen([sys.executable, str(TESTS / "doubles_http" / "hostile_tls_server.py"),
-                             "--cert", str(tmp / "cert.pem"), "--key", str(tmp / "key.pem")],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline())
-        yield tmp, port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def write_vendors(folder: Path, ca: Path, port: int, extra: dict[str, str] | None = None) -> Path:
-    """One http vendor per behaviour of the hostile server (``extra``: more [http] lines per vendor)."""
-    for vid in (*HOSTILE, *(extra or {})):
-        vendor = folder / vid
-        vendor.mkdir(parents=True, exist_ok=True)
-        (vendor / "ca.pem").write_bytes(ca.read_bytes())
-        lines = (extra or {}).get(vid, "") + ("startup_timeout_s = 3\n" if vid == "trickle-start" else "")
-        (vendor / "vendor.toml").write_text(
-            f'id = "{vid}"\nname = "Hostile endpoint {vid}"\norganisation = "aiii-interop tests"\n'
-            'placement = "http"\nrole = "test-double"\ndefault = false\n\n[http]\n'
-            f'url = "https://localhost:{port}/{vid}"\nca_file = "ca.pem"\nrate_per_s = 50\n{lines}\n'
-            '[version]\nadapter = true\n\n[[capabilities]]\noperation = "metadata.read"\nmedia_types = ["image/jpeg"]\n')
-    return folder
 
 
 def bounded(fn: Callable[[], Any], limit: float = 60) -> Any:
