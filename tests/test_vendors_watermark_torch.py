@@ -30,6 +30,8 @@ from runner.transports import Transport, make_transport
 from runner.transports.process import _run, venv_python
 from runner.vendors import load_vendors
 
+#: Every test here runs the torch process environment (built on first use, minutes).
+pytestmark = [pytest.mark.torch, pytest.mark.slow]
 KODAK = ROOT / "test_vectors" / "images" / "kodak"
 AUDIO = ROOT / "test_vectors" / "audio"
 TORCH_VENDORS = ("invisible-watermark-dwtdct", "invisible-watermark-dwtdctsvd", "invisible-watermark-rivagan",

@@ -27,7 +27,7 @@ from runner.transports import TransportError
 DOUBLES = TESTS / "doubles_docker"
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
-pytestmark = pytest.mark.timeout(3600)  # the first run builds every image, then runs the default profile
+pytestmark = [pytest.mark.timeout(3600), pytest.mark.docker]  # the first run builds every image, then runs the default profile
 
 
 def aiii(home: Path, *args: str, timeout: float = 2000) -> subprocess.CompletedProcess[str]:
@@ -71,6 +71,7 @@ def notes_of(answer: object) -> dict[str, str]:
     return dict(note.split("=", 1) for note in answer["notes"])
 
 
+@pytest.mark.slow
 def test_docker_placement_gives_the_same_outcomes_as_in_process(engine: object, default_inproc: dict[str, dict], home: Path,
                                                                tmp_path: Path) -> None:
     """The default profile itself, every in-process vendor in a hardened container: not one

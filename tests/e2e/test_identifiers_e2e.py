@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, TESTS, aiii, cells
 
+#: The iscc profile's audio content codes come from fpcalc (Debian's libchromaprint-tools).
+pytestmark = pytest.mark.debian
+
 
 @pytest.fixture(scope="module")
 def iscc_run(home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:

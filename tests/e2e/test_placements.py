@@ -41,6 +41,7 @@ def test_misbehaving_adapter_processes_become_errors(home: Path, tmp_path: Path)
     assert logs, "the crashed adapter's log is kept per run"
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(3600)  # builds each vendor's environment, then runs the default profile twice
 def test_process_placement_gives_the_same_outcomes_as_in_process(default_inproc: dict[str, dict], tmp_path: Path) -> None:
     """The default profile itself, every in-process vendor moved to its own process: not one

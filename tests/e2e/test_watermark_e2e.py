@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import ROOT, aiii
+import pytest
+from helpers import TESTS, aiii
 
-PROFILES = ROOT / "tests" / "profiles"
+PROFILES = TESTS / "profiles"
 
 
 # -- thresholds and intervals, against numbers worked out by hand ------------------------
@@ -23,7 +24,7 @@ PROFILES = ROOT / "tests" / "profiles"
 def _run(home: Path, tmp_path: Path, profile: str, *extra: str) -> dict:
     out = tmp_path / "out"
     done = aiii(home, "run", "--profile", str(PROFILES / profile), "--out", str(out),
-                "--vendor-dir", str(ROOT / "tests" / "doubles"), *extra)
+                "--vendor-dir", str(TESTS / "doubles"), *extra)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((out / "results.json").read_text())
 
@@ -32,6 +33,7 @@ def _cells(bundle: dict, check: str) -> dict[tuple, dict]:
     return {(c["producer"], c["consumer"], c["variant"]): c for c in bundle["cells"] if c["check"] == check}
 
 
+@pytest.mark.slow
 def test_light_vendors_reproduce_the_known_behaviour(aiii_home: Path, tmp_path: Path) -> None:
     bundle = _run(aiii_home, tmp_path, "wm-small.toml")
     rob = _cells(bundle, "watermark.robustness")
@@ -63,6 +65,7 @@ def test_light_vendors_reproduce_the_known_behaviour(aiii_home: Path, tmp_path: 
     assert co[("blind-watermark+exiv2+c2pa-python", "blind-watermark", "pipeline")]["measurements"]["pixels_or_samples_kept"]
 
 
+@pytest.mark.slow
 def test_a_detector_answering_at_random_shows_at_chance_level(aiii_home: Path, tmp_path: Path) -> None:
     bundle = _run(aiii_home, tmp_path, "wm-coinflip.toml")
     rob = _cells(bundle, "watermark.robustness")
