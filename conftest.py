@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from runner.vectors import Catalogue, load_catalogue
+
 #: The markers that say a test needs something heavy; each implies `heavy`.
 HEAVY = ("docker", "torch", "debian", "slow")
 
@@ -56,3 +58,17 @@ def default_inproc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     got = cells(where / "store.sqlite")
     assert len(got) > 2000, f"the default profile planned only {len(got)} cells"
     return got
+
+
+@pytest.fixture(scope="module")
+def cache_a(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty derivation cache for one module."""
+    return tmp_path_factory.mktemp("cache-a")
+
+
+@pytest.fixture(scope="module")
+def catalogue(cache_a: Path) -> Catalogue:
+    """The real catalogue (test_vectors/) with every derived vector, derived into a fresh cache."""
+    from helpers import ROOT
+
+    return load_catalogue(ROOT / "test_vectors", cache_a)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, json_vector_folder
 
 
 def test_cli_reports_a_bad_catalogue_entry_in_one_line(tmp_path: Path) -> None:
@@ -82,15 +82,7 @@ def test_unknown_recognition_channel_stops_the_run_naming_profile_and_check(tmp_
      "schemes.isrc.cases[0]"),
 ])
 def test_malformed_registry_cases_name_the_file(tmp_path: Path, content: str, complaint: str) -> None:
-    media = tmp_path / "media"
-    media.mkdir()
-    (media / "cases.json").write_text(content)
-    import hashlib
-
-    digest = hashlib.sha256((media / "cases.json").read_bytes()).hexdigest()
-    (media / "catalogue.toml").write_text(
-        f'version = 1\n[[vectors]]\nid = "cases"\nfile = "cases.json"\nmedia_type = "application/json"\n'
-        f'sha256 = "{digest}"\nlicence = "CC0-1.0"\ntags = ["registry-cases"]\n')
+    media = json_vector_folder(tmp_path / "media", content, "registry-cases")
     proc = _run_profile(tmp_path, 'name = "p"\ndescription = "d"\n[[checks]]\nid = "identifiers.registry"\n'
                         'level = "MUST"\nvectors = { tags_all = ["registry-cases"] }\n',
                         "--vectors", str(media), "--vendors", "registry-reference")

@@ -3,44 +3,20 @@ TOML, truncated files, decompression bombs and sparse files, all made as real fi
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import socket
-import struct
 import tomllib
-import zlib
 from pathlib import Path
 
-from helpers import ROOT, aiii, aiii_peak_rss, cells
-from PIL import Image
+from helpers import aiii, aiii_peak_rss, cells
+from hostile_files import PHOTO, jpeg_bytes, png_bomb
 
 from runner.vectors import load_catalogue, verify_catalogue
 
-PHOTO = ROOT / "test_vectors/images/kodak/kodim01.png"
 GIB_KB = 2**20  # ru_maxrss is in KiB on Linux
 #: A run over the user's folder with the metadata vendors that run in-process.
 RUN_ARGS = ("--profile", "metadata", "--vendors", "exiftool,exiv2,xmp-reference", "-q")
-
-
-def jpeg_bytes() -> bytes:
-    buf = io.BytesIO()
-    with Image.open(PHOTO) as im:
-        im.save(buf, "JPEG", quality=90)
-    return buf.getvalue()
-
-
-def png_bomb(path: Path, width: int, height: int) -> None:
-    """A 1-bit PNG of zeros: some 50 KB on disk that decodes to width x height pixels."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    comp = zlib.compressobj(9)
-    row = b"\0" * (1 + (width + 7) // 8)  # filter byte + packed bits
-    idat = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
 
 
 def sparse_jpeg(path: Path, size: int) -> None:

@@ -19,7 +19,7 @@ import pytest
 from aiii_kit import Adapter, Asset
 from aiii_kit.optout import crawl
 from aiii_kit.vocab import NO_MEDIA_TYPE, OPTOUT_EXPRESSES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS
-from helpers import ROOT, aiii, cells
+from helpers import ROOT, aiii, cells, json_vector_folder
 
 from conformance.optout import CHANNEL_FAMILY
 from conformance.optout.site import TestSite, serving
@@ -310,15 +310,7 @@ def test_profile_cells_say_why_and_disagreements_are_explained(optout_run: tuple
 ])
 def test_malformed_optout_vectors_stop_the_run_in_one_line_naming_the_file(
         tmp_path: Path, check: str, tag: str, content: str, complaint: str) -> None:
-    import hashlib
-
-    media = tmp_path / "media"
-    media.mkdir()
-    (media / "cases.json").write_text(content)
-    digest = hashlib.sha256((media / "cases.json").read_bytes()).hexdigest()
-    (media / "catalogue.toml").write_text(
-        f'version = 1\n[[vectors]]\nid = "cases"\nfile = "cases.json"\nmedia_type = "application/json"\n'
-        f'sha256 = "{digest}"\nlicence = "CC0-1.0"\ntags = ["{tag}"]\n')
+    media = json_vector_folder(tmp_path / "media", content, tag)
     profile = tmp_path / "p.toml"
     profile.write_text(f'name = "p"\ndescription = "d"\n[[checks]]\nid = "{check}"\nlevel = "MUST"\n'
                        f'vectors = {{ tags_all = ["{tag}"] }}\n')

@@ -8,26 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import aiii
+from helpers import SAMPLE_VENDOR, aiii
 
 from runner.errors import HarnessError
 from runner.store import ResultsStore
-
-VENDOR = """id = "{id}"
-name = "{name}"
-organisation = "Tests"
-placement = "inproc"
-
-[adapter]
-entry = "adapter.py:Sample"
-
-[version]
-distribution = "mutagen"
-
-[[capabilities]]
-operation = "metadata.read"
-media_types = ["image/jpeg"]
-"""
 
 PROFILE = """name = "tiny"
 description = "{description}"
@@ -76,7 +60,7 @@ def run(home: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[s
 def test_a_vendor_manifest_that_is_not_utf8(tmp_path: Path) -> None:
     folder = tmp_path / "vendors" / "latin"
     folder.mkdir(parents=True)
-    (folder / "vendor.toml").write_bytes(VENDOR.format(id="latin", name="Caf\xe9").encode("latin-1"))
+    (folder / "vendor.toml").write_bytes(SAMPLE_VENDOR.format(id="latin", name="Caf\xe9").encode("latin-1"))
     proc = run(tmp_path / "home", tmp_path, "--vendor-dir", str(tmp_path / "vendors"))
     one_line_error(proc, str(folder / "vendor.toml"), "not UTF-8", "line 2")
     assert runs_in(tmp_path / "s.sqlite") == []

@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from helpers import ROOT
 
 from runner import derive as deriver
@@ -20,17 +19,6 @@ from runner.vectors import (
 )
 
 VECTORS = ROOT / "test_vectors"
-
-
-@pytest.fixture(scope="module")
-def cache_a(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cache-a")
-
-
-@pytest.fixture(scope="module")
-def catalogue(cache_a: Path) -> Catalogue:
-    """The real catalogue with every derived vector, derived into a fresh cache."""
-    return load_catalogue(VECTORS, cache_a)
 
 
 # -- the catalogue as shipped -------------------------------------------------------

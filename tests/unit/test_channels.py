@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-import soundfile as sf
 from aiii_kit import Asset, Unsupported
+from channel_media import PHOTO, audio, clip, image, photo, pixels, run, sine, wav
 from helpers import ROOT
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
@@ -25,53 +25,10 @@ from runner.model import transform_step
 from runner.profiles import load_profile
 from runner.vectors import load_catalogue
 
-PHOTO = ROOT / "test_vectors/images/kodak/kodim05.png"
-CLIP = ROOT / "test_vectors/audio/librispeech-198-209-0000.ogg"
 XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
        b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:format="marker-xmp"/></rdf:RDF></x:xmpmeta>')
 
 transform_version = discover().transform_version
-
-
-def photo() -> Asset:
-    return Asset(PHOTO.read_bytes(), "image/png")
-
-
-def clip() -> Asset:
-    return Asset(CLIP.read_bytes(), "audio/ogg")
-
-
-def run(name: str, asset: Asset) -> Asset:
-    """A named channel applied the way the executor applies it: step by step."""
-    for transform, params in ch.NAMED[name].steps:
-        asset = ch.CHANNELS[transform](asset, dict(params))
-    return asset
-
-
-def image(asset: Asset) -> Image.Image:
-    img = Image.open(io.BytesIO(asset.data))
-    img.load()
-    return img
-
-
-def pixels(asset: Asset) -> np.ndarray:
-    return np.asarray(image(asset).convert("RGB"), dtype=np.float64)
-
-
-def audio(asset: Asset) -> tuple[np.ndarray, int]:
-    samples, rate = sf.read(io.BytesIO(asset.data), dtype="float64")
-    return samples, rate
-
-
-def wav(samples: np.ndarray, rate: int) -> Asset:
-    out = io.BytesIO()
-    sf.write(out, samples, rate, format="WAV", subtype="PCM_16")
-    return Asset(out.getvalue(), "audio/wav")
-
-
-def sine(freq: float, seconds: float, rate: int = 44100) -> Asset:
-    t = np.arange(round(seconds * rate)) / rate
-    return wav(0.5 * np.sin(2 * np.pi * freq * t), rate)
 
 
 # -- the catalogue ----------------------------------------------------------------------

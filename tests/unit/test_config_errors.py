@@ -5,29 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, SAMPLE_VENDOR
 
 from conformance.discovery import discover
 from runner.errors import ConfigError, HarnessError
 from runner.profiles import load_profile
 from runner.vendors import load_manifest, load_vendors
 
-GOOD_VENDOR = """
-id = "sample"
-name = "Sample"
-organisation = "Tests"
-placement = "inproc"
-
-[adapter]
-entry = "adapter.py:Sample"
-
-[version]
-distribution = "mutagen"
-
-[[capabilities]]
-operation = "metadata.read"
-media_types = ["image/jpeg"]
-"""
+GOOD_VENDOR = SAMPLE_VENDOR.format(id="sample", name="Sample")
 
 
 def write_vendor(tmp_path: Path, text: str, folder: str = "sample") -> Path:

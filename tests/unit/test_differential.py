@@ -4,13 +4,9 @@ search is reproducible from its seed."""
 
 from __future__ import annotations
 
-import re
-
 from hypothesis import strategies as st
 
 from conformance import differential
-
-ISWC = re.compile(r"T-?(\d{3})\.?(\d{3})\.?(\d{3})-?(\d)")
 
 
 def test_agreeing_implementations_pass_with_the_search_effort_reported() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,6 @@ from runner.model import VendorManifest
 from runner.transports import TransportError
 from runner.transports.client import RetryableError
 from runner.transports.http import HttpTransport
-
-SECRET = "s3cr3t-" + os.urandom(8).hex()
 
 
 def _transport(tmp: Path) -> HttpTransport:

@@ -10,64 +10,15 @@ comes from a real HTTP fetch with requests.  The cases are those of
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from aiii_kit import Adapter, Asset
-from aiii_kit.optout import crawl, plus_decisions, training_mining_decisions
-from aiii_kit.vocab import NO_MEDIA_TYPE, OPTOUT_PURPOSES
+from aiii_kit.optout import plus_decisions, training_mining_decisions
+from aiii_kit.vocab import OPTOUT_PURPOSES
 from helpers import ROOT
 
-from conformance.optout import CHANNEL_FAMILY, evaluate_step, plus_code
-from conformance.optout.site import TestSite, serving
-from runner.schema import first_error
-from runner.transports.inproc import load_adapter_class
-from runner.vendors import load_manifest
+from conformance.optout import evaluate_step, plus_code
 
 VECTORS = ROOT / "test_vectors" / "optout"
-EMPTY = Asset(b"", NO_MEDIA_TYPE)
-EVALUATORS = ("optout-reference", "protego", "urllib-robotparser", "http-sf", "http-sfv")
-
-
-def _adapter(vendor: str) -> tuple[Adapter, list[str]]:
-    manifest = load_manifest(ROOT / "vendors" / vendor / "vendor.toml")
-    cap = manifest.capability("optout.evaluate")
-    assert cap is not None
-    return load_adapter_class(manifest)(config=dict(manifest.config)), list(cap.options["channels"])
-
-
-ADAPTERS = {v: _adapter(v) for v in EVALUATORS}
-CASES: dict[str, dict[str, Any]] = {
-    c["id"]: c for name in ("precedence", "malformed", "conflict")
-    for c in json.loads((VECTORS / f"{name}-cases.json").read_text())["cases"]
-}
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[TestSite]:
-    with serving() as s:
-        yield s
-
-
-def evaluate(site: TestSite, vendor: str, case_id: str, inline: bool = False) -> dict[str, Any]:
-    """One evaluator's schema-valid answer on one case's site."""
-    case = CASES[case_id]
-    adapter, _channels = ADAPTERS[vendor]
-    families = sorted({CHANNEL_FAMILY[c] for c in case["channels"]})
-    published = site.publish(case["site"])
-    params = {"url": published.url(case["resource"]), "agent": case.get("agent", "GPTBot"),
-              "purposes": list(case["expect"]) or list(OPTOUT_PURPOSES), "channels": families,
-              "timeout_s": float(case.get("timeout_s", 2))}
-    asset = EMPTY
-    if inline:
-        material, body = crawl(params["url"], params["agent"], params["timeout_s"])
-        params["material"], asset = material, Asset(body, NO_MEDIA_TYPE)
-    assert first_error("aiii:protocol/v1/optout.evaluate.params", params) is None
-    answer = adapter.call("optout.evaluate", asset, params)
-    assert isinstance(answer, dict)
-    assert first_error("aiii:protocol/v1/optout.evaluate.result", answer) is None, answer
-    return answer
 
 
 # -- TDMRep -------------------------------------------------------------------------------

@@ -30,17 +30,6 @@ VECTORS = ROOT / "test_vectors"
 PHOTOS = ("kodim01", "kodim03", "kodim05", "kodim07", "kodim08", "kodim12")
 
 
-@pytest.fixture(scope="module")
-def cache_a(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cache-a")
-
-
-@pytest.fixture(scope="module")
-def catalogue(cache_a: Path) -> Catalogue:
-    """The real catalogue with every derived vector, derived into a fresh cache."""
-    return load_catalogue(VECTORS, cache_a)
-
-
 def linked_copy(tmp_path: Path, edit: tuple[str, str] | None = None) -> Path:
     """A catalogue folder whose media are hard links to the real ones, catalogue edited
     (not symlinks: a vector path that resolves outside its folder is refused)."""
