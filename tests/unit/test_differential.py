@@ -1,6 +1,6 @@
-"""The differential property-testing mode: a deliberately wrong validator (a real adapter
-whose ISWC check digit is off by one) is found, its counterexample shrunk, and the
-search is reproducible from its seed."""
+"""The differential property-testing mode on in-process implementations: agreeing ones pass
+with the search effort reported, disagreeing ones are shown both answers on the minimal
+input.  The off-by-one ISWC adapter run through the CLI is in tests/e2e/test_differential_e2e.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Identifiers: the ISCC implementations through the harness, the harness's own ISCC
-decoding, the channels, and the soft-binding chain with iscc-sdk and the C2PA signers."""
+"""Identifiers without a run: the harness's own ISCC unit decoding against the reference, and
+the channels the identifier checks use.  The ISCC profile runs are in tests/e2e/test_identifiers_e2e.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""The adapter kit is a distribution of its own: ``pip install ./kit`` into an empty
-environment, outside the repository, is all a vendor needs to serve its adapter, and the
-served adapter passes ``aiii adapter check``.  Slow (a virtual environment and a wheel
-build): about 20 s."""
+"""The adapter kit's hash: it follows the kit's files and keys the process environments and
+docker images that hold the kit.  Installing the kit alone and serving an adapter is in
+tests/e2e/test_kit_e2e.py."""
 
 from __future__ import annotations
 

@@ -1,11 +1,6 @@
-"""Opt-out: every precedence and combination rule (each test names its spec section),
-malformed and hostile signals, the loopback test site, and a run of the optout profile.
-
-Evaluators are the vendors' adapter classes, loaded the harness's way and called with
-params that name a URL on a real test site (``conformance.optout.site``), so every answer
-comes from a real HTTP fetch with requests.  The cases are those of
-``test_vectors/optout/*-cases.json``, looked up by id.
-"""
+"""Opt-out without a site: the intent agents, the PLUS and CAWG training-mining vocabularies,
+and the evaluate step refusing to run before the run opens its test site.  The evaluators
+on the loopback test site and the optout profile run are in tests/e2e/test_optout_e2e.py."""
 
 from __future__ import annotations
 

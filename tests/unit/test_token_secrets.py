@@ -1,7 +1,8 @@
-"""A bearer token that cannot travel in a header is refused by name, and never written anywhere.
+"""A bearer token that cannot travel in a header is refused by name, without quoting it.
 
 http.client's own complaint about such a header quotes it, token included; before the
-check that complaint became the vendor's published reason.
+check that complaint became the vendor's published reason.  That the token is written
+nowhere in a run is in tests/e2e/test_token_secrets_e2e.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Watermark statistics and checks: derived thresholds, intervals, and whole runs with the
-light reference vendors and a detector that answers at random."""
+"""Watermark statistics: derived thresholds, intervals, rate claims, calibration, ROC, payloads
+and quality measures.  Whole runs with the light vendors and a detector answering at random
+are in tests/e2e/test_watermark_e2e.py."""
 
 from __future__ import annotations
 
