@@ -12,7 +12,6 @@ today's behaviour so that a change (a fix upstream, or a regression) is noticed.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import re
 import shutil
 import struct
@@ -845,12 +844,6 @@ def reported_version(transport: InprocTransport) -> str | None:
     return rule_version(transport.manifest) or transport.implementation_version()
 
 
-def test_exiftool_version_is_the_one_the_manifest_names(transports: dict[str, InprocTransport]) -> None:
-    named = re.search(r"ExifTool (\d+\.\d+)", MANIFESTS["exiftool"].description)
-    assert named is not None
-    assert reported_version(transports["exiftool"]) == named.group(1) == "13.10"
-
-
 def test_exiv2_version_is_libexiv2_0_28(transports: dict[str, InprocTransport]) -> None:
     version = reported_version(transports["exiv2"])
     assert version is not None and re.fullmatch(r"0\.28\.\d+", version)
@@ -872,58 +865,3 @@ def test_xmp_reference_version_names_its_reader_and_lxml(transports: dict[str, I
     version = reported_version(transports["xmp-reference"])
     assert version is not None and re.fullmatch(r"\d+\.\d+ \(lxml [\d.]+\)", version)
     assert f"lxml {etree.__version__}" in version
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this pid exists and is not a zombie (Linux /proc)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _started_exiftool(media: dict[str, bytes], **config: Any) -> tuple[InprocTransport, Any]:
-    manifest = dataclasses.replace(MANIFESTS["exiftool"], config={**MANIFESTS["exiftool"].config, **config})
-    transport = InprocTransport(manifest)
-    transport.start()
-    read(transport, Asset(media["image/jpeg"], "image/jpeg"))
-    proc = exiftool_process(transport)
-    assert proc is not None and proc.poll() is None and _alive(proc.pid)
-    assert "-stay_open" in Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode(errors="replace")
-    return transport, proc
-
-
-def test_exiftool_close_stops_the_perl_process_and_removes_its_files(media: dict[str, bytes]) -> None:
-    transport, proc = _started_exiftool(media)
-    workdir = Path(transport._adapter._tmp.name)  # type: ignore[union-attr]
-    assert workdir.is_dir()
-    transport.close()
-    assert proc.poll() is not None
-    assert not _alive(proc.pid)
-    assert not workdir.exists()
-
-
-def test_exiftool_process_stops_when_the_adapter_is_garbage_collected(media: dict[str, bytes]) -> None:
-    transport, proc = _started_exiftool(media)
-    del transport
-    gc.collect()
-    assert proc.poll() is not None, "a dropped adapter left its perl process running"
-
-
-def test_exiftool_is_killed_and_restarted_after_a_command_timeout(media: dict[str, bytes]) -> None:
-    """tiff_poc.tiff keeps ExifTool busy for seconds; with a 1 s deadline the process is killed
-    (no stray perl), the call fails cleanly and the next call gets a fresh process."""
-    transport, first = _started_exiftool(media, command_timeout_s=1)
-    try:
-        hostile = Asset((HOSTILE_DIR / "tiff_poc.tiff").read_bytes(), "image/tiff")
-        with pytest.raises(AdapterError, match="did not answer in time"):
-            read(transport, hostile)
-        assert first.poll() is not None and not _alive(first.pid)
-        title = {"title": "after the restart"}
-        written = write(transport, Asset(media["image/jpeg"], "image/jpeg"), title)
-        assert fields_of(transport, written) == title
-        second = exiftool_process(transport)
-        assert second is not None and second is not first and second.poll() is None
-    finally:
-        transport.close()
