@@ -100,6 +100,7 @@ def hostile_run(server: tuple[Path, int], tmp_path_factory: pytest.TempPathFacto
     return tmp, {(c["producer"], c["consumer"]): c for c in cells(tmp / "s.sqlite").values()}
 
 
+@pytest.mark.slow  # the hostile run
 @pytest.mark.parametrize("vendor", ["trickle-head", "trickle-body"])
 def test_a_trickling_endpoint_errors_its_cells_at_the_deadline(hostile_run: tuple[Path, dict[str, Any]], vendor: str) -> None:
     _, got = hostile_run
@@ -107,6 +108,7 @@ def test_a_trickling_endpoint_errors_its_cells_at_the_deadline(hostile_run: tupl
     assert cell["outcome"] == "error" and "3 s deadline" in cell["reason"], cell["reason"]
 
 
+@pytest.mark.slow  # the hostile run
 def test_an_endpoint_trickling_at_start_up_is_not_run(hostile_run: tuple[Path, dict[str, Any]]) -> None:
     tmp, got = hostile_run
     bundle = json.loads((tmp / "out" / "results.json").read_text())
@@ -115,6 +117,7 @@ def test_an_endpoint_trickling_at_start_up_is_not_run(hostile_run: tuple[Path, d
     assert got[("exiftool", "trickle-start")]["outcome"] == "error"
 
 
+@pytest.mark.slow  # the hostile run
 def test_the_hostile_run_completes_and_writes_its_reports(hostile_run: tuple[Path, dict[str, Any]]) -> None:
     tmp, got = hostile_run
     assert "nested too deeply" in got[("exiftool", "nested-json")]["reason"]
@@ -131,6 +134,7 @@ HANGS = {
 }
 
 
+@pytest.mark.slow  # runs that wait out hanging adapters
 def test_adapters_that_hang_at_start_up_or_close_do_not_hold_up_the_run(tmp_path: Path) -> None:
     proc = aiii(tmp_path / "home", "run", "--profile", str(TESTS / "profiles" / "hangs.toml"),
                 "--vendor-dir", str(TESTS / "doubles"),

@@ -49,6 +49,8 @@ from conformance.discovery import discover
 from runner.redact import forget_secrets, register_secret
 from runner.run import RunOptions, execute_run
 
+#: Every example is a whole run.
+pytestmark = pytest.mark.slow
 TOKEN_ENV = "AIII_FUZZ_TOKEN"
 TOKEN = "fuzz-tok-" + os.urandom(10).hex()
 TIMEOUT_S = 1.5  # the hostile vendor's deadline per call; the honest steps come from the cache

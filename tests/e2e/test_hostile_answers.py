@@ -36,6 +36,9 @@ from hostile import (
     write_vendor,
 )
 
+#: One whole run with a hostile vendor of every kind beside the honest ones, then report and resume.
+pytestmark = pytest.mark.slow
+
 TOKEN_ENV = "AIII_HOSTILE_ECHO_TOKEN"
 TOKEN = "tok-" + os.urandom(12).hex()
 

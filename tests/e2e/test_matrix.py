@@ -13,6 +13,9 @@ from helpers import TESTS
 from conformance.discovery import discover
 from runner.run import RunOptions, RunSummary, execute_run
 
+#: The default profile run whole, and the version-skew vendors' own environments: minutes.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunSummary, dict[str, Any], Path]:

@@ -264,6 +264,7 @@ def optout_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict
     return cells(out / "s.sqlite"), bundle
 
 
+@pytest.mark.slow  # the optout profile run
 def test_profile_shows_a_channel_by_evaluator_matrix_per_purpose(optout_run: tuple[dict[str, dict[str, Any]], dict[str, Any]]) -> None:
     _cells, bundle = optout_run
     matrices = {m.check["id"]: m for m in build_matrices(bundle)}
@@ -322,6 +323,7 @@ def test_malformed_optout_vectors_stop_the_run_in_one_line_naming_the_file(
     assert "cases.json" in lines[0] and complaint in lines[0] and check in lines[0]
 
 
+@pytest.mark.slow  # the optout profile run, inline
 def test_inline_material_profile_runs_every_case_without_evaluators_fetching(tmp_path: Path) -> None:
     """material = "inline": the harness crawls the test site once per site and evaluators
     get what it saw (the docker placement has no network); the spec's answers still hold."""

@@ -10,6 +10,7 @@ import pytest
 from helpers import ROOT, TESTS, aiii, cells, placement_differences
 
 
+@pytest.mark.slow  # a run through every misbehaving process double
 def test_misbehaving_adapter_processes_become_errors(home: Path, tmp_path: Path) -> None:
     started = time.monotonic()
     proc = aiii(home, "run", "--profile", str(TESTS / "profiles" / "process-doubles.toml"),
