@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import ipaddress
 import json
 import os
@@ -20,12 +21,40 @@ from cryptography.x509.oid import NameOID
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
 
+#: A minimal in-process vendor.toml (the adapter file is the test's to write); format it with id and name.
+SAMPLE_VENDOR = """id = "{id}"
+name = "{name}"
+organisation = "Tests"
+placement = "inproc"
+
+[adapter]
+entry = "adapter.py:Sample"
+
+[version]
+distribution = "mutagen"
+
+[[capabilities]]
+operation = "metadata.read"
+media_types = ["image/jpeg"]
+"""
+
 
 def aiii(home: Path, *args: str, timeout: float = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``aiii ARGS`` with a private state folder, as a user would (``env``: more variables)."""
     env = {**os.environ, **(env or {}), "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=timeout)
+
+
+def json_vector_folder(folder: Path, content: str, tag: str) -> Path:
+    """A vectors folder (for ``--vectors``) holding one JSON vector, ``cases.json``, tagged ``tag``."""
+    folder.mkdir(parents=True)
+    (folder / "cases.json").write_text(content)
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    (folder / "catalogue.toml").write_text(
+        f'version = 1\n[[vectors]]\nid = "cases"\nfile = "cases.json"\nmedia_type = "application/json"\n'
+        f'sha256 = "{digest}"\nlicence = "CC0-1.0"\ntags = ["{tag}"]\n')
+    return folder
 
 
 def cells(store: Path) -> dict[str, dict[str, Any]]:
@@ -97,3 +126,24 @@ def placement_differences(a: dict[str, dict[str, Any]], b: dict[str, dict[str, A
     differ.update({cid: (a[cid]["outcome"], "missing", "") for cid in a.keys() - b.keys()})
     differ.update({cid: ("missing", b[cid]["outcome"], b[cid]["reason"]) for cid in b.keys() - a.keys()})
     return differ
+
+
+# -- the hostile TLS endpoint (tests/doubles_http/hostile_tls_server.py) ---------------------
+
+#: Its behaviours, one path each.
+HOSTILE_HTTP = ("trickle-head", "trickle-body", "trickle-start", "nested-json")
+
+
+def write_vendors(folder: Path, ca: Path, port: int, extra: dict[str, str] | None = None) -> Path:
+    """One http vendor per behaviour of the hostile server (``extra``: more [http] lines per vendor)."""
+    for vid in (*HOSTILE_HTTP, *(extra or {})):
+        vendor = folder / vid
+        vendor.mkdir(parents=True, exist_ok=True)
+        (vendor / "ca.pem").write_bytes(ca.read_bytes())
+        lines = (extra or {}).get(vid, "") + ("startup_timeout_s = 3\n" if vid == "trickle-start" else "")
+        (vendor / "vendor.toml").write_text(
+            f'id = "{vid}"\nname = "Hostile endpoint {vid}"\norganisation = "aiii-interop tests"\n'
+            'placement = "http"\nrole = "test-double"\ndefault = false\n\n[http]\n'
+            f'url = "https://localhost:{port}/{vid}"\nca_file = "ca.pem"\nrate_per_s = 50\n{lines}\n'
+            '[version]\nadapter = true\n\n[[capabilities]]\noperation = "metadata.read"\nmedia_types = ["image/jpeg"]\n')
+    return folder

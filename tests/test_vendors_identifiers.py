@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 from aiii_kit import Adapter, Asset, Unsupported
+from helpers import ROOT
 
 from runner.model import VendorManifest
 from runner.schema import first_error
 from runner.transports.inproc import load_adapter_class
 from runner.vendors import load_manifest
 
-ROOT = Path(__file__).resolve().parent.parent
 CASES_FILE = ROOT / "test_vectors" / "identifiers" / "registry-cases.json"
 OPERATION = "identifier.validate"
 RESULT = "aiii:protocol/v1/identifier.validate.result"

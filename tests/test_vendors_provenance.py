@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from helpers import ROOT
 from PIL import Image
 
 from conformance.c2pa import CLAIM_GENERATOR, DIGITAL_SOURCE_TYPE, TRAINING_MINING
@@ -38,7 +39,6 @@ from runner.transports.inproc import InprocTransport
 from runner.vectors import Catalogue, Vector, load_attack_strings, load_catalogue
 from runner.vendors import load_manifest, rule_version
 
-ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "test_vectors"
 PUBLIC_DIR = VECTORS / "c2pa" / "public-testfiles"
 HOSTILE_DIR = VECTORS / "c2pa" / "hostile"
