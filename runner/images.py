@@ -82,8 +82,7 @@ def host_pins(requirements: list[str]) -> list[str]:
 
 
 def _vendor_files(manifest: VendorManifest) -> list[Path]:
-    return sorted(p for p in manifest.folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                  and p.suffix not in (".pyc", ".pyo"))
+    return manifest.code_files()
 
 
 #: The Dockerfile of every Python vendor that ships none of its own.
@@ -169,7 +168,9 @@ def _pure_python_version(name: str) -> str | None:
 
 def _build_context(manifest: VendorManifest, requirements: list[str], pins: list[str], where: Path,
                    progress: IO[str] | None) -> None:
-    shutil.copytree(manifest.folder, where / "vendor", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for path in manifest.code_files():  # the vendor's own tests stay out of its image
+        (where / "vendor" / path.relative_to(manifest.folder)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, where / "vendor" / path.relative_to(manifest.folder))
     (where / "kit").mkdir()
     wheel = kit_wheel()
     shutil.copyfile(wheel, where / "kit" / wheel.name)

@@ -118,6 +118,13 @@ class VendorManifest:
     #: ``[limits]``: overrides of the gate's bounds on what this vendor may say
     limits: Mapping[str, Any] = field(default_factory=dict)
 
+    def code_files(self) -> list[Path]:
+        """The files of the vendor's folder that make up the adapter: everything but caches
+        and the vendor's own tests (``tests/``), so editing a test keys no new cache entry
+        and builds no new image."""
+        return sorted(p for p in self.folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                      and p.relative_to(self.folder).parts[0] != "tests" and p.suffix not in (".pyc", ".pyo"))
+
     def capability(self, operation: str, media_type: str | None = None) -> Capability | None:
         """The declared capability for an operation (and media type), if any."""
         for cap in self.capabilities:

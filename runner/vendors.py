@@ -160,8 +160,8 @@ def rule_version(manifest: VendorManifest) -> str | None:
 def code_hash(manifest: VendorManifest) -> str:
     """A hash of the vendor folder's code and manifest: part of every cache key."""
     digest = hashlib.sha256()
-    for path in sorted(manifest.folder.rglob("*")):
-        if path.is_file() and path.suffix in {".py", ".toml", ".txt", ".json", ".cfg"} and "__pycache__" not in path.parts:
+    for path in manifest.code_files():
+        if path.suffix in {".py", ".toml", ".txt", ".json", ".cfg"}:
             digest.update(str(path.relative_to(manifest.folder)).encode())
             digest.update(path.read_bytes())
     if manifest.adapter_entry:  # an adapter shared with a sibling vendor's folder counts too
