@@ -1,237 +1,30 @@
-"""Reports: the bundle contract and what a reader sees in JUnit, Markdown and HTML."""
+"""Reports: the bundle contract and what a reader sees in JUnit and Markdown (the site: test_site.py)."""
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 import xml.etree.ElementTree as ET
-from collections import Counter
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import pytest
+from report_bundle import (
+    RLO,
+    SCRIPT,
+    _cell,
+    _sha,
+    _vendor,
+    make_bundle,
+    summarise,
+)
 
 from reports import BundleError, read_bundle, render_all, render_site, validate_bundle, write_bundle
 from reports.bundle import OUTCOMES, SEVERITY
-from reports.html import cell_page, vendor_page
+from reports.html import cell_page
 from reports.markdown import render_summary
 from reports.text import visible
 from runner.model import Outcome
-
-SCRIPT = "<script>alert(1)</script>"
-RLO = "\u202e"
-LONG = "A" * 10_000 + "END-OF-LONG"
-RETENTION = "Uploaded files are deleted within 24 hours; nothing is used for training."
-INCONCLUSIVE_REASON = "detection rate 9/10, 95% CI [0.555, 0.997]: 10 trials cannot show >= 0.9"
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _vendor(vid: str, name: str, **extra: Any) -> dict[str, Any]:
-    vendor = {
-        "id": vid,
-        "name": name,
-        "organisation": f"{name} Ltd",
-        "version": "1.0.0",
-        "transport": "inproc",
-        "role": "participant",
-        "runnable": True,
-        "reason": None,
-        "capabilities": [
-            {"operation": "metadata.write", "media_types": ["image/jpeg"], "options": {}},
-            {"operation": "metadata.read", "media_types": ["image/jpeg", "image/png"], "options": {"xmp": True}},
-        ],
-        "retention": None,
-        "homepage": None,
-    }
-    vendor.update(extra)
-    return vendor
-
-
-def _cell(
-    check: str, vector: str, producer: str | None, consumer: str | None, outcome: str, reason: str, **extra: Any
-) -> dict[str, Any]:
-    variant = extra.pop("variant", None)
-    cell = {
-        "id": "/".join([check, vector, producer or "-", consumer or "-", variant or "-"]),
-        "check": check,
-        "level": "MUST" if check == "metadata.roundtrip" else "SHOULD",
-        "producer": producer,
-        "consumer": consumer,
-        "vector": vector,
-        "channel": None,
-        "variant": variant,
-        "outcome": outcome,
-        "reason": reason,
-        "measurements": {},
-        "artifacts": {},
-        "expectation": None,
-        "duration_s": 0.25,
-        "finished": "2026-11-03T10:05:00Z",
-    }
-    cell.update(extra)
-    return cell
-
-
-def summarise(cells: list[dict[str, Any]]) -> dict[str, Any]:
-    """The summary section the runner writes for ``cells``."""
-    counts = Counter(cell["outcome"] for cell in cells)
-    return {
-        "outcomes": dict(counts),
-        "must_failures": sum(1 for c in cells if c["level"] == "MUST" and c["outcome"] in ("fail", "error")),
-        "cells": len(cells),
-    }
-
-
-def make_bundle() -> dict[str, Any]:
-    """Four vendors (two hostile), three checks, every outcome, hostile strings throughout."""
-    vendors = [
-        _vendor("ref-exiv2", "Exiv2 reference", homepage="https://exiv2.org/"),
-        _vendor(
-            "acme",
-            f"{SCRIPT} Acme {RLO}gnp.exe 🧪 👩‍🔬",
-            organisation="'; DROP TABLE vendors; --",
-            retention=f"{RETENTION} {SCRIPT}",
-            homepage="javascript:alert(1)",
-        ),
-        _vendor("zw.vendor", "Zero\u200bWidth | `tick` *bold*", version=None),
-        _vendor("offline", "Offline Inc", runnable=False, reason=f"image pull failed\x00 {LONG}"),
-    ]
-    checks = [
-        {
-            "id": "metadata.roundtrip",
-            "title": "Written XMP reads back",
-            "family": "metadata",
-            "level": "MUST",
-            "description": "A value written by the producer is read back unchanged by the consumer.",
-        },
-        {
-            "id": "provenance.validate",
-            "title": "Manifest validates",
-            "family": "provenance",
-            "level": "SHOULD",
-            "description": "The consumer validates the producer's C2PA manifest.",
-        },
-        {
-            "id": "metadata.read-vector",
-            "title": "Reads catalogue metadata",
-            "family": "metadata",
-            "level": "SHOULD",
-            "description": "No producer: the consumer reads the vector as shipped.",
-        },
-    ]
-    vectors = [
-        {
-            "id": "jpeg-basic",
-            "media_type": "image/jpeg",
-            "sha256": _sha("j"),
-            "licence": "CC0-1.0",
-            "tags": ["photo"],
-            "source": None,
-        },
-        {
-            "id": "png-alpha",
-            "media_type": "image/png",
-            "sha256": _sha("p"),
-            "licence": "CC-BY-4.0",
-            "tags": [],
-            "source": "https://example.org/png",
-        },
-    ]
-    rt, pv, rv = (check["id"] for check in checks)
-    expectation = {
-        "check": "provenance.validate/*/acme/*",
-        "reason": f"known bug {SCRIPT}",
-        "link": "https://tracker.example/acme/42",
-        "expires": "2027-01-31",
-    }
-    cells = [
-        _cell(
-            rt,
-            "jpeg-basic",
-            "ref-exiv2",
-            "ref-exiv2",
-            "pass",
-            "all 7 fields read back",
-            measurements={"fields": 7, "creator": "Jane 🧪"},
-            artifacts={"produced": {"sha256": _sha("a"), "media_type": "image/jpeg", "path": "artifacts/" + _sha("a") + ".jpg"}},
-        ),
-        _cell(
-            rt,
-            "jpeg-basic",
-            "ref-exiv2",
-            "acme",
-            "fail",
-            f"creator differs: {SCRIPT}",
-            measurements={
-                "creator": {"expected": "Jane", "read": f"{SCRIPT}'; DROP TABLE x; --{RLO}"},
-                "lone": "\ud800",
-                "nul": "a\x00b",
-            },
-        ),
-        _cell(rt, "png-alpha", "ref-exiv2", "acme", "fail", "title differs\nsecond line | pipe `code`"),
-        _cell(
-            rt,
-            "jpeg-basic",
-            "acme",
-            "ref-exiv2",
-            "error",
-            f"adapter crashed: {LONG}",
-            artifacts={"produced": {"sha256": _sha("b"), "media_type": "image/jpeg", "path": None}},
-        ),
-        _cell(rt, "jpeg-basic", "zw.vendor", "ref-exiv2", "pass", "ok"),
-        _cell(rt, "jpeg-basic", "offline", "ref-exiv2", "blocked", "producer could not run"),
-        _cell(pv, "jpeg-basic", "ref-exiv2", "acme", "xfail", "manifest rejected", expectation=expectation),
-        _cell(pv, "png-alpha", "ref-exiv2", "acme", "xpass", "manifest validated", expectation=expectation),
-        _cell(pv, "jpeg-basic", "ref-exiv2", "zw.vendor", "unsupported", "provenance.read not declared"),
-        _cell(rv, "jpeg-basic", None, "acme", "pass", "read", variant="q|75"),
-        _cell(rv, "png-alpha", None, "zw.vendor", "fail", f"emoji 🧪 lost {RLO}", variant=None),
-        _cell(rt, "png-alpha", "zw.vendor", "ref-exiv2", "inconclusive", INCONCLUSIVE_REASON),
-    ]
-    return {
-        "schema_version": 1,
-        "run": {
-            "id": "run-2026-11-03",
-            "profile": "core",
-            "harness_version": "0.1.0",
-            "methodology_version": "2026.11-1",
-            "catalogue_sha256": _sha("catalogue"),
-            "started": "2026-11-03T10:00:00Z",
-            "finished": "2026-11-03T10:06:00Z",
-            "status": "complete",
-            "environment": {
-                "python": "3.11.9",
-                "platform": "Linux",
-                "machine": "x86_64",
-                "cpu_count": 8,
-                "libraries": {"c2pa-python": "0.38.1"},
-            },
-            "options": {"jobs": 4, "vendors": None, "vectors": "test_vectors/"},
-        },
-        "vendors": vendors,
-        "checks": checks,
-        "vectors": vectors,
-        "cells": cells,
-        "summary": summarise(cells),
-    }
-
-
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path, dict[str, Path]]:
-    bundle = make_bundle()
-    out = tmp_path_factory.mktemp("out")
-    (out / "artifacts").mkdir()
-    (out / "artifacts" / (_sha("a") + ".jpg")).write_bytes(b"\xff\xd8")
-    return bundle, out, render_all(bundle, out)
-
-
-def _written(out: Path) -> list[Path]:
-    return [p for p in out.rglob("*") if p.suffix in {".html", ".md", ".xml"}]
 
 
 def test_bundle_validates_and_round_trips(tmp_path: Path) -> None:
@@ -299,121 +92,6 @@ def test_junit_has_a_testcase_per_cell_and_the_right_counts(
     assert "\x00" not in text and RLO not in text and "\\u0000" in text and "\\u202e" in text
 
 
-def test_index_shows_a_matrix_per_check_and_every_cell_has_a_page(
-    rendered: tuple[dict[str, Any], Path, dict[str, Path]],
-) -> None:
-    bundle, out, paths = rendered
-    site = out / "site"
-    index = paths["site"].read_text(encoding="utf-8")
-    assert index.count('<table class="matrix">') == len(bundle["checks"])
-    for check in bundle["checks"]:
-        assert check["id"] in index
-    for cell in bundle["cells"]:
-        page = site / cell_page(cell["id"])
-        assert page.is_file()
-        assert re.fullmatch(r"cells/[0-9a-f]{16}\.html", cell_page(cell["id"]))
-    for vendor in bundle["vendors"]:
-        assert (site / vendor_page(vendor["id"])).is_file()
-    assert "unsupported" in index and "not</strong> failures" in index
-
-
-class _Links(HTMLParser):
-    """Collects link targets and checks that tags stay balanced."""
-
-    VOID = {"meta", "br", "hr", "img", "link", "input"}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hrefs: list[str] = []
-        self.resources: list[str] = []
-        self.stack: list[str] = []
-        self.tags: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        for name, value in attrs:
-            if name == "href" and tag == "a":
-                self.hrefs.append(value or "")
-            elif name in {"src", "srcset", "href", "data", "poster", "action"}:
-                self.resources.append(value or "")
-        if tag not in self.VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        assert self.stack and self.stack[-1] == tag, f"unbalanced </{tag}> after {self.stack[-3:]}"
-        self.stack.pop()
-
-
-def test_site_links_are_relative_and_resolve(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
-    _, out, _ = rendered
-    for page in (out / "site").rglob("*.html"):
-        parser = _Links()
-        parser.feed(page.read_text(encoding="utf-8"))
-        parser.close()
-        assert parser.stack == [], page
-        assert "script" not in parser.tags and "iframe" not in parser.tags
-        assert not parser.resources, f"{page} loads {parser.resources}"
-        for href in parser.hrefs:
-            if href.startswith(("https://", "http://")):
-                continue  # a navigation link to an issue tracker or homepage, not a load
-            parts = urlsplit(href)
-            assert not parts.scheme and not parts.netloc, href
-            if parts.path:
-                assert (page.parent / unquote(parts.path)).resolve().is_file(), f"{page}: {href}"
-
-
-def test_hostile_strings_are_escaped_everywhere(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
-    _, out, paths = rendered
-    for path in _written(out):
-        text = path.read_text(encoding="utf-8")
-        assert "<script" not in text.lower(), path
-        assert "javascript:" not in text.lower() or 'href="javascript' not in text, path
-    summary = paths["summary"].read_text(encoding="utf-8")
-    acme = (out / "site" / vendor_page("acme")).read_text(encoding="utf-8")
-    assert "&lt;script&gt;" in summary
-    assert "&lt;script&gt;" in acme
-    assert "'; DROP TABLE" in acme or "&#39;; DROP TABLE" in acme
-    assert 'href="javascript' not in acme
-    fail = next(c for c in make_bundle()["cells"] if c["outcome"] == "fail")
-    cell_html = (out / "site" / cell_page(fail["id"])).read_text(encoding="utf-8")
-    assert "&lt;script&gt;" in cell_html and "DROP TABLE x" in cell_html
-
-
-def test_rtl_override_and_hidden_characters_are_visible(
-    rendered: tuple[dict[str, Any], Path, dict[str, Path]],
-) -> None:
-    _, out, paths = rendered
-    for path in _written(out):
-        text = path.read_text(encoding="utf-8")
-        for hidden in (RLO, "\u200b", "\x00", "\ud800"):
-            assert hidden not in text, (path, hidden)
-    acme = (out / "site" / vendor_page("acme")).read_text(encoding="utf-8")
-    assert 'title="U+202E RIGHT-TO-LEFT OVERRIDE">\\u202e</span>' in acme
-    assert "\\u202e" in paths["summary"].read_text(encoding="utf-8")
-    assert "\\u200b" in (out / "site" / vendor_page("zw.vendor")).read_text(encoding="utf-8")
-    # Emoji stay readable, including a zero-width-joiner sequence.
-    assert "🧪" in acme and "👩\u200d🔬" in acme
-
-
-def test_long_strings_are_cut_in_lists_but_complete_on_the_cell_page(
-    rendered: tuple[dict[str, Any], Path, dict[str, Path]],
-) -> None:
-    bundle, out, paths = rendered
-    error = next(c for c in bundle["cells"] if c["outcome"] == "error")
-    assert "END-OF-LONG" in (out / "site" / cell_page(error["id"])).read_text(encoding="utf-8")
-    summary = paths["summary"].read_text(encoding="utf-8")
-    assert "END-OF-LONG" not in summary and "chars\\]" in summary
-    assert "END-OF-LONG" not in (out / "site" / vendor_page("acme")).read_text(encoding="utf-8")
-
-
-def test_vendor_page_shows_retention_terms(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
-    _, out, _ = rendered
-    acme = (out / "site" / vendor_page("acme")).read_text(encoding="utf-8")
-    assert "Data retention terms" in acme and RETENTION in acme
-    assert "not stated" in (out / "site" / vendor_page("ref-exiv2")).read_text(encoding="utf-8")
-    assert "Not runnable" in (out / "site" / vendor_page("offline")).read_text(encoding="utf-8")
-
-
 def test_summary_lists_must_failures_known_issues_and_keeps_tables_intact(
     rendered: tuple[dict[str, Any], Path, dict[str, Path]],
 ) -> None:
@@ -464,16 +142,6 @@ def test_summary_flags_expired_expectations() -> None:
         if cell["expectation"] is not None:
             cell["expectation"] = {**cell["expectation"], "expires": "2026-01-31"}
     assert "expires 2026-01-31 **(expired)**" in render_summary(bundle)
-
-
-def test_cell_page_links_artifacts_and_expectation(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
-    bundle, out, _ = rendered
-    passed = bundle["cells"][0]
-    page = (out / "site" / cell_page(passed["id"])).read_text(encoding="utf-8")
-    assert f'href="../../artifacts/{_sha("a")}.jpg"' in page
-    xfail = next(c for c in bundle["cells"] if c["outcome"] == "xfail")
-    page = (out / "site" / cell_page(xfail["id"])).read_text(encoding="utf-8")
-    assert 'href="https://tracker.example/acme/42"' in page and "2027-01-31" in page
 
 
 def test_interrupted_run_is_flagged_and_stale_pages_go(tmp_path: Path) -> None:
