@@ -7,24 +7,14 @@ exactly as a run does; every report is checked against the protocol schema.
 
 from __future__ import annotations
 
-import datetime
 import io
-import os
-import shutil
-import stat
 import struct
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiii_kit import AdapterError, Asset
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID
 from helpers import ROOT
 from PIL import Image
 
@@ -33,7 +23,7 @@ from conformance.fields import content_hash
 from conformance.tamper import TAMPERS
 from runner.derive import derive_bytes
 from runner.model import VendorManifest
-from runner.pki import ROOT_CERT_FILE, ROOT_KEY_FILE, TestPKI
+from runner.pki import TestPKI
 from runner.schema import first_error
 from runner.transports.inproc import InprocTransport
 from runner.vectors import Catalogue, Vector, load_attack_strings, load_catalogue
@@ -202,103 +192,6 @@ def app11_jumbf_segments(data: bytes) -> int:
     return count
 
 
-# ------------------------------------------------------------------ test PKI
-
-
-def _chain(pki: TestPKI, vendor_id: str = "c2pa-python") -> list[x509.Certificate]:
-    return x509.load_pem_x509_certificates(pki.leaf(vendor_id).cert_chain_pem.encode("ascii"))
-
-
-def test_leaf_is_signed_by_the_root_it_ships_with(pki: TestPKI) -> None:
-    leaf, carried_root = _chain(pki)
-    assert carried_root == pki.root, "the chain must be leaf first, then the run's root CA"
-    assert leaf.issuer == pki.root.subject
-    assert isinstance(leaf.signature_hash_algorithm, hashes.SHA256)
-    root_key = pki.root.public_key()
-    assert isinstance(root_key, ec.EllipticCurvePublicKey)
-    root_key.verify(leaf.signature, leaf.tbs_certificate_bytes, ec.ECDSA(leaf.signature_hash_algorithm))
-    pki.root.verify_directly_issued_by(pki.root)  # self-signed
-    other_root = TestPKI.create().root  # same subject name, different key: must not verify
-    with pytest.raises(InvalidSignature):
-        leaf.verify_directly_issued_by(other_root)
-
-
-def test_leaf_carries_the_c2pa_signing_profile(pki: TestPKI) -> None:
-    leaf, _ = _chain(pki)
-    usage = leaf.extensions.get_extension_for_class(x509.KeyUsage)
-    assert usage.critical and usage.value.digital_signature and not usage.value.key_cert_sign
-    eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
-    assert list(eku.value) == [ExtendedKeyUsageOID.EMAIL_PROTECTION]
-    aki = leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
-    root_ski = pki.root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    assert aki.key_identifier == root_ski.digest
-    leaf_ski = leaf.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    assert leaf_ski.digest == x509.SubjectKeyIdentifier.from_public_key(leaf.public_key()).digest
-    basic = leaf.extensions.get_extension_for_class(x509.BasicConstraints)
-    assert basic.critical and not basic.value.ca
-    root_basic = pki.root.extensions.get_extension_for_class(x509.BasicConstraints).value
-    assert root_basic.ca and pki.root.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
-    now = datetime.datetime.now(tz=datetime.UTC)
-    assert leaf.not_valid_before_utc < now < leaf.not_valid_after_utc <= pki.root.not_valid_after_utc
-
-
-def test_leaf_private_key_matches_its_certificate(pki: TestPKI) -> None:
-    creds = pki.leaf("c2pa-python")
-    key = serialization.load_pem_private_key(creds.private_key_pem.encode("ascii"), password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
-    leaf, _ = _chain(pki)
-    assert key.public_key().public_numbers() == leaf.public_key().public_numbers()  # type: ignore[union-attr]
-    assert creds.as_params()["alg"] == "es256"
-
-
-def test_each_vendor_gets_its_own_leaf_under_one_root(pki: TestPKI) -> None:
-    mine, theirs = _chain(pki, "c2pa-python")[0], _chain(pki, "other-signer")[0]
-    assert mine.public_key().public_numbers() != theirs.public_key().public_numbers()  # type: ignore[union-attr]
-    assert "c2pa-python" in mine.subject.rfc4514_string() and "other-signer" in theirs.subject.rfc4514_string()
-    theirs.verify_directly_issued_by(pki.root)
-
-
-@pytest.mark.parametrize("vendor_id", ["../escape", "UPPER", "", "a/b"])
-def test_leaf_refuses_a_vendor_id_that_is_not_a_safe_file_name(pki: TestPKI, vendor_id: str) -> None:
-    with pytest.raises(ValueError, match="not a vendor id"):
-        pki.leaf(vendor_id)
-
-
-def test_persisted_pki_reloads_identical(tmp_path: Path) -> None:
-    first = TestPKI.create(tmp_path / "pki")
-    leaf = first.leaf("c2pa-python")
-    again = TestPKI.create(tmp_path / "pki")
-    assert (again.root_pem, again.root_key_pem) == (first.root_pem, first.root_key_pem)
-    assert again.leaf("c2pa-python") == leaf
-    later = again.leaf("second-signer")  # made by the reloaded PKI, reloaded by a third
-    assert TestPKI.create(tmp_path / "pki").leaf("second-signer") == later
-    elsewhere = TestPKI.create(tmp_path / "other")
-    assert elsewhere.root_pem != first.root_pem, "a fresh directory must get fresh keys"
-
-
-def test_private_keys_are_named_test_only_and_never_committed(tmp_path: Path) -> None:
-    if shutil.which("git") is None:
-        pytest.skip("needs git to show the keys stay out of a repository (every clone has git)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    subprocess.run(["git", "init", "-q", str(tmp_path)], env=env, check=True)
-    directory = tmp_path / "state" / "pki"
-    pki = TestPKI.create(directory)
-    pki.leaf("c2pa-python")
-    pki.leaf("other-signer")
-    assert (directory / ".gitignore").read_text() == "*\n"
-    holding_keys = sorted(p.name for p in directory.iterdir() if "PRIVATE KEY" in p.read_text())
-    assert holding_keys == sorted(
-        [ROOT_KEY_FILE, "TEST-ONLY-leaf-c2pa-python.key.pem", "TEST-ONLY-leaf-other-signer.key.pem"]
-    )
-    assert all(name.startswith("TEST-ONLY-") for name in holding_keys)
-    for name in holding_keys:
-        assert stat.S_IMODE((directory / name).stat().st_mode) == 0o600, f"{name} readable by others"
-    assert (directory / ROOT_CERT_FILE).is_file()
-    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, check=True)
-    assert status.stdout == "", f"PKI files visible to git: {status.stdout}"
-
-
 # ------------------------------------------------------- c2pa-python sign -> read
 
 
@@ -419,53 +312,6 @@ def test_tamper_of_a_malformed_file_raises_value_error(case: str, kind: str) -> 
         TAMPERS[kind][0](data, media_type)
 
 
-# --------------------------------------------------------- c2patxt vs c2pa-python
-
-
-@pytest.fixture(scope="module")
-def jpegs(signed: Signer) -> dict[str, Asset]:
-    """A signed JPEG whose store fits one APP11 segment, and one spread over several."""
-    single = signed("image/jpeg")
-    multi = signed("image/jpeg", title="\u00e9" * 100_000)
-    assert app11_jumbf_segments(single.data) == 1
-    assert app11_jumbf_segments(multi.data) >= 3
-    return {"single-segment": single, "multi-segment": multi}
-
-
-@pytest.mark.parametrize("anchor", [True, False], ids=["anchor", "no-anchor"])
-@pytest.mark.parametrize("layout", ["single-segment", "multi-segment"])
-def test_c2patxt_agrees_on_signed_jpeg(
-    readers: dict[str, InprocTransport], jpegs: dict[str, Asset], pki: TestPKI, layout: str, anchor: bool
-) -> None:
-    trust = pki.root_pem if anchor else None
-    ref, other = (read(readers[r], jpegs[layout], trust) for r in READERS)
-    assert verdict(other) == verdict(ref) == (True, "Trusted" if anchor else "Valid", [] if anchor else ["signingCredential.untrusted"])
-    assert content(other) == content(ref)
-    assert ref["active_manifest"]["training_mining"] == EXPECTED_TRAINING
-
-
-@pytest.mark.parametrize("anchor", [True, False], ids=["anchor", "no-anchor"])
-@pytest.mark.parametrize("kind", list(TAMPERS))
-@pytest.mark.parametrize("layout", ["single-segment", "multi-segment"])
-def test_c2patxt_agrees_after_tamper(
-    readers: dict[str, InprocTransport], jpegs: dict[str, Asset], pki: TestPKI, layout: str, kind: str, anchor: bool
-) -> None:
-    tampered = Asset(TAMPERS[kind][0](jpegs[layout].data, "image/jpeg"), "image/jpeg")
-    ref, other = (read(readers[r], tampered, pki.root_pem if anchor else None) for r in READERS)
-    expected = TAMPERS[kind][1]
-    if expected is None:
-        assert verdict(other) == verdict(ref) == (False, None, [])
-        return
-    if kind == "signature" and not anchor:
-        # Known difference (vendors/c2patxt/README.md): c2patxt stops at claimSignature.mismatch,
-        # so it never reaches the trust decision and reports no signingCredential.untrusted.
-        assert verdict(ref) == (True, "Invalid", sorted([*expected, "signingCredential.untrusted"]))
-        assert verdict(other) == (True, "Invalid", sorted(expected))
-        return
-    assert verdict(other) == verdict(ref)
-    assert verdict(ref)[:2] == (True, "Invalid") and set(expected) <= set(verdict(ref)[2])
-
-
 # ------------------------------------------------------------ public test files
 
 
@@ -490,29 +336,6 @@ def test_public_file_gives_the_catalogued_result_in_c2pa_python(
         return
     assert verdict(report) == (True, exp["state"], sorted(exp["failure"]))
     assert set(exp.get("informational", [])) <= set(report["codes"]["informational"])
-
-
-@pytest.mark.parametrize("name", [n for n in PUBLIC_FILES if n != "adobe-20220124-A.jpg"])
-def test_c2patxt_reports_claim_missing_on_v1_claim_public_files(
-    readers: dict[str, InprocTransport], catalogue: Catalogue, name: str
-) -> None:
-    """Pinned current behaviour, a known difference (vendors/c2patxt/README.md).
-
-    The 2022 Adobe public files carry v1 claims (a ``c2pa.claim`` box, no ``c2pa.claim.v2``).
-    c2patxt 0.2.0 parses only v2 claims and reports every one of them ``Invalid`` with exactly
-    ``claim.missing``, including C and CA, which c2pa-python validates as ``Valid``.  When
-    c2patxt learns v1 claims this test fails and should become an agreement test.
-    """
-    vector = _vector(catalogue, PUBLIC_DIR, name)
-    data = vector.read_bytes()
-    assert b"c2pa.claim\x00" in data and b"c2pa.claim.v2" not in data, "not a v1-claim file"
-    asset = Asset(data, vector.media_type)
-    ref, other = (read(readers[r], asset, None) for r in READERS)
-    assert verdict(other) == (True, "Invalid", ["claim.missing"])
-    if name in ("adobe-20220124-C.jpg", "adobe-20220124-CA.jpg"):
-        assert verdict(ref) == (True, "Valid", ["signingCredential.untrusted"])
-    else:
-        assert ref["validation_state"] == "Invalid"
 
 
 def test_both_readers_find_no_manifest_in_the_unsigned_public_file(readers: dict[str, InprocTransport]) -> None:
