@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from aiii_kit import AdapterError, Unsupported
-from test_vendors_metadata import (  # noqa: F401 - exiv2_cli, media and transports are fixtures
+from test_vendors_metadata_identifiers import (  # noqa: F401 - exiv2_cli, media and transports are fixtures
     IDENTIFIER_ITEMS,
     IDENTIFIERS,
     RDF_BAG,
