@@ -1,5 +1,6 @@
 """c2patxt against c2pa-python, the reference reader: signed and tampered JPEGs whose store fits
-one APP11 segment or spreads over several, and the v1-claim public files c2patxt cannot read."""
+one APP11 segment or spreads over several, the v1-claim public files c2patxt cannot read, and
+attack-string titles in c2pa-python-signed JPEGs."""
 
 # The matrix module's fixtures are imported by name and requested as parameters: F811 there is
 # how pytest fixtures are shared, not a redefinition.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import pytest
 from aiii_kit import Asset
 from test_vendors_provenance import (  # noqa: F401 - fixtures and helpers of the family's matrix module
+    ATTACKS,
     EXPECTED_TRAINING,
     PUBLIC_DIR,
     PUBLIC_FILES,
@@ -100,3 +102,12 @@ def test_c2patxt_reports_claim_missing_on_v1_claim_public_files(
         assert verdict(ref) == (True, "Valid", ["signingCredential.untrusted"])
     else:
         assert ref["validation_state"] == "Invalid"
+
+
+@pytest.mark.parametrize(("name", "index", "text"), ATTACKS, ids=[f"{n}-{i}" for n, i, _ in ATTACKS])
+def test_attack_string_title_survives_c2patxt(
+    c2patxt: InprocTransport, signed: Signer, pki: TestPKI, name: str, index: int, text: str
+) -> None:
+    report = read(c2patxt, signed("image/jpeg", title=text), pki.root_pem)
+    assert verdict(report) == (True, "Trusted", [])
+    assert report["active_manifest"]["title"] == text
