@@ -34,6 +34,7 @@ from runner.model import (
     Limits,
     Outcome,
     Step,
+    StepKind,
     StepResult,
     VendorManifest,
     Verdict,
@@ -164,7 +165,7 @@ class Executor:
             )
         assert asset is not None and input_sha is not None
         params = step.params
-        if step.kind == "transform":
+        if step.kind == StepKind.TRANSFORM:
             version = self.transform_version(step.operation) if step.operation in self.transforms else None
             if version is None:
                 return self._transform(step, asset, params)
@@ -341,7 +342,7 @@ def _verdict_from_steps(
         if res.error_kind == ErrorKind.UNSUPPORTED:
             return Verdict(Outcome.UNSUPPORTED, f"{role}: {res.error}")
         step = cell.steps[role]
-        if step.kind == "vendor" and step.vendor in [*(cell.producer or "").split("+"), cell.consumer]:
+        if step.kind == StepKind.VENDOR and step.vendor in [*(cell.producer or "").split("+"), cell.consumer]:
             if res.error_kind == ErrorKind.CLEAN:  # the implementation refused this input: an interop finding
                 return Verdict(Outcome.FAIL, f"{role}: refused: {res.error}")
             return Verdict(Outcome.ERROR, f"{role}: {res.error}")

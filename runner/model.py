@@ -228,6 +228,14 @@ class Vector:
 NO_INPUT = "-"
 
 
+class StepKind(StrEnum):
+    """What runs a step: a vendor's adapter or one of the harness's transforms.  A
+    ``StrEnum``, so JSON and f-strings give the plain value ("vendor", "transform")."""
+
+    VENDOR = "vendor"
+    TRANSFORM = "transform"
+
+
 @dataclass(frozen=True)
 class Step:
     """One unit of work in a cell: a vendor operation or a harness transform.
@@ -237,7 +245,7 @@ class Step:
     producer call share it.
     """
 
-    kind: str  # "vendor" or "transform"
+    kind: StepKind
     operation: str
     source: Step | str
     vendor: str | None = None
@@ -249,16 +257,16 @@ class Step:
 
     @property
     def label(self) -> str:
-        who = self.vendor if self.kind == "vendor" else "harness"
+        who = self.vendor if self.kind == StepKind.VENDOR else "harness"
         return f"{who}:{self.operation}"
 
 
 def vendor_step(vendor: str, operation: str, source: Step | str, params: Mapping[str, Any] | None = None) -> Step:
-    return Step("vendor", operation, source, vendor, canonical_json(dict(params or {})))
+    return Step(StepKind.VENDOR, operation, source, vendor, canonical_json(dict(params or {})))
 
 
 def transform_step(name: str, source: Step | str, params: Mapping[str, Any] | None = None) -> Step:
-    return Step("transform", name, source, None, canonical_json(dict(params or {})))
+    return Step(StepKind.TRANSFORM, name, source, None, canonical_json(dict(params or {})))
 
 
 C = TypeVar("C", bound="CellContext")
@@ -323,6 +331,12 @@ def planned(cell: Cell, missing: str | None = None, *, context: CellContext | Ma
     elif context is not None:
         changes["context_json"] = canonical_json(dict(context))
     return replace(cell, **changes) if changes else cell
+
+
+def with_context(cell: Cell, context: CellContext, **changes: Any) -> Cell:
+    """``cell`` with a new typed ``context`` (and ``changes``: steps, ...), as an
+    ``expand`` that learnt something hands it on to the judge."""
+    return replace(cell, context_json=context.to_json(), **changes)
 
 
 @dataclass

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from collections.abc import Callable, Iterable
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Self
 
 from hypothesis import strategies as st
 
@@ -17,12 +18,13 @@ from conformance.identifiers.codes import encode_unit
 from conformance.identifiers.registry import load_cases, validate_step, validators
 from runner.model import (
     Cell,
+    CellContext,
     ErrorKind,
     Outcome,
     Step,
     StepResult,
     Verdict,
-    canonical_json,
+    with_context,
 )
 
 # -- differential property testing of validators ----------------------------------------
@@ -147,6 +149,37 @@ def answer_key(result: StepResult) -> tuple[str, Any]:
     return ("failed", (result.error_kind or ErrorKind.ERROR).value)
 
 
+@dataclass(frozen=True)
+class SearchSummary:
+    """What expand's search found: candidates tried, distinct ones both answered, and
+    the shrunk counterexample when the validators disagreed."""
+
+    examples: int
+    distinct: int
+    found: bool
+    counterexample: str | None = None
+
+
+@dataclass(frozen=True)
+class DifferentialContext(CellContext):
+    """A pair's search: the scheme, the run's seed and the pair's own, the example budget,
+    the curated valid values; ``search`` once expand has searched."""
+
+    scheme: str
+    seed: int
+    pair_seed: int
+    budget: int
+    seeds: tuple[str, ...]
+    search: SearchSummary | None = None
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        doc = json.loads(text)
+        search = doc.pop("search", None)
+        return cls(**doc | {"seeds": tuple(doc["seeds"]),
+                            "search": None if search is None else SearchSummary(**search)})
+
+
 class Differential(Check):
     id = "identifiers.differential"
     title = "Differential property testing of validators (Hypothesis)"
@@ -173,41 +206,43 @@ class Differential(Check):
                         continue
                     # each pair searches with its own seed, derived from the run's seed
                     pair_seed = int(hashlib.sha256(f"{seed}/{scheme}/{a.id}/{b.id}".encode()).hexdigest()[:8], 16)
-                    context = {"scheme": scheme, "seed": seed, "pair_seed": pair_seed, "budget": budget, "seeds": seeds}
+                    context = DifferentialContext(scheme=scheme, seed=seed, pair_seed=pair_seed, budget=budget,
+                                                  seeds=tuple(seeds))
                     yield planned(cell, context=context)
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
-        ctx = cell.context
-        scheme = ctx["scheme"]
-        valid, alphabet = SCHEMES.get(scheme, (st.sampled_from(ctx["seeds"]), UPPER + DIGITS + "-"))
-        strategy = differential.candidates(valid, alphabet, 40, ctx["seeds"])
+        ctx = cell.context_as(DifferentialContext)
+        scheme, seeds = ctx.scheme, list(ctx.seeds)
+        valid, alphabet = SCHEMES.get(scheme, (st.sampled_from(seeds), UPPER + DIGITS + "-"))
+        strategy = differential.candidates(valid, alphabet, 40, seeds)
         assert cell.producer and cell.consumer
 
         def answer(vendor: str, value: str) -> tuple[str, Any]:
             return answer_key(step(validate_step(vendor, scheme, value)))
 
         result = differential.search(strategy, answer, (cell.producer, cell.consumer), lambda x, y: x == y,
-                                     ctx["pair_seed"], ctx["budget"])
-        found = {"examples": result.examples, "distinct": result.answered, "found": result.found}
+                                     ctx.pair_seed, ctx.budget)
+        found = SearchSummary(examples=result.examples, distinct=result.answered, found=result.found,
+                              counterexample=result.counterexample if result.found else None)
         steps: dict[str, Step] = {}
         if result.found:
-            found["counterexample"] = result.counterexample
             steps = {"a": validate_step(cell.producer, scheme, result.counterexample),
                      "b": validate_step(cell.consumer, scheme, result.counterexample)}
-        return replace(cell, steps=steps, context_json=canonical_json({**ctx, "search": found}))
+        return with_context(cell, replace(ctx, search=found), steps=steps)
 
     #: a crash of either validator on the counterexample is itself the finding
     judges_clean_errors = True
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        ctx = cell.context
-        search = ctx.get("search", {})
-        measurements: dict[str, Any] = {"seed": ctx["seed"], "pair_seed": ctx["pair_seed"], "budget": ctx["budget"],
-                                        "examples": search.get("examples"), "distinct_candidates": search.get("distinct")}
-        if not search.get("found"):
-            return Verdict(Outcome.PASS, f"no disagreement in {search.get('distinct')} distinct candidates "
-                                         f"(seed {ctx['seed']}, budget {ctx['budget']})", measurements)
-        value = search["counterexample"]
+        ctx = cell.context_as(DifferentialContext)
+        search = ctx.search
+        examples, distinct = (None, None) if search is None else (search.examples, search.distinct)
+        measurements: dict[str, Any] = {"seed": ctx.seed, "pair_seed": ctx.pair_seed, "budget": ctx.budget,
+                                        "examples": examples, "distinct_candidates": distinct}
+        if search is None or not search.found:
+            return Verdict(Outcome.PASS, f"no disagreement in {distinct} distinct candidates "
+                                         f"(seed {ctx.seed}, budget {ctx.budget})", measurements)
+        value = search.counterexample
         said: dict[str, dict[str, Any]] = {}
         for role, vendor in (("a", cell.producer), ("b", cell.consumer)):
             res = answers.results[role]

@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from aiii_kit.iscc import ASSET_AS_BYTES, ASSET_AS_STREAM
@@ -17,16 +18,24 @@ from conformance.planning import option
 from runner.model import (
     NO_INPUT,
     Cell,
+    CellContext,
     Outcome,
     Step,
     Vector,
     Verdict,
-    canonical_json,
     transform_step,
     vendor_step,
 )
 
 # -- ISCC conformance -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpectedOutputs(CellContext):
+    """A conformance test's expected outputs, as iscc-core's data.json gives them (an
+    object of output keys, or a single value)."""
+
+    expected: Any
 
 
 class IsccConformance(Check):
@@ -61,10 +70,10 @@ class IsccConformance(Check):
                         steps["input"] = source
                     steps["outputs"] = vendor_step(v.id, "identifier.generate", source,
                                                    {"scheme": "iscc", "function": function, "args": args})
-                    yield planned(cell, steps=steps, context_json=canonical_json({"expected": outputs}))
+                    yield planned(cell, steps=steps, context=ExpectedOutputs(expected=outputs))
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        expected = cell.context["expected"]
+        expected = cell.context_as(ExpectedOutputs).expected
         got = answers.report("outputs").get("outputs")
         if isinstance(expected, dict):
             if not isinstance(got, dict):
@@ -140,6 +149,14 @@ class IsccAgreement(Check):
 # -- comparison -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class UnitPair(CellContext):
+    """The two ISCC-UNITs a comparing vendor is asked about."""
+
+    a: str
+    b: str
+
+
 class IsccCompare(Check):
     id = "identifiers.compare"
     title = "ISCC comparison (vendor distance = harness distance)"
@@ -166,10 +183,11 @@ class IsccCompare(Check):
                     for v in vendors:
                         cell = self.cell(ctx, vector=vector.id, producer=None, consumer=v.id, variant=f"{unit}{sub}-{size * 8}.{k}")
                         step = vendor_step(v.id, "identifier.compare", NO_INPUT, {"scheme": "iscc", "a": a, "b": b})
-                        yield planned(cell, steps={"compare": step}, context_json=canonical_json({"a": a, "b": b}))
+                        yield planned(cell, steps={"compare": step}, context=UnitPair(a=a, b=b))
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        a, b = cell.context["a"], cell.context["b"]
+        pair = cell.context_as(UnitPair)
+        a, b = pair.a, pair.b
         unit, expected = unit_distance(a, b)
         report = answers.report("compare")
         if unit == "instance":

@@ -4,6 +4,7 @@ scheme, and identifiers carried through each metadata writer and reader."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from conformance.base import Answers, Check, PlanContext, planned
@@ -13,12 +14,12 @@ from runner.errors import PlanError
 from runner.model import (
     NO_INPUT,
     Cell,
+    CellContext,
     Outcome,
     Step,
     Vector,
     VendorManifest,
     Verdict,
-    canonical_json,
     vendor_step,
 )
 from runner.paths import display
@@ -55,6 +56,18 @@ def validate_step(vendor: str, scheme: str, value: str) -> Step:
     return vendor_step(vendor, "identifier.validate", NO_INPUT, {"scheme": scheme, "value": value})
 
 
+@dataclass(frozen=True)
+class RegistryCase(CellContext):
+    """One curated case of a scheme: the value, what the specification says of it (True:
+    valid, False: invalid, "either": left to the implementation), its category and note."""
+
+    scheme: str
+    value: str
+    expect: bool | str
+    category: str | None = None
+    note: str | None = None
+
+
 class RegistryIdentifiers(Check):
     id = "identifiers.registry"
     title = "Registry identifiers: curated valid and invalid values"
@@ -70,22 +83,22 @@ class RegistryIdentifiers(Check):
                 for case in spec.get("cases", []):
                     for v in validators(ctx, scheme):
                         cell = self.cell(ctx, vector=vector.id, producer=None, consumer=v.id, variant=f"{scheme}.{case['id']}")
-                        context = {"scheme": scheme, **{k: case.get(k) for k in ("value", "expect", "category", "note")}}
-                        yield planned(cell, steps={"validate": validate_step(v.id, scheme, case["value"])},
-                                      context_json=canonical_json(context))
+                        context = RegistryCase(scheme=scheme, value=case["value"], expect=case["expect"],
+                                               category=case.get("category"), note=case.get("note"))
+                        yield planned(cell, steps={"validate": validate_step(v.id, scheme, case["value"])}, context=context)
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        ctx = cell.context
+        ctx = cell.context_as(RegistryCase)
         report = answers.report("validate")
         said = "valid" if report["valid"] else "invalid"
-        measurements = {"value": ctx["value"], "category": ctx["category"], "expect": ctx["expect"], "answer": report}
-        if ctx["expect"] == "either":
+        measurements = {"value": ctx.value, "category": ctx.category, "expect": ctx.expect, "answer": report}
+        if ctx.expect == "either":
             return Verdict(Outcome.PASS, f"{said} (the specification leaves this case to the implementation)", measurements)
-        if report["valid"] == ctx["expect"]:
-            return Verdict(Outcome.PASS, f"{said}, as expected ({ctx['category']})", measurements)
+        if report["valid"] == ctx.expect:
+            return Verdict(Outcome.PASS, f"{said}, as expected ({ctx.category})", measurements)
         why = f": {report['reason']}" if report.get("reason") else ""
-        return Verdict(Outcome.FAIL, f"{ctx['value']!r} ({ctx['category']}): answered {said}, the specification says "
-                                     f"{'valid' if ctx['expect'] else 'invalid'}{why}", measurements)
+        return Verdict(Outcome.FAIL, f"{ctx.value!r} ({ctx.category}): answered {said}, the specification says "
+                                     f"{'valid' if ctx.expect else 'invalid'}{why}", measurements)
 
 
 # -- identifiers in metadata ------------------------------------------------------------

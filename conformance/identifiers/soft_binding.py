@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from conformance.base import Answers, Check, PlanContext, planned
@@ -14,11 +14,11 @@ from conformance.identifiers.codes import decode_unit, iscc_vendors, unit_distan
 from conformance.planning import option
 from runner.model import (
     Cell,
+    CellContext,
     Outcome,
     Step,
     StepResult,
     Verdict,
-    canonical_json,
     transform_step,
     vendor_step,
 )
@@ -36,6 +36,14 @@ def _binding_bytes(value: Any) -> bytes | None:
         return base64.b64decode(value, validate=True)
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class BindingVendors(CellContext):
+    """Who builds the soft binding and who reads the signed manifest back."""
+
+    builder: str
+    reader: str
 
 
 class SoftBinding(Check):
@@ -76,7 +84,7 @@ class SoftBinding(Check):
                                           {"scheme": "iscc", "soft_binding": True, "bits": 256, "units": ["content"]})
                     yield planned(cell, steps={"binding": binding, "signed": template,
                                                "read": vendor_step(reader.id, "provenance.read", template, read_params(ctx, True))},
-                                  context_json=canonical_json({"builder": builder.id, "reader": reader.id}))
+                                  context=BindingVendors(builder=builder.id, reader=reader.id))
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
         binding_step, template, read_template = cell.steps["binding"], cell.steps["signed"], cell.steps["read"]
@@ -99,7 +107,7 @@ class SoftBinding(Check):
         built = answers.report("binding")
         sb = built.get("soft_binding")
         if not sb:
-            return Verdict(Outcome.ERROR, f"{cell.context['builder']} answered without a soft binding")
+            return Verdict(Outcome.ERROR, f"{cell.context_as(BindingVendors).builder} answered without a soft binding")
         content_units = [u for u in sb["units"] if _unit_name(u) == "content"]
         manifest = (answers.report("read").get("active_manifest") or {})
         stored = [b for b in manifest.get("soft_bindings") or [] if b.get("alg") == sb["alg"]]

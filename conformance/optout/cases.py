@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import replace
-from typing import Any
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Self
 
 from aiii_kit.optout import plus_decisions
 from aiii_kit.vocab import OPTOUT_FAMILIES, OPTOUT_PURPOSES
@@ -13,6 +14,7 @@ from conformance.base import Answers, PlanContext, planned
 from conformance.optout.common import (
     CHANNEL_FAMILY,
     DEFAULT_TIMEOUT_S,
+    OptoutCase,
     OptoutCheck,
     _resolve,
     _short,
@@ -25,15 +27,30 @@ from conformance.optout.common import (
 )
 from runner.model import (
     Cell,
+    CellContext,
     Outcome,
     Step,
     StepResult,
     Verdict,
-    canonical_json,
     vendor_step,
 )
 
 # -- curated cases: precedence, malformed and hostile signals ------------------------------
+
+
+@dataclass(frozen=True)
+class CaseContext(CellContext):
+    """A curated case for one evaluator: how it gets the site (``mode``) and its timeout."""
+
+    case: OptoutCase
+    mode: str
+    timeout_s: float
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        doc = json.loads(text)
+        return cls(**doc | {"case": OptoutCase.of(doc["case"])})
+
 
 class CaseCheck(OptoutCheck):
 
@@ -43,36 +60,37 @@ class CaseCheck(OptoutCheck):
         for vector in [v for v in ctx.vectors if v.media_type == "application/json"]:
             for case in load_cases(vector):
                 for ev in evaluators(ctx):
-                    if not all(reads(ev, c) for c in case["channels"]):
+                    if not all(reads(ev, c) for c in case.channels):
                         continue  # an evaluator of other channels has no cell here
-                    context = {"case": case, "mode": material_mode(ctx, ev.id, mode), "timeout_s": float(case.get("timeout_s", timeout))}
-                    yield self.cell(ctx, vector=vector.id, producer=None, consumer=ev.id, variant=case["id"], context_json=canonical_json(context))
+                    context = CaseContext(case=case, mode=material_mode(ctx, ev.id, mode),
+                                          timeout_s=float(timeout if case.timeout_s is None else case.timeout_s))
+                    yield planned(self.cell(ctx, vector=vector.id, producer=None, consumer=ev.id, variant=case.id), context=context)
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
-        ctx = cell.context
-        case = ctx["case"]
+        ctx = cell.context_as(CaseContext)
+        case = ctx.case
         assert cell.consumer is not None
-        families = sorted({CHANNEL_FAMILY[c] for c in case["channels"]}, key=OPTOUT_FAMILIES.index)
-        ev = evaluate_step(cell.consumer, case["site"], case["resource"], case.get("agent", "GPTBot"), list(case["expect"]),
-                           families, ctx["mode"], ctx["timeout_s"])
+        families = sorted({CHANNEL_FAMILY[c] for c in case.channels}, key=OPTOUT_FAMILIES.index)
+        ev = evaluate_step(cell.consumer, list(case.site), case.resource, case.agent, list(case.expect),
+                           families, ctx.mode, ctx.timeout_s)
         return replace(cell, steps={"evaluate": ev})
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        case = cell.context["case"]
+        case = cell.context_as(CaseContext).case
         report = answers.report("evaluate")
-        got = {p: report["decisions"].get(p, {}).get("decision") for p in case["expect"]}
+        got = {p: report["decisions"].get(p, {}).get("decision") for p in case.expect}
         wrong = {p: {"expected": v, "decision": got[p], "source": report["decisions"].get(p, {}).get("source"),
-                     "rule": report["decisions"].get(p, {}).get("rule")} for p, v in case["expect"].items() if got[p] != v}
+                     "rule": report["decisions"].get(p, {}).get("rule")} for p, v in case.expect.items() if got[p] != v}
         asked = cell.steps["evaluate"].params
-        measurements = {"spec": case["spec"], "rule": case.get("rule"), "expected": case["expect"], "decisions": got,
+        measurements = {"spec": case.spec, "rule": case.rule, "expected": case.expect, "decisions": got,
                         "notes": report.get("notes", []), "url": asked["url"], "agent": asked["agent"],
                         "material": "inline" if asked.get("material") else "fetched by the evaluator"}
         if wrong:
             measurements["wrong"] = wrong
             first = next(iter(wrong.items()))
-            return Verdict(Outcome.FAIL, f"{case['spec']}: {first[0]} {first[1]['decision']}, the spec gives {first[1]['expected']}"
+            return Verdict(Outcome.FAIL, f"{case.spec}: {first[0]} {first[1]['decision']}, the spec gives {first[1]['expected']}"
                                          f" ({_short(first[1]['source'])})", measurements)
-        return Verdict(Outcome.PASS, f"{case['spec']}: " + ", ".join(f"{p} {d}" for p, d in got.items()), measurements)
+        return Verdict(Outcome.PASS, f"{case.spec}: " + ", ".join(f"{p} {d}" for p, d in got.items()), measurements)
 
 
 class Precedence(CaseCheck):
@@ -92,6 +110,29 @@ class Malformed(CaseCheck):
 
 # -- cross-channel conflicts ----------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class ConflictContext(CellContext):
+    """A conflict case: the evaluators (each with the channel families it reads), the
+    metadata readers and writer of an embedded file, and the evaluators that get the
+    site's material ``inline`` instead of ``mode``."""
+
+    case: OptoutCase
+    mode: str
+    timeout_s: float
+    evaluators: Mapping[str, tuple[str, ...]]
+    readers: tuple[str, ...]
+    writer: str | None
+    inline: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        doc = json.loads(text)
+        return cls(**doc | {"case": OptoutCase.of(doc["case"]), "readers": tuple(doc["readers"]),
+                            "inline": tuple(doc["inline"]),
+                            "evaluators": {ev: tuple(families) for ev, families in doc["evaluators"].items()}})
+
+
 class Conflicts(OptoutCheck):
     id = "optout.conflicts"
     title = "Cross-channel conflicts: what each evaluator decides"
@@ -106,8 +147,8 @@ class Conflicts(OptoutCheck):
         writers = [w for w in ctx.with_op("metadata.write") if images and w.capability("metadata.write", images[0].media_type)]
         for vector in cases_vectors:
             for case in load_cases(vector):
-                cell = self.cell(ctx, vector=vector.id, producer=None, consumer=None, variant=case["id"])
-                embeds = [f for f in case["site"] if "embed" in f]
+                cell = self.cell(ctx, vector=vector.id, producer=None, consumer=None, variant=case.id)
+                embeds = [f for f in case.site if "embed" in f]
                 steps: dict[str, Step] = {}
                 readers: list[str] = []
                 if embeds:
@@ -121,19 +162,17 @@ class Conflicts(OptoutCheck):
                         if r.capability("metadata.read", image.media_type):
                             steps[f"read:{r.id}"] = vendor_step(r.id, "metadata.read", steps["write"], {})
                             readers.append(r.id)
-                evs = {e.id: families_read(e) for e in evaluators(ctx)}
-                context = {"case": case, "mode": mode, "timeout_s": timeout, "evaluators": evs, "readers": readers,
-                           "writer": writers[0].id if embeds else None}
-                inline = sorted(e for e in evs if material_mode(ctx, e, mode) != mode)
-                if inline:  # only then: the context of a run where every evaluator can fetch stays as it was
-                    context["inline"] = inline
+                evs = {e.id: tuple(families_read(e)) for e in evaluators(ctx)}
+                context = ConflictContext(case=case, mode=mode, timeout_s=timeout, evaluators=evs, readers=tuple(readers),
+                                          writer=writers[0].id if embeds else None,
+                                          inline=tuple(sorted(e for e in evs if material_mode(ctx, e, mode) != mode)))
                 yield planned(cell, steps=steps, context=context)
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
-        ctx = cell.context
-        case = ctx["case"]
+        ctx = cell.context_as(ConflictContext)
+        case = ctx.case
         files: list[dict[str, Any]] = []
-        for f in case["site"]:
+        for f in case.site:
             if "embed" in f:
                 written = step(cell.steps["write"])
                 if not written.ok or written.asset_sha256 is None:
@@ -142,16 +181,15 @@ class Conflicts(OptoutCheck):
             else:
                 files.append(f)
         steps = dict(cell.steps)
-        for ev, families in ctx["evaluators"].items():
-            steps[f"evaluate:{ev}"] = evaluate_step(ev, files, case["resource"], case.get("agent", "GPTBot"),
-                                                    list(OPTOUT_PURPOSES), families,
-                                                    "inline" if ev in ctx.get("inline", ()) else ctx["mode"], ctx["timeout_s"])
+        for ev, families in ctx.evaluators.items():
+            steps[f"evaluate:{ev}"] = evaluate_step(ev, files, case.resource, case.agent, list(OPTOUT_PURPOSES), list(families),
+                                                    "inline" if ev in ctx.inline else ctx.mode, ctx.timeout_s)
         return replace(cell, steps=steps)
 
     judges_clean_errors = False
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        ctx = cell.context
+        ctx = cell.context_as(ConflictContext)
         table: dict[str, dict[str, dict[str, str]]] = {}  # family -> purpose -> who -> decision
         combined: dict[str, dict[str, str]] = {}
         for role in answers.results:
@@ -178,8 +216,8 @@ class Conflicts(OptoutCheck):
         conflicts = sorted(f"{p}: " + " vs ".join(f"{f} {v[0]}" for f, v in ((f, per_channel[f][p]) for f in per_channel)
                                                 if p in per_channel[f] and len(v) == 1 and v[0] != "unknown")
                            for p in OPTOUT_PURPOSES)
-        measurements = {"spec": ctx["case"]["spec"], "rule": ctx["case"].get("rule"), "by_channel": table, "combined": combined,
-                        "channel_conflicts": conflicts, "disagreements": disagreements, "writer": ctx.get("writer")}
+        measurements = {"spec": ctx.case.spec, "rule": ctx.case.rule, "by_channel": table, "combined": combined,
+                        "channel_conflicts": conflicts, "disagreements": disagreements, "writer": ctx.writer}
         if disagreements:
             return Verdict(Outcome.FAIL, f"evaluators disagree: {_short(' | '.join(disagreements), 400)}", measurements)
         return Verdict(Outcome.PASS, "every evaluator reads each channel alike; channels say "

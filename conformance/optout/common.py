@@ -4,9 +4,10 @@ and publishing a channel's artefacts and evaluating them."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Self
 
 from aiii_kit.optout import crawl, plus_decisions, training_mining_decisions
 from aiii_kit.vocab import OPTOUT_EXPRESSES, OPTOUT_FAMILIES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS, PLUS_DATA_MINING
@@ -103,7 +104,31 @@ def load_intents(vector: Vector) -> dict[str, Any]:
     return doc
 
 
-def load_cases(vector: Vector) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class OptoutCase:
+    """A curated case: the site's files (specs for the test site), the resource asked
+    about, the channels it exercises, the decisions expected per purpose, and the spec
+    section (and rule) it tests."""
+
+    id: str
+    spec: str
+    channels: tuple[str, ...]
+    site: tuple[dict[str, Any], ...]
+    resource: str
+    expect: Mapping[str, str]
+    rule: str | None = None
+    agent: str = "GPTBot"
+    timeout_s: float | None = None
+
+    @classmethod
+    def of(cls, doc: Mapping[str, Any]) -> Self:
+        """A case from its JSON object (a cases vector's, or a cell context's)."""
+        return cls(id=doc["id"], spec=doc["spec"], channels=tuple(doc["channels"]), site=tuple(doc["site"]),
+                   resource=doc["resource"], expect=doc.get("expect", {}), rule=doc.get("rule"),
+                   agent=doc.get("agent", "GPTBot"), timeout_s=doc.get("timeout_s"))
+
+
+def load_cases(vector: Vector) -> list[OptoutCase]:
     """Curated cases: each a site, the resource asked about, and the expected decisions."""
     doc = read_json(vector)
     where = _where(vector)
@@ -130,10 +155,10 @@ def load_cases(vector: Vector) -> list[dict[str, Any]]:
             problems.append("'expect' mapping purposes to allowed, denied or unknown")
         if problems:
             raise PlanError(f"{where}: cases[{k}] ({case.get('id', '?')}): needs " + "; ".join(problems))
-    return cases
+    return [OptoutCase.of(case) for case in cases]
 
 
-def expected(intent: dict[str, str], family: str, purpose: str) -> str | None:
+def expected(intent: Mapping[str, str], family: str, purpose: str) -> str | None:
     """What a reader of ``family`` must say for the purpose; None when the intent is silent."""
     if purpose not in OPTOUT_EXPRESSES[family]:
         return "unknown"

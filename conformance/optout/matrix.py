@@ -3,8 +3,8 @@ can express it, read back by every evaluator."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiii_kit.vocab import OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS, PLUS_VOCAB
@@ -31,6 +31,7 @@ from conformance.planning import option
 from runner.model import (
     NO_INPUT,
     Cell,
+    CellContext,
     Outcome,
     Step,
     StepResult,
@@ -38,9 +39,28 @@ from runner.model import (
     Verdict,
     canonical_json,
     vendor_step,
+    with_context,
 )
 
 # -- channel x evaluator, one matrix per purpose --------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatrixContext(CellContext):
+    """One intent through one channel, for one evaluator or reader: the intent's
+    decisions by purpose, the channel and its family, the user agent, how the evaluator
+    gets the material and its timeout; for an in-asset channel the asset's media type,
+    and for plus:DataMining the code written."""
+
+    purpose: str
+    intent: Mapping[str, str]
+    channel: str
+    family: str
+    agent: str
+    mode: str
+    timeout_s: float
+    media_type: str | None = None
+    code: str | None = None
 
 
 class ChannelMatrix(OptoutCheck):
@@ -67,10 +87,10 @@ class ChannelMatrix(OptoutCheck):
                     yield from self._asset_cells(ctx, vector, image, intent, agent, mode, timeout)
 
     def _cell(self, ctx: PlanContext, vector: Vector, channel: str, producer: str, evaluator: str, intent: dict[str, Any],
-              context: dict[str, Any]) -> Cell:
+              **context: Any) -> Cell:
         """Row: the channel (and the vendor that wrote it); column: the evaluator."""
-        return self.cell(ctx, vector=vector.id, producer=producer, consumer=evaluator, variant=f"{channel}.{intent['id']}", channel=channel,
-                    context_json=canonical_json({"purpose": self.purpose, "intent": intent["purposes"], "channel": channel, **context}))
+        cell = self.cell(ctx, vector=vector.id, producer=producer, consumer=evaluator, variant=f"{channel}.{intent['id']}", channel=channel)
+        return with_context(cell, MatrixContext(purpose=self.purpose, intent=intent["purposes"], channel=channel, **context))
 
     def _site_cells(self, ctx: PlanContext, vector: Vector, doc: dict[str, Any], intent: dict[str, Any], agent: str,
                     mode: str, timeout: float) -> Iterator[Cell]:
@@ -81,9 +101,8 @@ class ChannelMatrix(OptoutCheck):
                           "agents": doc["agents"]}
                 declare = vendor_step(declarer.id, "optout.declare", NO_INPUT, params)
                 for ev in [e for e in evaluators(ctx) if reads(e, channel)]:  # the others have no cell here
-                    cell = self._cell(ctx, vector, channel, declarer.id, ev.id, intent,
-                                      {"family": family, "agent": agent, "mode": material_mode(ctx, ev.id, mode),
-                                       "timeout_s": timeout})
+                    cell = self._cell(ctx, vector, channel, declarer.id, ev.id, intent, family=family, agent=agent,
+                                      mode=material_mode(ctx, ev.id, mode), timeout_s=timeout)
                     yield planned(cell, steps={"declare": declare})
 
     def _asset_cells(self, ctx: PlanContext, vector: Vector, image: Vector, intent: dict[str, Any], agent: str,
@@ -97,7 +116,7 @@ class ChannelMatrix(OptoutCheck):
             consumers += [e for e in evaluators(ctx) if reads(e, "plus-datamining")]
             for reader in consumers:
                 cell = self._cell(ctx, vector, "plus-datamining", writer.id, reader.id, intent,
-                                  {**base, "mode": material_mode(ctx, reader.id, mode), "family": "plus", "code": code})
+                                  **base | {"mode": material_mode(ctx, reader.id, mode), "family": "plus", "code": code})
                 if code is None:
                     yield planned(cell, f"no plus:DataMining value says exactly {canonical_json(intent['purposes'])}")
                 elif reader.capability("optout.evaluate"):
@@ -111,12 +130,12 @@ class ChannelMatrix(OptoutCheck):
                           "training_mining": training_mining_entries(intent["purposes"])}
                 sign = vendor_step(signer.id, "provenance.sign", image.id, params)
                 for reader in [r for r in ctx.with_op("provenance.read") if r.capability("provenance.read", mt)]:
-                    cell = self._cell(ctx, vector, channel, signer.id, reader.id, intent, {**base, "family": "c2pa"})
+                    cell = self._cell(ctx, vector, channel, signer.id, reader.id, intent, **base, family="c2pa")
                     read = vendor_step(reader.id, "provenance.read", sign, read_params(ctx, True))
                     yield planned(cell, steps={"sign": sign, "read": read})
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
-        ctx = cell.context
+        ctx = cell.context_as(MatrixContext)
         assert cell.consumer is not None
         if "declare" in cell.steps:
             declared = step(cell.steps["declare"])
@@ -129,26 +148,26 @@ class ChannelMatrix(OptoutCheck):
             if not written.ok or written.asset_sha256 is None:
                 return cell
             resource, first = "/photo.jpg", "write"
-            files = [{"path": resource, "headers": [["Content-Type", ctx["media_type"]]], "sha256": written.asset_sha256}]
+            files = [{"path": resource, "headers": [["Content-Type", ctx.media_type]], "sha256": written.asset_sha256}]
         else:
             return cell
         files = [_resolve(f) for f in files]
-        ev = evaluate_step(cell.consumer, files, resource, ctx["agent"], [self.purpose], [ctx["family"]], ctx["mode"], ctx["timeout_s"])
+        ev = evaluate_step(cell.consumer, files, resource, ctx.agent, [self.purpose], [ctx.family], ctx.mode, ctx.timeout_s)
         return replace(cell, steps={first: cell.steps[first], "evaluate": ev})
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        ctx = cell.context
-        want = expected(ctx["intent"], ctx["family"], self.purpose)
+        ctx = cell.context_as(MatrixContext)
+        want = expected(ctx.intent, ctx.family, self.purpose)
         role = "evaluate" if "evaluate" in answers.results else "read"
-        got, why = decision_of(answers, role, ctx["family"], self.purpose)
-        measurements = {"purpose": self.purpose, "channel": ctx["channel"], "intent": ctx["intent"], "expected": want,
+        got, why = decision_of(answers, role, ctx.family, self.purpose)
+        measurements = {"purpose": self.purpose, "channel": ctx.channel, "intent": ctx.intent, "expected": want,
                         "decision": got, "explanation": why}
-        if ctx.get("code"):
-            measurements["plus_code"] = ctx["code"]
+        if ctx.code:
+            measurements["plus_code"] = ctx.code
         if want is None:
             return Verdict(Outcome.UNSUPPORTED, f"the intent says nothing about {self.purpose}", measurements)
         if got == want:
-            note = " (the channel cannot express it)" if want == "unknown" and ctx["intent"].get(self.purpose) else ""
+            note = " (the channel cannot express it)" if want == "unknown" and ctx.intent.get(self.purpose) else ""
             return Verdict(Outcome.PASS, f"{got}, as declared{note}: {_short(why)}", measurements)
         return Verdict(Outcome.FAIL, f"{cell.consumer} says {got}, the declared intent gives {want}: {_short(why)}", measurements)
 

@@ -18,7 +18,7 @@ from conformance.c2pa import (
     takes_anchors,
     validates,
 )
-from runner.model import Cell, CellContext, Outcome, Vector, VendorManifest, Verdict, canonical_json, vendor_step
+from runner.model import Cell, CellContext, Outcome, Vector, VendorManifest, Verdict, vendor_step
 
 #: Variants of the sign x validate check: trust anchor given or not, and which label
 #: the training-and-mining assertion is written under.
@@ -124,6 +124,13 @@ def training_mining_diff(expected: dict[str, Any], got: dict[str, Any]) -> str:
     return ", ".join(out)
 
 
+@dataclass(frozen=True)
+class ReaderContext(CellContext):
+    """Whether the reader of a public file validates manifests (else it only decodes them)."""
+
+    validates: bool
+
+
 class PublicFiles(Check):
     id = "provenance.public_files"
     title = "C2PA public test files"
@@ -140,8 +147,7 @@ class PublicFiles(Check):
                     yield planned(cell, f"{v.id} does not read manifests in {vector.media_type}")
                     continue
                 step = vendor_step(v.id, "provenance.read", vector.id, read_params(ctx, False))
-                ctx_json = canonical_json({"validates": validates(v, vector.media_type)})
-                yield planned(cell, steps={"read": step}, context_json=ctx_json)
+                yield planned(cell, steps={"read": step}, context=ReaderContext(validates=validates(v, vector.media_type)))
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         consumer_version = answers.versions.get(cell.consumer or "", "")
@@ -155,7 +161,7 @@ class PublicFiles(Check):
         want_present = exp["state"] != "none"
         if got["manifest_present"] != want_present:
             return Verdict(Outcome.FAIL, f"manifest {'missing' if want_present else 'reported'}; expected state {exp['state']}", m)
-        if not cell.context["validates"] or not want_present:
+        if not cell.context_as(ReaderContext).validates or not want_present:
             return Verdict(Outcome.PASS, "manifest presence as expected" + ("" if want_present else " (none)"), m)
         problems = []
         if got["state"] != exp["state"]:
