@@ -108,7 +108,7 @@ class Check(ABC):
 
     def session(self, load: Callable[[str], bytes]) -> AbstractContextManager[Any]:
         """What the check needs running while its cells run (a test server, ...), as a
-        context manager the run enters once around execution; ``load`` reads an artefact's
+        context manager the run enters once around execution; ``load`` reads an artifact's
         bytes by sha256.  The default: nothing."""
         return nullcontext()
 

@@ -1,5 +1,5 @@
 """What the opt-out checks share: the run's test site, the vectors (intents and cases),
-and publishing a channel's artefacts and evaluating them."""
+and publishing a channel's artifacts and evaluating them."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class SiteSession:
 
     @contextmanager
     def open(self, load: Callable[[str], bytes]) -> Iterator[TestSite]:
-        """Open the site; ``load`` reads an artefact's bytes by sha256 (assets to publish)."""
+        """Open the site; ``load`` reads an artifact's bytes by sha256 (assets to publish)."""
         with self._lock:
             if self._site is None:
                 self._site = TestSite()
@@ -64,7 +64,7 @@ class SiteSession:
                     self._site.close()
                     self._site = None
 
-    def artefact(self, sha256: str) -> bytes:
+    def artifact(self, sha256: str) -> bytes:
         if self._load is None:
             raise SiteError("the opt-out test site is not running (the run opens it around the checks)")
         return self._load(sha256)
@@ -259,10 +259,10 @@ class OptoutCheck(Check):
 
 
 def _resolve(spec: dict[str, Any]) -> dict[str, Any]:
-    """A file spec naming an artefact of the cache by sha256, with its bytes inlined."""
+    """A file spec naming an artifact of the cache by sha256, with its bytes inlined."""
     if "sha256" not in spec:
         return spec
     import base64
 
-    data = SITE.artefact(spec["sha256"])
+    data = SITE.artifact(spec["sha256"])
     return {k: v for k, v in spec.items() if k != "sha256"} | {"body_base64": base64.b64encode(data).decode()}

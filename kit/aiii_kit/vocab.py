@@ -13,7 +13,7 @@ OPTOUT_PURPOSES: tuple[str, ...] = ("train-ai", "train-genai", "search", "infere
 OPTOUT_DECISIONS: tuple[str, ...] = ("allowed", "denied", "unknown")
 #: Channel families an evaluator may be asked to consult (``channels`` of optout.evaluate).
 OPTOUT_FAMILIES: tuple[str, ...] = ("tdmrep", "aipref", "robots", "plus", "c2pa")
-#: The channels optout.declare writes as site artefacts, with their family.
+#: The channels optout.declare writes as site artifacts, with their family.
 OPTOUT_SITE_CHANNELS: dict[str, str] = {
     "tdmrep-file": "tdmrep", "tdmrep-header": "tdmrep", "tdmrep-html": "tdmrep", "tdmrep-epub2": "tdmrep",
     "tdmrep-epub3": "tdmrep", "tdmrep-pdf": "tdmrep", "aipref-header": "aipref", "aipref-robots": "aipref",
