@@ -18,7 +18,7 @@ Checks:
 - ``optout.conflicts``: channels that disagree on one site (headers allow, XMP
   prohibits, ...): every evaluator's decision per channel, and where evaluators disagree.
 
-Purposes and what each channel family can express (``runner.adapter.OPTOUT_EXPRESSES``):
+Purposes and what each signal family can express (``aiii_kit.vocab.OPTOUT_EXPRESSES``):
 
 | purpose | TDMRep | AI preferences | robots.txt | plus:DataMining | C2PA/CAWG training-mining |
 |---|---|---|---|---|---|
@@ -31,9 +31,9 @@ Purposes and what each channel family can express (``runner.adapter.OPTOUT_EXPRE
 
 from conformance.family import Family
 from conformance.optout.cases import Conflicts, Malformed, Precedence
-from conformance.optout.common import CHANNEL_FAMILY, evaluate_step, plus_code
+from conformance.optout.common import SIGNAL_FAMILY, evaluate_step, plus_code
 from conformance.optout.matrix import PURPOSE_CHECKS
 
 FAMILY = Family(name="optout", checks=[*PURPOSE_CHECKS, Precedence(), Malformed(), Conflicts()])
 
-__all__ = ["CHANNEL_FAMILY", "FAMILY", "evaluate_step", "plus_code"]
+__all__ = ["SIGNAL_FAMILY", "FAMILY", "evaluate_step", "plus_code"]

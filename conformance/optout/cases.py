@@ -8,12 +8,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Self
 
 from aiii_kit.optout import plus_decisions
-from aiii_kit.vocab import OPTOUT_FAMILIES, OPTOUT_PURPOSES
+from aiii_kit.vocab import OPTOUT_PURPOSES, OPTOUT_SIGNAL_FAMILIES
 
 from conformance.base import Answers, PlanContext, planned
 from conformance.optout.common import (
-    CHANNEL_FAMILY,
     DEFAULT_TIMEOUT_S,
+    SIGNAL_FAMILY,
     OptoutCase,
     OptoutCheck,
     _resolve,
@@ -70,7 +70,7 @@ class CaseCheck(OptoutCheck):
         ctx = cell.context_as(CaseContext)
         case = ctx.case
         assert cell.consumer is not None
-        families = sorted({CHANNEL_FAMILY[c] for c in case.channels}, key=OPTOUT_FAMILIES.index)
+        families = sorted({SIGNAL_FAMILY[c] for c in case.channels}, key=OPTOUT_SIGNAL_FAMILIES.index)
         ev = evaluate_step(cell.consumer, list(case.site), case.resource, case.agent, list(case.expect),
                            families, ctx.mode, ctx.timeout_s)
         return replace(cell, steps={"evaluate": ev})
@@ -113,7 +113,7 @@ class Malformed(CaseCheck):
 
 @dataclass(frozen=True)
 class ConflictContext(CellContext):
-    """A conflict case: the evaluators (each with the channel families it reads), the
+    """A conflict case: the evaluators (each with the signal families it reads), the
     metadata readers and writer of an embedded file, and the evaluators that get the
     site's material ``inline`` instead of ``mode``."""
 

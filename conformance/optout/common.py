@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from aiii_kit.optout import crawl, plus_decisions, training_mining_decisions
-from aiii_kit.vocab import OPTOUT_EXPRESSES, OPTOUT_FAMILIES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS, PLUS_DATA_MINING
+from aiii_kit.vocab import OPTOUT_EXPRESSES, OPTOUT_PURPOSES, OPTOUT_SIGNAL_FAMILIES, OPTOUT_SITE_CHANNELS, PLUS_DATA_MINING
 
 from conformance.base import Answers, Check, PlanContext
 from conformance.optout.site import SiteError, TestSite
@@ -29,7 +29,7 @@ from runner.paths import display
 
 #: In-asset channels and their family; the site channels are OPTOUT_SITE_CHANNELS.
 ASSET_CHANNELS: dict[str, str] = {"plus-datamining": "plus", "c2pa-training-mining": "c2pa", "cawg-training-mining": "c2pa"}
-CHANNEL_FAMILY: dict[str, str] = {**OPTOUT_SITE_CHANNELS, **ASSET_CHANNELS}
+SIGNAL_FAMILY: dict[str, str] = {**OPTOUT_SITE_CHANNELS, **ASSET_CHANNELS}
 #: Headers a capture drops: they change with every response and say nothing.
 VOLATILE_HEADERS = ("date", "server")
 DEFAULT_TIMEOUT_S = 2.0
@@ -148,8 +148,8 @@ def load_cases(vector: Vector) -> list[OptoutCase]:
         if not isinstance(case.get("resource"), str) or not str(case.get("resource")).startswith("/"):
             problems.append("a 'resource' path")
         channels = case.get("channels")
-        if not isinstance(channels, list) or not channels or not all(c in CHANNEL_FAMILY for c in channels):
-            problems.append(f"'channels' from {sorted(CHANNEL_FAMILY)}")
+        if not isinstance(channels, list) or not channels or not all(c in SIGNAL_FAMILY for c in channels):
+            problems.append(f"'channels' from {sorted(SIGNAL_FAMILY)}")
         expect = case.get("expect", {})
         if not isinstance(expect, dict) or not all(p in OPTOUT_PURPOSES and v in ("allowed", "denied", "unknown") for p, v in expect.items()):
             problems.append("'expect' mapping purposes to allowed, denied or unknown")
@@ -190,8 +190,8 @@ def reads(vendor: VendorManifest, channel: str) -> bool:
 
 
 def families_read(vendor: VendorManifest) -> list[str]:
-    read = {CHANNEL_FAMILY[c] for c in option(vendor, "optout.evaluate", "channels", []) if c in CHANNEL_FAMILY}
-    return [f for f in OPTOUT_FAMILIES if f in read]
+    read = {SIGNAL_FAMILY[c] for c in option(vendor, "optout.evaluate", "channels", []) if c in SIGNAL_FAMILY}
+    return [f for f in OPTOUT_SIGNAL_FAMILIES if f in read]
 
 
 def _short(text: Any, limit: int = 160) -> str:

@@ -1,7 +1,7 @@
 """Rights reservation and opt-out helpers (optout.declare, optout.evaluate).
 
 One intent, {purpose: "allowed" | "denied"}, written through a channel and read back
-by evaluators.  The purposes and which of them each channel family can express are
+by evaluators.  The purposes and which of them each signal family can express are
 the harness's mapping of the channels' vocabularies (in :mod:`aiii_kit.vocab`).
 :func:`crawl` needs requests (the kit's ``optout`` extra), imported when first used.
 """

@@ -1,5 +1,5 @@
 """The shared vocabularies: IPTC digital source types, PLUS, C2PA/CAWG training-mining,
-opt-out purposes and channel families.  Standard library only."""
+opt-out purposes and signal families.  Standard library only."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ TRAINING_MINING_USES: tuple[str, ...] = ("allowed", "notAllowed", "constrained")
 
 OPTOUT_PURPOSES: tuple[str, ...] = ("train-ai", "train-genai", "search", "inference", "data-mining")
 OPTOUT_DECISIONS: tuple[str, ...] = ("allowed", "denied", "unknown")
-#: Channel families an evaluator may be asked to consult (``channels`` of optout.evaluate).
-OPTOUT_FAMILIES: tuple[str, ...] = ("tdmrep", "aipref", "robots", "plus", "c2pa")
+#: Signal families an evaluator may be asked to consult (``channels`` of optout.evaluate).
+OPTOUT_SIGNAL_FAMILIES: tuple[str, ...] = ("tdmrep", "aipref", "robots", "plus", "c2pa")
 #: The channels optout.declare writes as site artifacts, with their family.
 OPTOUT_SITE_CHANNELS: dict[str, str] = {
     "tdmrep-file": "tdmrep", "tdmrep-header": "tdmrep", "tdmrep-html": "tdmrep", "tdmrep-epub2": "tdmrep",

@@ -21,7 +21,7 @@ from aiii_kit.optout import crawl
 from aiii_kit.vocab import NO_MEDIA_TYPE, OPTOUT_EXPRESSES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS
 from helpers import ROOT, aiii, cells, json_vector_folder
 
-from conformance.optout import CHANNEL_FAMILY
+from conformance.optout import SIGNAL_FAMILY
 from conformance.optout.site import TestSite, serving
 from reports.matrix import build_matrices
 from runner.schema import first_error
@@ -57,7 +57,7 @@ def evaluate(site: TestSite, vendor: str, case_id: str, inline: bool = False) ->
     """One evaluator's schema-valid answer on one case's site."""
     case = CASES[case_id]
     adapter, _channels = ADAPTERS[vendor]
-    families = sorted({CHANNEL_FAMILY[c] for c in case["channels"]})
+    families = sorted({SIGNAL_FAMILY[c] for c in case["channels"]})
     published = site.publish(case["site"])
     params = {"url": published.url(case["resource"]), "agent": case.get("agent", "GPTBot"),
               "purposes": list(case["expect"]) or list(OPTOUT_PURPOSES), "channels": families,
