@@ -134,6 +134,24 @@ def _check_consistency(bundle: dict[str, Any]) -> None:
             )
     # must_failures is not recomputed: which outcomes count is the runner's policy.
     _check_figures(bundle.get("figures", []), {cell["id"] for cell in bundle["cells"]})
+    if "shard" in bundle:
+        _check_shard(bundle["shard"], bundle["cells"])
+
+
+def shard_line(shard: dict[str, Any]) -> str:
+    """What the reports say of a shard's bundle: ``Shard 1 of 4: 663 of 2651 planned cells``."""
+    whole = f" of {shard['plan_cells']} planned" if "plan_cells" in shard else ""
+    return f"Shard {shard['i']} of {shard['n']}: {len(shard['cells'])}{whole} cells"
+
+
+def _check_shard(shard: dict[str, Any], cells: list[dict[str, Any]]) -> None:
+    """A shard is one of its n, and runs only the cells its manifest names."""
+    if shard["i"] > shard["n"]:
+        raise BundleError("$.shard.i", f"shard {shard['i']} of {shard['n']}: i is at most n")
+    named = set(shard["cells"])
+    for index, cell in enumerate(cells):
+        if cell["id"] not in named:
+            raise BundleError(f"$.cells[{index}].id", f"cell {cell['id']!r} is not in shard {shard['i']}/{shard['n']}")
 
 
 _GRIDS = ("values", "ci95", "trials", "outcomes", "cells")

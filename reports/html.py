@@ -19,7 +19,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from reports.bundle import OUTCOMES, SEVERITY, validate_bundle
+from reports.bundle import OUTCOMES, SEVERITY, shard_line, validate_bundle
 from reports.figures import crosstalk_tables, figure_data, roc_rows
 from reports.matrix import MARKS, MEANINGS, build_matrices, sort_key
 from reports.text import shorten, visible_html
@@ -77,6 +77,7 @@ def _environment() -> Environment:
         MEANINGS=MEANINGS,
         web_link=_web_link,
         roc_rows=roc_rows,
+        shard_line=shard_line,
     )
     return env
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from reports.bundle import OUTCOMES, validate_bundle
+from reports.bundle import OUTCOMES, shard_line, validate_bundle
 from reports.figures import crosstalk_tables, figure_data, roc_rows
 from reports.matrix import MARKS, MEANINGS, Matrix, build_matrices, count_marks, sort_key
 from reports.text import shorten, visible
@@ -55,6 +55,8 @@ def _header(bundle: dict[str, Any]) -> list[str]:
     lines = [f"# Interop run {md(run['id'])}", ""]
     if run["status"] != "complete":
         lines += [f"> **Run {md(run['status'])}**: results below are partial.", ""]
+    if "shard" in bundle:
+        lines += [f"> **{shard_line(bundle['shard'])}**: the other shards' cells are in their own bundles.", ""]
     fields = [
         ("profile", run["profile"]),
         ("status", run["status"]),

@@ -29,6 +29,7 @@ def _out(line: str) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.discovery import discover  # the thin entry finds the families
     from runner.run import RunOptions, execute_run, print_summary
+    from runner.shards import parse_shard
 
     opts = RunOptions(
         profile=args.profile,
@@ -41,6 +42,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         fail_on=args.fail_on,
         extra_vendor_dirs=[str(Path(d).resolve()) for d in args.vendor_dir],
         placement=args.placement,
+        shard=str(parse_shard(args.shard)) if args.shard is not None else None,  # refused here, before any work
     )
     summary = execute_run(opts, discover(), resume=args.resume, progress=not args.quiet)
     print_summary(summary)
@@ -181,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="deadline of each adapter call in seconds (default 60)")
     run.add_argument("--fail-on", choices=["MUST", "SHOULD", "MAY", "never"], help="exit non-zero when a check at this level or stricter fails (default: the profile's, MUST)")
     run.add_argument("--placement", choices=movable_placements(), help="run every in-process vendor in this placement instead (e.g. docker: all containerised)")
+    run.add_argument("--shard", metavar="I/N", help="run only shard I of N (1-based): a deterministic split of the plan that keeps cells sharing producer calls together")
     run.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run; its options are reused")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)

@@ -35,6 +35,7 @@ from runner.preflight import preflight
 from runner.profiles import load_profile
 from runner.progress import OUTCOME_ORDER, Progress
 from runner.redact import redact_bytes
+from runner.shards import select_shard
 from runner.store import ResultsStore
 from runner.text import printable
 from runner.transports import Transport, TransportError, make_transport, placement_of, reaches_loopback
@@ -59,6 +60,7 @@ class RunOptions:
     fail_on: str | None = None  # MUST/SHOULD/MAY/never; None = the profile's
     extra_vendor_dirs: list[str] = field(default_factory=list)
     placement: str | None = None  # run every movable vendor in this placement
+    shard: str | None = None  # "i/n": only that shard of the plan (runner/shards.py)
 
 
 @dataclass
@@ -162,6 +164,9 @@ class Run:
         )
         self.cells: list[Cell] = plan(self.profile, self.manifests, self.catalogue, self.fixtures, suite,
                                       restrict_vectors=not self.user_vectors)
+        self.shard = select_shard(self.cells, opts.shard, suite.checks) if opts.shard is not None else None
+        if self.shard is not None:  # split from the whole plan; this run runs its part
+            self.cells = self.shard.cells
         self.vectors = {v.id: v for v in self.catalogue.vectors}  # with the corpora the plan made
         self.run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
@@ -212,6 +217,7 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
                         "level": c.level.value, "description": checks[c.id].description} for c in run.profile.checks],
             "vectors": [{"id": v.id, "media_type": v.media_type, "sha256": v.sha256, "licence": v.licence,
                          "tags": list(v.tags), "source": v.source} for v in run.vectors.values()],
+            **({"shard": run.shard.manifest} if run.shard else {}),
         })
         todo = [c for c in run.cells if c.id not in done]
         unavailable = {vid: str(e["reason"]) for vid, e in vendor_info.items() if not e["runnable"]}
@@ -320,6 +326,7 @@ def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
         "cells": cells,
         "figures": figure_data(cells),
         "summary": {"outcomes": dict(outcomes), "must_failures": must_failures, "cells": len(cells)},
+        **({"shard": info["shard"]} if "shard" in info else {}),
     }
 
 

@@ -1,13 +1,16 @@
-"""Shards of a plan (runner/shards.py) as pure functions."""
+"""Shards of a plan (runner/shards.py) as pure functions, and a shard's bundle in the reports."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from report_bundle import make_bundle
 
+from reports import BundleError, render_all, validate_bundle
 from runner.model import NO_INPUT, Cell, Level, Outcome, vendor_step
 from runner.shards import (
     MAX_SHARDS,
@@ -166,3 +169,36 @@ def test_default_plan_sharding_costs_under_ten_percent(default_plan: tuple[list[
     for n in (2, 4, 8):
         cost = shard_cost(plan, n, expanding_checks(checks))
         assert cost.whole > 200 and cost.extra_pct < 10, (n, cost)
+
+
+# -- a shard's bundle ----------------------------------------------------------------------
+
+def _shard_bundle() -> dict[str, Any]:
+    bundle = make_bundle()
+    bundle["shard"] = {"i": 2, "n": 3, "cells": sorted(c["id"] for c in bundle["cells"]),
+                       "plan_cells": len(bundle["cells"]) + 7, "plan_cells_sha256": "0" * 64}
+    return bundle
+
+
+def test_a_shard_bundle_renders_and_says_which_shard(tmp_path: Path) -> None:
+    bundle = _shard_bundle()
+    paths = render_all(bundle, tmp_path)
+    said = f"Shard 2 of 3: {len(bundle['cells'])} of {len(bundle['cells']) + 7} planned cells"
+    assert said in paths["summary"].read_text()
+    site = paths["site"].read_text()
+    assert said in site and "<tr><th>shard</th><td>2 of 3</td></tr>" in site
+
+
+@pytest.mark.parametrize(("mutate", "path"), [
+    (lambda s: s.update(i=4), "$.shard.i"),
+    (lambda s: s.update(i=0), "$.shard.i"),
+    (lambda s: s.pop("plan_cells_sha256"), "$.shard"),
+    (lambda s: s.update(cells=s["cells"][1:]), "$.cells[0].id"),
+])
+def test_an_inconsistent_shard_is_rejected(mutate: Any, path: str) -> None:
+    bundle = _shard_bundle()
+    bundle["shard"]["cells"] = [c["id"] for c in bundle["cells"]]
+    mutate(bundle["shard"])
+    with pytest.raises(BundleError) as caught:
+        validate_bundle(bundle)
+    assert caught.value.path == path
