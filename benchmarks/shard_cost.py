@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ def naive(cells: Sequence[Any], n: int) -> list[list[Any]]:
 
 
 def table(title: str, cells: Sequence[Any], calls_of: Callable[[Sequence[Any]], int],
-          expanding: Mapping[str, str]) -> None:
+          expanding: Collection[str]) -> None:
     from runner.shards import split
 
     whole = calls_of(cells)

@@ -20,9 +20,11 @@ it runs), whose answer another step or vendor consumes:
 Counted here at plan level: the producer steps of each cell's planned chains.  Steps a
 check adds at run time (``expand()``: the watermark trials' embeds) are not in the plan,
 so they are not counted; ``benchmarks/shard_cost.py --run`` counts them by running.  To
-keep those together anyway, a cell whose check expands it and that plans no producer
-step is tied to the cells of the same family that name the same vendor (a watermark
-embedder's robustness, false-positive and soft-binding cells share its embeds).
+keep those together anyway, in a family with such checks (a check's id starts with its
+family) cells are also tied by vendor: a cell of an expanding check that plans no
+producer step by every vendor it names, any other cell by the vendors of its planned
+asset-making steps (a watermark embedder's robustness, false-positive, soft-binding and
+quality cells share its embeds).
 
 **The split**: cells joined by a shared producer step (or run-time tie) form a
 component (union-find).  A component larger than a shard's share (``ceil(cells / n)``)
@@ -38,7 +40,7 @@ import hashlib
 import heapq
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,31 +130,41 @@ def producer_keys(steps: Iterable[Step], memo: dict[Step, str] | None = None) ->
     return {_chain_key(s, memo) for s in producer_steps(steps)}
 
 
+def _family(check: str) -> str:
+    return check.split(".")[0]
+
+
 class _Keys:
     """Producer-step keys and run-time ties of cells, memoised across one split."""
 
-    def __init__(self, expanding: Mapping[str, str]) -> None:
-        self.expanding = expanding
+    def __init__(self, expanding: Collection[str]) -> None:
+        self.expanding = frozenset(expanding)
+        self.families = frozenset(_family(c) for c in self.expanding)
         self._memo: dict[Step, str] = {}
 
     def producers(self, cell: Cell) -> set[str]:
         return producer_keys(cell.steps.values(), self._memo)
 
     def ties(self, cell: Cell) -> set[str]:
-        """What groups the cell: its producer steps, or its run-time tie (module doc)."""
+        """What groups the cell: its producer steps and its run-time ties (module doc)."""
         keys = self.producers(cell)
-        family = self.expanding.get(cell.check)
-        if not keys and family is not None and cell.preset is None:
-            vendors = [*(cell.producer or "").split("+"), cell.consumer or ""]
-            keys = {f"run-time:{family}:{v}" for v in vendors if v}
-        return keys
+        family = _family(cell.check)
+        if family not in self.families or cell.preset is not None:
+            return keys
+        if keys:
+            vendors = {str(s.vendor) for s in producer_steps(cell.steps.values()) if OPERATIONS.get(s.operation) == "asset"}
+        elif cell.check in self.expanding:
+            vendors = {*(cell.producer or "").split("+"), cell.consumer or ""}
+        else:
+            vendors = set()
+        return keys | {f"run-time:{family}:{v}" for v in vendors if v}
 
 
 # -- the split ---------------------------------------------------------------------------
 
-def components(cells: Sequence[Cell], expanding: Mapping[str, str] | None = None) -> list[list[Cell]]:
+def components(cells: Sequence[Cell], expanding: Collection[str] = ()) -> list[list[Cell]]:
     """Cells joined by shared producer steps (or run-time ties), each sorted by id, largest first."""
-    return _components(cells, _Keys(expanding or {}))
+    return _components(cells, _Keys(expanding))
 
 
 def _components(cells: Sequence[Cell], keys: _Keys) -> list[list[Cell]]:
@@ -218,12 +230,12 @@ def _pieces(component: list[Cell], capacity: int, keys: _Keys) -> list[list[Cell
     return pieces
 
 
-def split(cells: Sequence[Cell], n: int, expanding: Mapping[str, str] | None = None) -> list[list[Cell]]:
+def split(cells: Sequence[Cell], n: int, expanding: Collection[str] = ()) -> list[list[Cell]]:
     """The plan in ``n`` shards (index 0 is shard 1/n), each sorted by cell id: every cell
     in exactly one, cells that share producer steps together where the balance allows."""
     if n < 1:
         raise ValueError(f"n must be at least 1, not {n}")
-    keys = _Keys(expanding or {})
+    keys = _Keys(expanding)
     capacity = max(1, math.ceil(len(cells) / n))
     pieces = [p for comp in _components(cells, keys) for p in _pieces(comp, capacity, keys)]
     pieces.sort(key=lambda p: (-len(p), min(c.id for c in p)))
@@ -238,7 +250,7 @@ def split(cells: Sequence[Cell], n: int, expanding: Mapping[str, str] | None = N
 
 def producer_calls(cells: Iterable[Cell]) -> int:
     """Distinct planned producer calls of ``cells`` (one shard's, or the whole plan's)."""
-    keys = _Keys({})
+    keys = _Keys(())
     return len(set().union(set(), *(keys.producers(c) for c in cells)))
 
 
@@ -260,7 +272,7 @@ class ShardCost:
         return 100.0 * self.extra / self.whole if self.whole else 0.0
 
 
-def shard_cost(cells: Sequence[Cell], n: int, expanding: Mapping[str, str] | None = None) -> ShardCost:
+def shard_cost(cells: Sequence[Cell], n: int, expanding: Collection[str] = ()) -> ShardCost:
     shards = split(cells, n, expanding)
     return ShardCost(n, [len(s) for s in shards], [producer_calls(s) for s in shards], producer_calls(cells))
 
@@ -286,11 +298,11 @@ class Shard:
     manifest: dict[str, Any]
 
 
-def expanding_checks(checks: Mapping[str, Any]) -> dict[str, str]:
-    """Check id -> family, for the checks whose ``expand()`` adds steps at run time."""
+def expanding_checks(checks: Mapping[str, Any]) -> frozenset[str]:
+    """The ids of the checks whose ``expand()`` adds steps at run time."""
     from runner.check import Check
 
-    return {cid: str(check.family) for cid, check in checks.items() if type(check).expand is not Check.expand}
+    return frozenset(cid for cid, check in checks.items() if type(check).expand is not Check.expand)
 
 
 def select_shard(plan: Sequence[Cell], spec: ShardSpec | str, checks: Mapping[str, Any]) -> Shard:

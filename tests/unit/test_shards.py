@@ -118,9 +118,13 @@ def test_run_time_cells_of_one_vendor_stay_together() -> None:
     """A check that expands its cells at run time plans no steps: its cells go by vendor."""
     cells = [Cell(check=f"watermark.{name}", level=Level.SHOULD, vector=f"corpus:{k}", producer=vendor, consumer=vendor,
                   variant=name) for name in ("robustness", "false_positives") for vendor in ("a", "b") for k in range(3)]
-    expanding = {"watermark.robustness": "watermark", "watermark.false_positives": "watermark"}
-    assert sorted(len(c) for c in components(cells, expanding)) == [6, 6]
-    assert sorted(len(c) for c in components(cells)) == [1] * 12  # without the tie: no shared planned step
+    # a check of the family that plans its embed: the same call as a robustness trial's
+    cells += [Cell(check="watermark.quality", level=Level.SHOULD, vector=f"v{k}", producer=vendor, consumer=None,
+                   steps={"marked": vendor_step(vendor, "watermark.embed", f"v{k}", {"key": "k"})})
+              for vendor in ("a", "b") for k in range(2)]
+    expanding = {"watermark.robustness", "watermark.false_positives"}
+    assert sorted(len(c) for c in components(cells, expanding)) == [8, 8]
+    assert sorted(len(c) for c in components(cells)) == [1] * 16  # without the tie: no shared planned step
     preset = Cell(check="watermark.robustness", level=Level.SHOULD, vector="v", producer="a", consumer="a",
                   preset=(Outcome.UNSUPPORTED, "no"))
     assert [len(c) for c in components([preset], expanding)] == [1]
