@@ -47,7 +47,7 @@ from typing import Any
 from aiii_kit.protocol import OPERATIONS
 
 from runner.errors import HarnessError
-from runner.model import Cell, Step, canonical_json
+from runner.model import Cell, Step, StepKind, canonical_json
 
 #: Operations whose report (not an asset) a check hands to another vendor at run time.
 HANDED_ON = frozenset({"optout.declare"})
@@ -106,7 +106,7 @@ def _chain_key(step: Step, memo: dict[Step, str]) -> str:
 
 def is_producer(step: Step, consumed: bool) -> bool:
     """Whether a vendor step is a producer call (``consumed``: another step's source)."""
-    return step.kind == "vendor" and (consumed or OPERATIONS.get(step.operation) == "asset"
+    return step.kind == StepKind.VENDOR and (consumed or OPERATIONS.get(step.operation) == "asset"
                                       or step.operation in HANDED_ON)
 
 
