@@ -8,6 +8,7 @@ Written for the watermark family; a future statistical family reuses it (with
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from conformance.base import Check, PlanContext
@@ -92,33 +93,28 @@ def _sample_rate(vector: Vector) -> int | None:
         raise PlanError(f"vector {vector.id}: cannot read its sample rate: {exc}") from exc
 
 
-def member(vector: Vector, vendor: VendorManifest) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Member:
     """A corpus member as a vendor's trials need it: its id and, for audio at a rate the
     vendor does not take, the rate to resample to first."""
+
+    id: str
+    resample: int | None = None
+
+
+def member(vector: Vector, vendor: VendorManifest) -> Member:
+    """The vector as a member of the vendor's corpus."""
     rates = options(vendor, EMBED).get("sample_rates")
     rate = _sample_rate(vector)
     resample = int(rates[0]) if rates and rate is not None and rate not in rates else None
-    return {"id": vector.id, "resample": resample}
+    return Member(vector.id, resample)
 
 
-def source(m: dict[str, Any]) -> Step | str:
+def source(m: Member) -> Step | str:
     """The embedder's input for a member: the vector, resampled where needed."""
-    if m.get("resample"):
-        return transform_step("channel.resample", m["id"], {"rate": m["resample"]})
-    return str(m["id"])
-
-
-def channel_from(spec: dict[str, Any] | None) -> NamedChannel | None:
-    if spec is None:
-        return None
-    return NamedChannel(spec["name"], spec["kind"], tuple((n, dict(p)) for n, p in spec["steps"]), spec.get("description", ""))
-
-
-def channel_spec(channel: NamedChannel | None) -> dict[str, Any] | None:
-    if channel is None:
-        return None
-    return {"name": channel.name, "kind": channel.kind, "steps": [[n, p] for n, p in channel.steps],
-            "description": channel.description}
+    if m.resample:
+        return transform_step("channel.resample", m.id, {"rate": m.resample})
+    return str(m.id)
 
 
 def through(channel: NamedChannel | None, step: Step | str) -> Step | str:
@@ -157,7 +153,7 @@ class CorpusCheck(Check):
                 out[kind] = ctx.corpus(f"watermark-{kind}-{len(members)}-{tag}", members)
         return out
 
-    def members(self, ctx: PlanContext, vendor: VendorManifest, kind: str, operation: str) -> list[dict[str, Any]] | str:
+    def members(self, ctx: PlanContext, vendor: VendorManifest, kind: str, operation: str) -> list[Member] | str:
         """The vendor's members of the kind's corpus, or why it takes none of them."""
         vectors = [v for v in ctx.vectors if kind_of(v.media_type) == kind]
         refused = sorted({v.media_type for v in vectors if not vendor.capability(operation, v.media_type)})

@@ -9,12 +9,14 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import types
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import date
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 
 class Outcome(StrEnum):
@@ -286,6 +288,36 @@ class CellContext:
     def from_json(cls: type[C], text: str) -> C:
         return cls(**json.loads(text))
 
+    @classmethod
+    def from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
+        """``data`` (parsed :meth:`to_json`) as this class, nested values rebuilt from the
+        field types: a dataclass field from its dict, a ``tuple[...]`` field from its JSON
+        list (element by element), an optional one from either or None.  Any other value
+        stays as parsed (dicts, lists, numbers, strings)."""
+        return _decoded(cls, data)  # type: ignore[no-any-return]
+
+
+_field_types = cache(get_type_hints)  # per dataclass: its fields' types, resolved
+
+
+def _decoded(hint: Any, value: Any) -> Any:
+    """A parsed JSON value as the type ``hint`` says (see :meth:`CellContext.from_dict`)."""
+    if value is None:
+        return None
+    origin = get_origin(hint)
+    if origin is Union or origin is types.UnionType:
+        options = [a for a in get_args(hint) if a is not type(None)]
+        return _decoded(options[0], value) if len(options) == 1 else value
+    if origin is tuple:
+        args = get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decoded(args[0], v) for v in value)
+        return tuple(_decoded(a, v) for a, v in zip(args, value, strict=True))
+    if isinstance(hint, type) and is_dataclass(hint):
+        hints = _field_types(hint)
+        return hint(**{f.name: _decoded(hints[f.name], value[f.name]) for f in fields(hint) if f.init and f.name in value})
+    return value
+
 
 @dataclass(frozen=True, kw_only=True)
 class Cell:
@@ -334,8 +366,8 @@ def planned(cell: Cell, missing: str | None = None, *, context: CellContext | Ma
 
 
 def with_context(cell: Cell, context: CellContext, **changes: Any) -> Cell:
-    """``cell`` with a new typed ``context`` (and ``changes``: steps, ...), as an
-    ``expand`` that learnt something hands it on to the judge."""
+    """What ``expand`` returns: ``cell`` with ``changes`` (steps, ...) and the evidence it
+    gathered as its new typed ``context`` (stored as canonical JSON)."""
     return replace(cell, context_json=context.to_json(), **changes)
 
 

@@ -4,15 +4,14 @@ each channel, asked with the same key string."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass
 
 from conformance.base import Answers, PlanContext, planned
+from conformance.channels import NamedChannel
 from conformance.corpus import (
     DETECT,
     EMBED,
     CorpusCheck,
-    channel_from,
-    channel_spec,
     chosen_channels,
     handles,
     profile_params,
@@ -25,15 +24,18 @@ from conformance.statistics import (
     wilson,
 )
 from conformance.trials import (
+    DetectorSpec,
     Probe,
+    Threshold,
+    TrialLog,
     Trials,
+    TypedContext,
     decided,
     detector_spec,
-    embed_params,
     finite_only,
+    mark,
     null_reference,
     threshold,
-    trouble_note,
 )
 from runner.model import (
     Cell,
@@ -41,9 +43,31 @@ from runner.model import (
     Step,
     StepResult,
     Verdict,
-    canonical_json,
     vendor_step,
+    with_context,
 )
+
+
+@dataclass(frozen=True)
+class CrossTalkPlan(TypedContext):
+    """One embedder's marks, through one channel (None: untouched), read by another
+    vendor's detector."""
+
+    kind: str
+    embedder: DetectorSpec
+    detector: DetectorSpec
+    trials: int
+    channel: NamedChannel | None
+
+
+@dataclass(frozen=True)
+class CrossTalkEvidence(TypedContext):
+    """The detector's statistic on each marked trial, and its threshold."""
+
+    plan: CrossTalkPlan
+    threshold: Threshold
+    values: tuple[float, ...]
+    log: TrialLog
 
 
 class CrossTalk(CorpusCheck):
@@ -74,45 +98,43 @@ class CrossTalk(CorpusCheck):
                             yield planned(cell, why)
                             continue
                         assert not isinstance(emb_members, str) and not isinstance(det_members, str)
-                        context = {"kind": kind, "embedder": detector_spec(e, emb_members, channels, params),
-                                   "detector": detector_spec(d, det_members, channels, params),
-                                   "trials": trials_for(params, e.id, "crosstalk_trials"), "channel": channel_spec(ch)}
-                        yield planned(cell, context=context)
+                        plan = CrossTalkPlan(kind=kind, embedder=detector_spec(e, emb_members, channels, params),
+                                             detector=detector_spec(d, det_members, channels, params),
+                                             trials=trials_for(params, e.id, "crosstalk_trials"), channel=ch)
+                        yield planned(cell, context=plan)
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
-        c = cell.context
-        emb, det = c["embedder"], c["detector"]
-        ch = channel_from(c["channel"])
+        c = cell.context_as(CrossTalkPlan)
+        emb, det = c.embedder, c.detector
         trials = Trials(step)
         th = threshold(det, trials)
         probes: list[Probe] = []
-        for m in emb["members"]:
-            for t in range(c["trials"]):
-                ep = embed_params(emb, m["id"], t)
-                moved = through(ch, vendor_step(str(cell.producer), EMBED, source(m), ep))
+        for m in emb.members:
+            for t in range(c.trials):
+                mk = mark(emb, m.id, t)
+                moved = through(c.channel, vendor_step(str(cell.producer), EMBED, source(m), mk.params))
                 # The detector is asked with the same key string: the worst case for cross-talk.
-                probes.append((moved, ep["key"], null_reference(det, m["id"], t)))
-        values = [got[0] for got in trials.detect(det, probes) if got is not None]
-        context = {**c, "threshold": th, "values": finite_only(values), "errors": trials.errors[:5],
-                   "error_count": len(trials.errors), "trouble": trouble_note(trials)}
-        return replace(cell, steps={}, context_json=canonical_json(context))
+                probes.append(Probe(moved, mk.key, null_reference(det, m.id, t)))
+        values = [got.value for got in trials.detect(det, probes) if got is not None]
+        evidence = CrossTalkEvidence(plan=c, threshold=th, values=finite_only(values), log=trials.log())
+        return with_context(cell, evidence, steps={})
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        c = cell.context
-        th, values = c["threshold"], c["values"]
-        fpr = c["detector"]["target_fpr"]
+        e = cell.context_as(CrossTalkEvidence)
+        th, values, log = e.threshold, e.values, e.log
+        fpr = e.plan.detector.target_fpr
         n = len(values)
         k = sum(decided(v, th) for v in values)
         lo, hi = wilson(k, n)
         m = {"crosstalk": {"channel": cell.variant, "trials": n, "false_detections": k,
                            "rate": round(k / n, 6) if n else None, "rate_ci95": [round(lo, 6), round(hi, 6)],
-                           "threshold": th}}
-        if c["error_count"]:
-            return Verdict(Outcome.ERROR, f"{c['error_count']} trials failed (first: {c['errors'][0]})", m)
+                           "threshold": th.as_dict()}}
+        if log.error_count:
+            return Verdict(Outcome.ERROR, f"{log.error_count} trials failed (first: {log.errors[0]})", m)
         if not n:
             return Verdict(Outcome.INCONCLUSIVE, "insufficient evidence: no trials", m)
-        text = (f"{cell.consumer} detected {cell.producer}'s mark in {k} of {n} trials at threshold {th['value']}"
-                f" (rate {k / n:.3f}, 95 % upper bound {hi:.3f}){c['trouble']}")
+        text = (f"{cell.consumer} detected {cell.producer}'s mark in {k} of {n} trials at threshold {th.value}"
+                f" (rate {k / n:.3f}, 95 % upper bound {hi:.3f}){log.trouble}")
         if lo > fpr:
             return Verdict(Outcome.FAIL, text, m)
         if k == 0:

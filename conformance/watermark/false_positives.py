@@ -4,7 +4,7 @@ bits must behave as the fair coins the threshold assumes."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Any
 
 from conformance.base import Answers, PlanContext, planned
@@ -17,14 +17,18 @@ from conformance.statistics import (
 )
 from conformance.trials import (
     MIN_NULL_UNITS,
+    Count,
+    DetectorSpec,
+    Threshold,
+    TrialLog,
     Trials,
+    TypedContext,
     decided,
     detector_spec,
     finite_only,
     independent_clean,
     scaled_count,
     threshold,
-    trouble_note,
 )
 from runner.model import (
     Cell,
@@ -32,8 +36,27 @@ from runner.model import (
     Step,
     StepResult,
     Verdict,
-    canonical_json,
+    with_context,
 )
+
+
+@dataclass(frozen=True)
+class FalsePositivesPlan(TypedContext):
+    """One detector on all clean content of a kind."""
+
+    kind: str
+    detector: DetectorSpec
+
+
+@dataclass(frozen=True)
+class FalsePositivesEvidence(TypedContext):
+    """The statistic of each clean trial, the threshold, and the vendor's own decisions."""
+
+    plan: FalsePositivesPlan
+    threshold: Threshold
+    values: tuple[float, ...]
+    own: Count
+    log: TrialLog
 
 
 class FalsePositives(CorpusCheck):
@@ -59,43 +82,43 @@ class FalsePositives(CorpusCheck):
                     yield planned(cell, members)
                     continue
                 # A detector that cannot embed takes the corpus at its own rates.
-                spec = detector_spec(v, members, channels, params)
-                yield planned(cell, context_json=canonical_json({"kind": kind, "detector": spec}))
+                plan = FalsePositivesPlan(kind=kind, detector=detector_spec(v, members, channels, params))
+                yield planned(cell, context=plan)
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
-        c = cell.context
-        spec = c["detector"]
+        c = cell.context_as(FalsePositivesPlan)
+        spec = c.detector
         trials = Trials(step)
-        found = [got for got in trials.detect(spec, trials.clean_probes(spec, spec["channels"])) if got is not None]
-        values = [got[0] for got in found]
-        own = [bool(got[1]) for got in found if got[1] is not None]
+        found = [got for got in trials.detect(spec, trials.clean_probes(spec, spec.channels)) if got is not None]
+        values = [got.value for got in found]
+        own = [bool(got.present) for got in found if got.present is not None]
         th = threshold(spec, trials)
-        context = {**c, "threshold": th, "values": finite_only(values), "own": [sum(own), len(own)],
-                   "errors": trials.errors[:5], "error_count": len(trials.errors), "trouble": trouble_note(trials)}
-        return replace(cell, steps={}, context_json=canonical_json(context))
+        evidence = FalsePositivesEvidence(plan=c, threshold=th, values=finite_only(values), own=Count.of(own),
+                                          log=trials.log())
+        return with_context(cell, evidence, steps={})
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        c = cell.context
-        spec, th, values = c["detector"], c["threshold"], c["values"]
-        fpr = spec["target_fpr"]
+        e = cell.context_as(FalsePositivesEvidence)
+        spec, th, values, log = e.plan.detector, e.threshold, list(e.values), e.log
+        fpr = spec.target_fpr
         n = len(values)
         fp = sum(decided(v, th) for v in values)
         units = min(n, independent_clean(spec))
         lo, hi = wilson(scaled_count(fp, n, units), units)
-        m: dict[str, Any] = {"false_positives": {"kind": c["kind"], "mode": spec["mode"], "threshold": th, "trials": n,
-                                                 "independent_trials": units,
+        m: dict[str, Any] = {"false_positives": {"kind": e.plan.kind, "mode": spec.mode, "threshold": th.as_dict(),
+                                                 "trials": n, "independent_trials": units,
                                                  "false_detections": fp, "rate": round(fp / n, 6) if n else None,
                                                  "rate_ci95": [round(lo, 6), round(hi, 6)], "target_fpr": fpr}}
-        if c["error_count"]:
-            return Verdict(Outcome.ERROR, f"{c['error_count']} clean trials failed (first: {c['errors'][0]})", m)
+        if log.error_count:
+            return Verdict(Outcome.ERROR, f"{log.error_count} clean trials failed (first: {log.errors[0]})", m)
         if not n:
             return Verdict(Outcome.INCONCLUSIVE, "insufficient evidence: no clean trials", m)
         if lo > fpr:
-            return Verdict(Outcome.FAIL, f"{fp} of {n} clean trials detected at threshold {th['value']}:"
-                                         f" rate {fp / n:.4f} [95 % CI {lo:.4f}, {hi:.4f}] exceeds {fpr:g}{c['trouble']}", m)
-        if spec["mode"] == "multi-bit":
-            return self._null_model(spec, values, fp, units, m, c["trouble"])
-        own_fp, own_n = c["own"]
+            return Verdict(Outcome.FAIL, f"{fp} of {n} clean trials detected at threshold {th.value}:"
+                                         f" rate {fp / n:.4f} [95 % CI {lo:.4f}, {hi:.4f}] exceeds {fpr:g}{log.trouble}", m)
+        if spec.mode == "multi-bit":
+            return self._null_model(spec, values, fp, units, m, log.trouble)
+        own_fp, own_n = e.own.hits, e.own.trials
         if own_n:
             own_units = min(own_n, units)
             own_claim = judge_rate_at_most(scaled_count(own_fp, own_n, own_units), own_units, fpr,
@@ -105,18 +128,18 @@ class FalsePositives(CorpusCheck):
             if own_claim.verdict == "fail":
                 return Verdict(Outcome.FAIL, f"{own_claim.reason} (a consumer trusting the vendor's present flag gets"
                                              f" these false positives; the harness's calibrated threshold"
-                                             f" {th['value']} keeps {fp} of {n} clean trials){c['trouble']}", m)
+                                             f" {th.value} keeps {fp} of {n} clean trials){log.trouble}", m)
         claim = judge_rate_at_most(scaled_count(fp, n, units), units, fpr,
                                    f"clean trials detected ({fp} of {n}; counted per independent vector and key):")
-        return Verdict(Outcome(claim.verdict), f"{claim.reason} at calibrated threshold {th['value']}{c['trouble']}", m)
+        return Verdict(Outcome(claim.verdict), f"{claim.reason} at calibrated threshold {th.value}{log.trouble}", m)
 
     @staticmethod
-    def _null_model(spec: dict[str, Any], values: list[float], fp: int, units: int, m: dict[str, Any],
+    def _null_model(spec: DetectorSpec, values: list[float], fp: int, units: int, m: dict[str, Any],
                     trouble: str) -> Verdict:
         """The binomial threshold holds if clean bits are fair coins: check the tail at a
         level the trials can see (5 %) and the mean agreement, counting independent trials
         (one per vector and key) for the intervals."""
-        n_bits = int(spec["payload_bits"])
+        n_bits = spec.bits
         n = len(values)
         # the rarest tail the independent trials can see (about 3 expected), 5 % at the least
         level = min(0.5, max(0.05, 3 / max(units, 1)))

@@ -5,18 +5,29 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from conformance.base import Answers, PlanContext, planned
 from conformance.corpus import EMBED, CorpusCheck, handles, kind_of, member, profile_params, source, watermarkers
-from conformance.trials import detector_spec, embed_params
+from conformance.trials import TypedContext, detector_spec, mark
 from runner.model import (
     Cell,
     Outcome,
     Step,
     Verdict,
-    canonical_json,
     vendor_step,
 )
+
+
+@dataclass(frozen=True)
+class QualityContext(TypedContext):
+    """The kind of media and the profile's minimums (only the kind's two are judged)."""
+
+    kind: str
+    min_psnr_db: float
+    min_ssim: float
+    min_snr_db: float
+    min_segsnr_db: float
 
 
 def image_quality(original: bytes, marked: bytes) -> dict[str, float]:
@@ -85,20 +96,20 @@ class Quality(CorpusCheck):
                 steps: dict[str, Step] = {}
                 if isinstance(src, Step):
                     steps["input"] = src
-                steps["marked"] = vendor_step(v.id, EMBED, src, embed_params(spec, vector.id, 0))
-                yield planned(cell, steps=steps, context_json=canonical_json({"kind": kind_of(vector.media_type), **minimums}))
+                steps["marked"] = vendor_step(v.id, EMBED, src, mark(spec, vector.id, 0).params)
+                yield planned(cell, steps=steps, context=QualityContext(kind=kind_of(vector.media_type), **minimums))
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        c = cell.context
+        c = cell.context_as(QualityContext)
         original = answers.asset("input").data if "input" in answers.results else answers.source().data
         marked = answers.asset("marked").data
         try:
-            if c["kind"] == "image":
+            if c.kind == "image":
                 q = image_quality(original, marked)
-                limits = {"psnr_db": c["min_psnr_db"], "ssim": c["min_ssim"]}
+                limits = {"psnr_db": c.min_psnr_db, "ssim": c.min_ssim}
             else:
                 q = audio_quality(original, marked)
-                limits = {"snr_db": c["min_snr_db"], "segmental_snr_db": c["min_segsnr_db"]}
+                limits = {"snr_db": c.min_snr_db, "segmental_snr_db": c.min_segsnr_db}
         except ValueError as exc:
             return Verdict(Outcome.FAIL, f"the marked file cannot be compared with its input: {exc}")
         low = [f"{k} {q[k]} < {limit:g}" for k, limit in limits.items() if q[k] < limit]

@@ -4,18 +4,16 @@ after the manifest is stripped."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Any
 
 from conformance.base import Answers, PlanContext, planned
 from conformance.c2pa import read_params, sign_params
-from conformance.channels import chain_step
+from conformance.channels import NamedChannel, chain_step
 from conformance.corpus import (
     DETECT,
     EMBED,
     CorpusCheck,
-    channel_from,
-    channel_spec,
     chosen_channels,
     handles,
     kind_of,
@@ -24,7 +22,7 @@ from conformance.corpus import (
     source,
     watermarkers,
 )
-from conformance.trials import detect_params, detector_spec, embed_params
+from conformance.trials import DetectorSpec, TypedContext, detect_params, detector_spec, mark
 from runner.errors import PlanError
 from runner.model import (
     Cell,
@@ -33,13 +31,36 @@ from runner.model import (
     StepResult,
     VendorManifest,
     Verdict,
-    canonical_json,
     vendor_step,
+    with_context,
 )
 
 #: Soft-binding algorithm names from the C2PA soft-binding algorithm list, by vendor;
 #: a vendor not listed there gets a clearly private name (see soft_binding_alg).
 PRIVATE_ALG_PREFIX = "org.aiii-interop.private."
+
+
+@dataclass(frozen=True)
+class SoftBindingPlan(TypedContext):
+    """A vector marked by one vendor and signed with its payload declared as a soft
+    binding, then stripped by a channel."""
+
+    vector: str
+    detector: DetectorSpec
+    alg: str
+    registered: bool
+    sign: dict[str, Any]
+    read: dict[str, Any]
+    strip: NamedChannel
+
+
+@dataclass(frozen=True)
+class SoftBindingEvidence(TypedContext):
+    """The plan and the soft-binding value signed: the payload as hex, and its bits."""
+
+    plan: SoftBindingPlan
+    value_hex: str
+    bits: int
 
 
 def soft_binding_alg(vendor: VendorManifest) -> tuple[str, bool]:
@@ -85,60 +106,59 @@ class SoftBinding(CorpusCheck):
                         assert not isinstance(members, str)
                         alg, registered = soft_binding_alg(a)
                         spec = detector_spec(a, members, channels, params)
-                        context = {"vector": vector.id, "detector": spec, "alg": alg, "registered": registered,
-                                   "sign": sign_params(ctx, s.id, f"aiii {vector.id}"), "read": read_params(ctx, True),
-                                   "strip": channel_spec(ctx.channels[name])}
-                        yield planned(cell, context=context)
+                        plan = SoftBindingPlan(vector=vector.id, detector=spec, alg=alg, registered=registered,
+                                               sign=sign_params(ctx, s.id, f"aiii {vector.id}"), read=read_params(ctx, True),
+                                               strip=ctx.channels[name])
+                        yield planned(cell, context=plan)
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
-        c = cell.context
-        spec = c["detector"]
-        m = next(x for x in spec["members"] if x["id"] == c["vector"])
-        ep = embed_params(spec, m["id"], 0)
-        marked = vendor_step(str(cell.consumer), EMBED, source(m), ep)
-        value_hex = f"{int(ep['payload'], 2):0{(len(ep['payload']) + 7) // 8 * 2}x}"
-        sign = {**c["sign"],
-                "actions": [*c["sign"]["actions"], {"action": "c2pa.watermarked"}],
-                "soft_bindings": [{"alg": c["alg"], "value_hex": value_hex,
-                                   "binding_metadata": {"payload_bits": len(ep["payload"])}}]}
+        c = cell.context_as(SoftBindingPlan)
+        spec = c.detector
+        m = spec.member(c.vector)
+        mk = mark(spec, m.id, 0)
+        marked = vendor_step(str(cell.consumer), EMBED, source(m), mk.params)
+        bits: str = mk.params["payload"]  # a multi-bit mark: zero-bit ones are not planned
+        value_hex = f"{int(bits, 2):0{(len(bits) + 7) // 8 * 2}x}"
+        sign = {**c.sign,
+                "actions": [*c.sign["actions"], {"action": "c2pa.watermarked"}],
+                "soft_bindings": [{"alg": c.alg, "value_hex": value_hex,
+                                   "binding_metadata": {"payload_bits": len(bits)}}]}
         signed = vendor_step(str(cell.producer), "provenance.sign", marked, sign)
-        read = vendor_step(str(cell.producer), "provenance.read", signed, c["read"])
-        strip = channel_from(c["strip"])
-        assert strip is not None
-        stripped = chain_step(strip, signed)
-        detected = vendor_step(str(cell.consumer), DETECT, stripped, detect_params(spec, ep["key"]))
+        read = vendor_step(str(cell.producer), "provenance.read", signed, c.read)
+        stripped = chain_step(c.strip, signed)
+        detected = vendor_step(str(cell.consumer), DETECT, stripped, detect_params(spec, mk.key))
         steps = {"marked": marked, "signed": signed, "read": read, "stripped": stripped, "detected": detected,
-                 "after_strip": vendor_step(str(cell.producer), "provenance.read", stripped, c["read"])}
-        return replace(cell, steps=steps, context_json=canonical_json({**c, "value_hex": value_hex,
-                                                                       "bits": len(ep["payload"])}))
+                 "after_strip": vendor_step(str(cell.producer), "provenance.read", stripped, c.read)}
+        return with_context(cell, SoftBindingEvidence(plan=c, value_hex=value_hex, bits=len(bits)), steps=steps)
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
-        c = cell.context
+        e = cell.context_as(SoftBindingEvidence)
+        alg, strip = e.plan.alg, e.plan.strip.name
         manifest = answers.report("read").get("active_manifest") or {}
-        blocks = [b for b in manifest.get("soft_bindings") or [] if b.get("alg") == c["alg"]]
+        blocks = [b for b in manifest.get("soft_bindings") or [] if b.get("alg") == alg]
         actions = [a.get("action") for a in manifest.get("actions") or []]
         stored = [_binding_hex(b.get("value")) for b in blocks]
         bits = answers.report("detected").get("bits") or ""
-        n = int(c["bits"])
+        n = int(e.bits)
         recovered = f"{int(bits, 2):0{(n + 7) // 8 * 2}x}" if len(bits) == n else None
         still = answers.report("after_strip")["manifest_present"]
-        m = {"alg": c["alg"], "registered_alg": c["registered"], "signed_value_hex": c["value_hex"],
+        m = {"alg": alg, "registered_alg": e.plan.registered, "signed_value_hex": e.value_hex,
              "manifest_values_hex": stored, "recovered_hex": recovered, "manifest_after_strip": still,
              "actions": actions}
         if not blocks:
-            return Verdict(Outcome.FAIL, f"the signed manifest carries no {c['alg']} soft binding", m)
+            return Verdict(Outcome.FAIL, f"the signed manifest carries no {alg} soft binding", m)
         if "c2pa.watermarked" not in actions:
             return Verdict(Outcome.FAIL, f"the manifest lacks the c2pa.watermarked action ({actions})", m)
         if still:
-            return Verdict(Outcome.FAIL, f"the channel {c['strip']['name']} did not strip the manifest", m)
+            return Verdict(Outcome.FAIL, f"the channel {strip} did not strip the manifest", m)
         if recovered is None:
             return Verdict(Outcome.FAIL, f"the detector decoded {len(bits)} bits, not {n}", m)
         if recovered not in stored:
             wrong = sum(a != b for a, b in zip(bits, f"{int(stored[0] or '0', 16):0{n}b}"[-n:], strict=False)) if stored[0] else n
             m["wrong_bits"] = wrong
             return Verdict(Outcome.FAIL, f"recovered payload {recovered} differs from the manifest's {stored} ({wrong} bits)", m)
-        return Verdict(Outcome.PASS, f"payload {recovered} recovered after {c['strip']['name']} stripped the manifest;"
-                                     f" it equals the {c['alg']} soft binding", m)
+        return Verdict(Outcome.PASS, f"payload {recovered} recovered after {strip} stripped the manifest;"
+                                     f" it equals the {alg} soft binding", m)
 
 
 def _binding_hex(value: Any) -> str | None:
