@@ -28,6 +28,7 @@ def _out(line: str) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.discovery import discover  # the thin entry finds the families
+    from runner.cli_signing import check_sign_key, sign_run_output
     from runner.run import RunOptions, execute_run, print_summary
 
     opts = RunOptions(
@@ -42,8 +43,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         extra_vendor_dirs=[str(Path(d).resolve()) for d in args.vendor_dir],
         placement=args.placement,
     )
+    check_sign_key(args.sign_key)
     summary = execute_run(opts, discover(), resume=args.resume, progress=not args.quiet)
     print_summary(summary)
+    if args.sign_key:
+        sign_run_output(summary.out_dir, Path(args.sign_key), args.sign_as)
     return 1 if summary.failing else 0
 
 
@@ -164,6 +168,7 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from runner.cli_signing import add_parsers, add_run_options
     from runner.transports import movable_placements, served_placements
 
     parser = argparse.ArgumentParser(prog="aiii", description="Interoperability test harness for AI-era IP infrastructure.")
@@ -183,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--placement", choices=movable_placements(), help="run every in-process vendor in this placement instead (e.g. docker: all containerised)")
     run.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run; its options are reused")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_run_options(run)
     run.set_defaults(func=_cmd_run)
 
     rep = sub.add_parser("report", help="re-render the reports of a stored run", description="Re-render results.json, junit.xml, summary.md and site/ from the results store.")
@@ -220,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     prof = sub.add_parser("profiles", help="list profiles", description="List the profiles and the checks each runs.")
     prof.add_argument("action", choices=["list"])
     prof.set_defaults(func=_cmd_profiles)
+    add_parsers(sub)
     return parser
 
 
