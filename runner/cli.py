@@ -28,6 +28,7 @@ def _out(line: str) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.discovery import discover  # the thin entry finds the families
+    from runner.cli_signing import check_sign_key, sign_run_output
     from runner.run import RunOptions, execute_run, print_summary
     from runner.shards import parse_shard
 
@@ -44,8 +45,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         placement=args.placement,
         shard=str(parse_shard(args.shard)) if args.shard is not None else None,  # refused here, before any work
     )
+    check_sign_key(args.sign_key)
     summary = execute_run(opts, discover(), resume=args.resume, progress=not args.quiet)
     print_summary(summary)
+    if args.sign_key:
+        sign_run_output(summary.out_dir, Path(args.sign_key), args.sign_as)
     return 1 if summary.failing else 0
 
 
@@ -166,6 +170,7 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from runner.cli_signing import add_parsers, add_run_options
     from runner.transports import movable_placements, served_placements
 
     parser = argparse.ArgumentParser(prog="aiii", description="Interoperability test harness for AI-era IP infrastructure.")
@@ -186,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--shard", metavar="I/N", help="run only shard I of N (1-based): a deterministic split of the plan that keeps cells sharing producer calls together")
     run.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run; its options are reused")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_run_options(run)
     run.set_defaults(func=_cmd_run)
 
     rep = sub.add_parser("report", help="re-render the reports of a stored run", description="Re-render results.json, junit.xml, summary.md and site/ from the results store.")
@@ -223,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     prof = sub.add_parser("profiles", help="list profiles", description="List the profiles and the checks each runs.")
     prof.add_argument("action", choices=["list"])
     prof.set_defaults(func=_cmd_profiles)
+    add_parsers(sub)
     return parser
 
 

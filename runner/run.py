@@ -30,6 +30,7 @@ from runner.executor import CallTiming, Executor, VendorRuntime, judge_cell, now
 from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
 from runner.paths import ROOT, state_dir
 from runner.pki import TestPKI
+from runner.plan_digest import plan_digest
 from runner.planner import plan
 from runner.preflight import preflight
 from runner.profiles import load_profile
@@ -164,10 +165,13 @@ class Run:
         )
         self.cells: list[Cell] = plan(self.profile, self.manifests, self.catalogue, self.fixtures, suite,
                                       restrict_vectors=not self.user_vectors)
-        self.shard = select_shard(self.cells, opts.shard, suite.checks) if opts.shard is not None else None
+        self.vectors = {v.id: v for v in self.catalogue.vectors}  # with the corpora the plan made
+        # of the whole plan, before any of it runs: every shard and placement gets the same
+        self.plan_digest = plan_digest(self.profile, self.cells, self.vectors, suite)
+        self.shard = (select_shard(self.cells, opts.shard, suite.checks, self.plan_digest.sha256)
+                      if opts.shard is not None else None)
         if self.shard is not None:  # split from the whole plan; this run runs its part
             self.cells = self.shard.cells
-        self.vectors = {v.id: v for v in self.catalogue.vectors}  # with the corpora the plan made
         self.run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
     def fail_level(self) -> Level | None:
@@ -211,6 +215,7 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
             "harness_version": __version__,
             "methodology_version": METHODOLOGY_VERSION,
             "catalogue_sha256": run.catalogue.sha256,
+            "plan_digest": run.plan_digest.as_dict(),
             "environment": _environment(),
             "vendors": list(vendor_info.values()),
             "checks": [{"id": c.id, "title": checks[c.id].title, "family": checks[c.id].family,
@@ -319,6 +324,7 @@ def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
             "status": "complete" if record["status"] == "complete" else "interrupted",
             "environment": info.get("environment", _environment()),
             "options": record["options"],
+            **({"plan_digest": info["plan_digest"]} if "plan_digest" in info else {}),  # absent in older runs
         },
         "vendors": info.get("vendors", []),
         "checks": info.get("checks", []),

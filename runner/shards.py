@@ -279,16 +279,6 @@ def shard_cost(cells: Sequence[Cell], n: int, expanding: Collection[str] = ()) -
 
 # -- a run's shard -------------------------------------------------------------------------
 
-def plan_identity(plan: Sequence[Cell]) -> dict[str, str]:
-    """HOOK for the plan digest (issue 13): what ties a shard to its whole plan.
-
-    Until ``runner/plan_digest.py`` is merged: ``plan_cells_sha256``, the sha256 of the
-    whole plan's cell ids, sorted, one a line.  Put ``{"plan_digest": ...}`` here (the
-    bundle schema's ``shard`` section takes either)."""
-    ids = "\n".join(sorted(c.id for c in plan)) + "\n"
-    return {"plan_cells_sha256": hashlib.sha256(ids.encode()).hexdigest()}
-
-
 @dataclass(frozen=True)
 class Shard:
     """The cells one shard runs and the manifest its bundle carries."""
@@ -305,10 +295,11 @@ def expanding_checks(checks: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(cid for cid, check in checks.items() if type(check).expand is not Check.expand)
 
 
-def select_shard(plan: Sequence[Cell], spec: ShardSpec | str, checks: Mapping[str, Any]) -> Shard:
-    """Shard ``spec`` of the whole ``plan`` (``checks``: the suite's, by id)."""
+def select_shard(plan: Sequence[Cell], spec: ShardSpec | str, checks: Mapping[str, Any], plan_digest: str) -> Shard:
+    """Shard ``spec`` of the whole ``plan`` (``checks``: the suite's, by id; ``plan_digest``:
+    the whole plan's, runner/plan_digest.py, which ties the shard to its siblings)."""
     spec = parse_shard(spec) if isinstance(spec, str) else spec
     mine = split(plan, spec.n, expanding_checks(checks))[spec.i - 1]
     manifest = {"i": spec.i, "n": spec.n, "cells": [c.id for c in mine], "plan_cells": len(plan),
-                **plan_identity(plan)}
+                "plan_digest": plan_digest}
     return Shard(spec, mine, manifest)

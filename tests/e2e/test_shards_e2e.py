@@ -32,7 +32,8 @@ def test_two_shards_together_are_the_whole_run(home: Path, tmp_path: Path) -> No
         manifest = bundle["shard"]
         assert (manifest["i"], manifest["n"], manifest["plan_cells"]) == (i, 2, len(whole["cells"]))
         assert manifest["cells"] == sorted(c["id"] for c in bundle["cells"]) and manifest["cells"]
-        assert manifest["plan_cells_sha256"] == shards[0]["shard"]["plan_cells_sha256"]
+        assert manifest["plan_digest"] == shards[0]["shard"]["plan_digest"] == shards[0]["run"]["plan_digest"]["sha256"]
+        assert bundle["run"]["plan_digest"] == whole["run"]["plan_digest"], "a shard is planned as the whole"
         said = f"Shard {i} of 2: {len(bundle['cells'])} of {len(whole['cells'])} planned cells"
         assert said in (tmp_path / f"shard{i}" / "summary.md").read_text()
         assert said in (tmp_path / f"shard{i}" / "site" / "index.html").read_text()

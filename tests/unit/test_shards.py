@@ -152,9 +152,9 @@ def test_default_plan_shards_partition_it_for_every_n(default_plan: tuple[list[C
         assert sorted(c.id for s in shards for c in s) == ids, f"n={n}: every cell in exactly one shard"
         sizes = [len(s) for s in shards]
         assert max(sizes) <= -(-len(plan) // n), f"n={n}: unbalanced {sizes}"
-    manifests = [select_shard(plan, f"{i}/3", checks).manifest for i in (1, 2, 3)]
+    manifests = [select_shard(plan, f"{i}/3", checks, "d" * 64).manifest for i in (1, 2, 3)]
     assert sorted(cid for m in manifests for cid in m["cells"]) == ids
-    assert len({m["plan_cells_sha256"] for m in manifests}) == 1
+    assert len({m["plan_digest"] for m in manifests}) == 1
     assert [(m["i"], m["n"], m["plan_cells"]) for m in manifests] == [(i, 3, len(plan)) for i in (1, 2, 3)]
 
 
@@ -180,7 +180,7 @@ def test_default_plan_sharding_costs_under_ten_percent(default_plan: tuple[list[
 def _shard_bundle() -> dict[str, Any]:
     bundle = make_bundle()
     bundle["shard"] = {"i": 2, "n": 3, "cells": sorted(c["id"] for c in bundle["cells"]),
-                       "plan_cells": len(bundle["cells"]) + 7, "plan_cells_sha256": "0" * 64}
+                       "plan_cells": len(bundle["cells"]) + 7, "plan_digest": "0" * 64}
     return bundle
 
 
@@ -196,7 +196,7 @@ def test_a_shard_bundle_renders_and_says_which_shard(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("mutate", "path"), [
     (lambda s: s.update(i=4), "$.shard.i"),
     (lambda s: s.update(i=0), "$.shard.i"),
-    (lambda s: s.pop("plan_cells_sha256"), "$.shard"),
+    (lambda s: s.pop("plan_digest"), "$.shard"),
     (lambda s: s.update(cells=s["cells"][1:]), "$.cells[0].id"),
 ])
 def test_an_inconsistent_shard_is_rejected(mutate: Any, path: str) -> None:
