@@ -4,12 +4,11 @@ derived from the target false-positive rate (binomial tail or clean calibration)
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from conformance.channels import NamedChannel
 from conformance.corpus import DETECT, Member, key, options, payload, source, through
@@ -19,25 +18,12 @@ from conformance.statistics import (
     calibrate,
 )
 from runner.model import (
-    CellContext,
     ErrorKind,
     Step,
     StepResult,
     VendorManifest,
     vendor_step,
 )
-
-T = TypeVar("T", bound="TypedContext")
-
-
-@dataclass(frozen=True)
-class TypedContext(CellContext):
-    """A watermark cell's context: decoded with its nested dataclasses and tuples rebuilt
-    (:meth:`CellContext.from_dict`)."""
-
-    @classmethod
-    def from_json(cls: type[T], text: str) -> T:
-        return cls.from_dict(json.loads(text))
 
 
 @dataclass(frozen=True)

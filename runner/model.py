@@ -92,6 +92,10 @@ class Expectation:
         }
 
 
+#: Folders of a vendor that are not its adapter's code (see VendorManifest.code_files).
+NOT_CODE = frozenset({"tests", "keys"})
+
+
 @dataclass(frozen=True)
 class VendorManifest:
     """A vendor's `vendor.toml`, validated."""
@@ -121,11 +125,11 @@ class VendorManifest:
     limits: Mapping[str, Any] = field(default_factory=dict)
 
     def code_files(self) -> list[Path]:
-        """The files of the vendor's folder that make up the adapter: everything but caches
-        and the vendor's own tests (``tests/``), so editing a test keys no new cache entry
-        and builds no new image."""
+        """The files of the vendor's folder that make up the adapter: everything but caches,
+        the vendor's own tests (``tests/``) and its public keys (``keys/``), so editing a test
+        or adding a key keys no new cache entry and builds no new image."""
         return sorted(p for p in self.folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                      and p.relative_to(self.folder).parts[0] != "tests" and p.suffix not in (".pyc", ".pyo"))
+                      and p.relative_to(self.folder).parts[0] not in NOT_CODE and p.suffix not in (".pyc", ".pyo"))
 
     def capability(self, operation: str, media_type: str | None = None) -> Capability | None:
         """The declared capability for an operation (and media type), if any."""
@@ -286,14 +290,14 @@ class CellContext:
 
     @classmethod
     def from_json(cls: type[C], text: str) -> C:
-        return cls(**json.loads(text))
+        return cls.from_dict(json.loads(text))
 
     @classmethod
     def from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
         """``data`` (parsed :meth:`to_json`) as this class, nested values rebuilt from the
         field types: a dataclass field from its dict, a ``tuple[...]`` field from its JSON
-        list (element by element), an optional one from either or None.  Any other value
-        stays as parsed (dicts, lists, numbers, strings)."""
+        list (element by element), a mapping's values by its value type, an optional one
+        from either or None.  Any other value stays as parsed (lists, numbers, strings)."""
         return _decoded(cls, data)  # type: ignore[no-any-return]
 
 
@@ -308,6 +312,9 @@ def _decoded(hint: Any, value: Any) -> Any:
     if origin is Union or origin is types.UnionType:
         options = [a for a in get_args(hint) if a is not type(None)]
         return _decoded(options[0], value) if len(options) == 1 else value
+    if origin is dict or origin is Mapping:
+        _key, of = get_args(hint) or (Any, Any)
+        return {k: _decoded(of, v) for k, v in value.items()}
     if origin is tuple:
         args = get_args(hint)
         if len(args) == 2 and args[1] is Ellipsis:
@@ -342,26 +349,20 @@ class Cell:
         parts = [self.check, self.vector, self.producer or "-", self.consumer or "-", self.variant or "-"]
         return "/".join(parts)
 
-    @property
-    def context(self) -> dict[str, Any]:
-        return json.loads(self.context_json)  # type: ignore[no-any-return]
-
     def context_as(self, kind: type[C]) -> C:
         """The cell's context as the check's typed :class:`CellContext`."""
         return kind.from_json(self.context_json)
 
 
-def planned(cell: Cell, missing: str | None = None, *, context: CellContext | Mapping[str, Any] | None = None,
+def planned(cell: Cell, missing: str | None = None, *, context: CellContext | None = None,
             **changes: Any) -> Cell:
     """What a plan loop yields for ``cell``: its ``unsupported`` twin (preset with the
     reason, no steps: nothing runs) when ``missing`` says what a vendor lacks; else the
     cell with ``changes`` (steps, ...) and ``context`` (stored as canonical JSON)."""
     if missing is not None:
         return replace(cell, preset=(Outcome.UNSUPPORTED, missing), steps={})
-    if isinstance(context, CellContext):
+    if context is not None:
         changes["context_json"] = context.to_json()
-    elif context is not None:
-        changes["context_json"] = canonical_json(dict(context))
     return replace(cell, **changes) if changes else cell
 
 

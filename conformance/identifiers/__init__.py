@@ -22,12 +22,12 @@ from conformance.identifiers.differential import Differential, iswc_check
 from conformance.identifiers.iscc import IsccAgreement, IsccCompare, IsccConformance
 from conformance.identifiers.recognition import Recognition
 from conformance.identifiers.registry import IdentifiersInMetadata, RegistryIdentifiers
-from conformance.identifiers.soft_binding import SoftBinding
+from conformance.identifiers.soft_binding import IsccSoftBinding
 
 FAMILY = Family(
     name="identifiers",
     checks=[IsccConformance(), IsccAgreement(), Recognition(), IsccCompare(), RegistryIdentifiers(), Differential(),
-            IdentifiersInMetadata(), SoftBinding()],
+            IdentifiersInMetadata(), IsccSoftBinding()],
 )
 
 __all__ = ["FAMILY", "decode_unit", "encode_unit", "iswc_check", "unit_distance"]

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Self
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -172,12 +171,6 @@ class DifferentialContext(CellContext):
     seeds: tuple[str, ...]
     search: SearchSummary | None = None
 
-    @classmethod
-    def from_json(cls, text: str) -> Self:
-        doc = json.loads(text)
-        search = doc.pop("search", None)
-        return cls(**doc | {"seeds": tuple(doc["seeds"]),
-                            "search": None if search is None else SearchSummary(**search)})
 
 
 class Differential(Check):

@@ -46,7 +46,7 @@ class BindingVendors(CellContext):
     reader: str
 
 
-class SoftBinding(Check):
+class IsccSoftBinding(Check):
     id = "identifiers.soft_binding"
     title = "ISCC as a C2PA soft binding (io.iscc.v0)"
     family = "identifiers"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Self
+from typing import Any
 
 from aiii_kit.optout import plus_decisions
 from aiii_kit.vocab import OPTOUT_PURPOSES, OPTOUT_SIGNAL_FAMILIES
@@ -46,10 +45,6 @@ class CaseContext(CellContext):
     mode: str
     timeout_s: float
 
-    @classmethod
-    def from_json(cls, text: str) -> Self:
-        doc = json.loads(text)
-        return cls(**doc | {"case": OptoutCase.of(doc["case"])})
 
 
 class CaseCheck(OptoutCheck):
@@ -125,12 +120,6 @@ class ConflictContext(CellContext):
     writer: str | None
     inline: tuple[str, ...] = ()
 
-    @classmethod
-    def from_json(cls, text: str) -> Self:
-        doc = json.loads(text)
-        return cls(**doc | {"case": OptoutCase.of(doc["case"]), "readers": tuple(doc["readers"]),
-                            "inline": tuple(doc["inline"]),
-                            "evaluators": {ev: tuple(families) for ev, families in doc["evaluators"].items()}})
 
 
 class Conflicts(OptoutCheck):

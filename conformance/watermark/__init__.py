@@ -22,11 +22,11 @@ from conformance.watermark.crosstalk import CrossTalk
 from conformance.watermark.false_positives import FalsePositives
 from conformance.watermark.quality import Quality, audio_quality, image_quality
 from conformance.watermark.robustness import Robustness
-from conformance.watermark.soft_binding import SoftBinding
+from conformance.watermark.soft_binding import WatermarkSoftBinding
 
 FAMILY = Family(
     name="watermark",
-    checks=[Robustness(), FalsePositives(), CrossTalk(), Quality(), Coexistence(), SoftBinding()],
+    checks=[Robustness(), FalsePositives(), CrossTalk(), Quality(), Coexistence(), WatermarkSoftBinding()],
 )
 
 __all__ = ["FAMILY", "audio_quality", "image_quality", "key", "payload"]

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.base import Answers, PlanContext, planned
+from conformance.base import Answers, CellContext, PlanContext, planned
 from conformance.c2pa import failure_codes, read_params, sign_params, signed_state, validates
 from conformance.corpus import EMBED, CorpusCheck, chosen_channels, handles, kind_of, profile_params, source, watermarkers
 from conformance.fields import declared_fields, normalisations, normalise, value_sets
-from conformance.trials import DetectorSpec, Probe, Threshold, Trials, TypedContext, decided, detector_spec, mark, threshold
+from conformance.trials import DetectorSpec, Probe, Threshold, Trials, decided, detector_spec, mark, threshold
 from runner.model import (
     Cell,
     Outcome,
@@ -25,7 +25,7 @@ from runner.model import (
 
 
 @dataclass(frozen=True)
-class TwoMarksPlan(TypedContext):
+class TwoMarksPlan(CellContext):
     """A vector marked by the first vendor, then by the second."""
 
     vector: str
@@ -34,7 +34,7 @@ class TwoMarksPlan(TypedContext):
 
 
 @dataclass(frozen=True)
-class PipelinePlan(TypedContext):
+class PipelinePlan(CellContext):
     """A vector marked, its metadata written, then signed: the fields written, the
     normalisation passes, the sign and read params and the state a sound signature
     reads as."""
@@ -72,7 +72,7 @@ class Detection:
 
 
 @dataclass(frozen=True)
-class CoexistenceEvidence(TypedContext):
+class CoexistenceEvidence(CellContext):
     """Each mark's detection on the final file, and the pipeline (None: two marks)."""
 
     pipeline: PipelinePlan | None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from conformance.base import Answers, PlanContext, planned
+from conformance.base import Answers, CellContext, PlanContext, planned
 from conformance.channels import NamedChannel
 from conformance.corpus import (
     DETECT,
@@ -29,7 +29,6 @@ from conformance.trials import (
     Threshold,
     TrialLog,
     Trials,
-    TypedContext,
     decided,
     detector_spec,
     finite_only,
@@ -49,7 +48,7 @@ from runner.model import (
 
 
 @dataclass(frozen=True)
-class CrossTalkPlan(TypedContext):
+class CrossTalkPlan(CellContext):
     """One embedder's marks, through one channel (None: untouched), read by another
     vendor's detector."""
 
@@ -61,7 +60,7 @@ class CrossTalkPlan(TypedContext):
 
 
 @dataclass(frozen=True)
-class CrossTalkEvidence(TypedContext):
+class CrossTalkEvidence(CellContext):
     """The detector's statistic on each marked trial, and its threshold."""
 
     plan: CrossTalkPlan

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.base import Answers, PlanContext, planned
+from conformance.base import Answers, CellContext, PlanContext, planned
 from conformance.corpus import DETECT, CorpusCheck, chosen_channels, handles, profile_params
 from conformance.statistics import (
     binomial_tail,
@@ -22,7 +22,6 @@ from conformance.trials import (
     Threshold,
     TrialLog,
     Trials,
-    TypedContext,
     decided,
     detector_spec,
     finite_only,
@@ -41,7 +40,7 @@ from runner.model import (
 
 
 @dataclass(frozen=True)
-class FalsePositivesPlan(TypedContext):
+class FalsePositivesPlan(CellContext):
     """One detector on all clean content of a kind."""
 
     kind: str
@@ -49,7 +48,7 @@ class FalsePositivesPlan(TypedContext):
 
 
 @dataclass(frozen=True)
-class FalsePositivesEvidence(TypedContext):
+class FalsePositivesEvidence(CellContext):
     """The statistic of each clean trial, the threshold, and the vendor's own decisions."""
 
     plan: FalsePositivesPlan

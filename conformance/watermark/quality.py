@@ -7,9 +7,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from conformance.base import Answers, PlanContext, planned
+from conformance.base import Answers, CellContext, PlanContext, planned
 from conformance.corpus import EMBED, CorpusCheck, handles, kind_of, member, profile_params, source, watermarkers
-from conformance.trials import TypedContext, detector_spec, mark
+from conformance.trials import detector_spec, mark
 from runner.model import (
     Cell,
     Outcome,
@@ -20,7 +20,7 @@ from runner.model import (
 
 
 @dataclass(frozen=True)
-class QualityContext(TypedContext):
+class QualityContext(CellContext):
     """The kind of media and the profile's minimums (only the kind's two are judged)."""
 
     kind: str

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.base import Answers, PlanContext, planned
+from conformance.base import Answers, CellContext, PlanContext, planned
 from conformance.channels import NamedChannel, describe_channel
 from conformance.corpus import (
     EMBED,
@@ -32,7 +32,6 @@ from conformance.trials import (
     Threshold,
     TrialLog,
     Trials,
-    TypedContext,
     ci_bounds,
     decided,
     detector_spec,
@@ -52,7 +51,7 @@ from runner.model import (
 
 
 @dataclass(frozen=True)
-class RobustnessPlan(TypedContext):
+class RobustnessPlan(CellContext):
     """One embedder through one channel (None: untouched): its detector, the marks per
     vector and the rate to reach."""
 
@@ -64,7 +63,7 @@ class RobustnessPlan(TypedContext):
 
 
 @dataclass(frozen=True)
-class RobustnessEvidence(TypedContext):
+class RobustnessEvidence(CellContext):
     """What the trials gave: the statistic of each marked and each clean trial (through the
     channel), the bit accuracies, and the vendor's own decisions on both."""
 

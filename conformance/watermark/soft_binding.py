@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.base import Answers, PlanContext, planned
+from conformance.base import Answers, CellContext, PlanContext, planned
 from conformance.c2pa import read_params, sign_params
 from conformance.channels import NamedChannel, chain_step
 from conformance.corpus import (
@@ -22,7 +22,7 @@ from conformance.corpus import (
     source,
     watermarkers,
 )
-from conformance.trials import DetectorSpec, TypedContext, detect_params, detector_spec, mark
+from conformance.trials import DetectorSpec, detect_params, detector_spec, mark
 from runner.errors import PlanError
 from runner.model import (
     Cell,
@@ -41,7 +41,7 @@ PRIVATE_ALG_PREFIX = "org.aiii-interop.private."
 
 
 @dataclass(frozen=True)
-class SoftBindingPlan(TypedContext):
+class SoftBindingPlan(CellContext):
     """A vector marked by one vendor and signed with its payload declared as a soft
     binding, then stripped by a channel."""
 
@@ -55,7 +55,7 @@ class SoftBindingPlan(TypedContext):
 
 
 @dataclass(frozen=True)
-class SoftBindingEvidence(TypedContext):
+class SoftBindingEvidence(CellContext):
     """The plan and the soft-binding value signed: the payload as hex, and its bits."""
 
     plan: SoftBindingPlan
@@ -71,7 +71,7 @@ def soft_binding_alg(vendor: VendorManifest) -> tuple[str, bool]:
     return f"{PRIVATE_ALG_PREFIX}{vendor.id}.1", False
 
 
-class SoftBinding(CorpusCheck):
+class WatermarkSoftBinding(CorpusCheck):
     id = "watermark.soft_binding"
     title = "A watermark declared as a C2PA soft binding, recovered after the manifest is stripped"
     family = "watermark"
