@@ -28,7 +28,7 @@ def _out(line: str) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.discovery import discover  # the thin entry finds the families
-    from runner.cli_signing import check_sign_key, sign_run_output
+    from runner.cli_signing import check_sign_key, produce_pack, sign_run_output, verify_import_packs
     from runner.run import RunOptions, execute_run, print_summary
     from runner.shards import parse_shard
 
@@ -44,9 +44,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         extra_vendor_dirs=[str(Path(d).resolve()) for d in args.vendor_dir],
         placement=args.placement,
         shard=str(parse_shard(args.shard)) if args.shard is not None else None,  # refused here, before any work
+        participant=args.participant,
+        import_packs=[str(Path(p).resolve()) for p in args.import_pack],
     )
     check_sign_key(args.sign_key)
-    summary = execute_run(opts, discover(), resume=args.resume, progress=not args.quiet)
+    if args.produce:
+        return produce_pack(opts, discover(), args)
+    packs = verify_import_packs(args)  # all or nothing, before anything runs
+    summary = execute_run(opts, discover(), resume=args.resume, progress=not args.quiet, packs=packs)
     print_summary(summary)
     if args.sign_key:
         sign_run_output(summary.out_dir, Path(args.sign_key), args.sign_as)

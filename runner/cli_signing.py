@@ -71,9 +71,51 @@ def check_sign_key(key: str | None) -> None:
         load_signer(Path(key))
 
 
+def produce_pack(opts, suite, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """``aiii run --produce V``: V's producer steps to ``<out>/pack-V.tar``, signed by V."""
+    from runner.errors import HarnessError
+    from runner.keys import load_signer
+    from runner.pack_run import produce
+    from runner.run import Run
+
+    if not args.sign_key or args.sign_as == "hub":
+        raise HarnessError("--produce: a pack is signed by its vendor: give --sign-key PATH --sign-as VENDOR")
+    producers = [v for v in args.produce.split(",") if v]
+    run = Run(opts, suite)
+    try:
+        path, steps = produce(run, suite, producers, load_signer(Path(args.sign_key)), args.sign_as, opts.participant,
+                              Path(opts.out) / f"pack-{producers[0]}.tar")
+    finally:
+        run.cache.close()
+    _out(f"pack of {producers[0]}: {steps} steps, plan {run.plan_digest.sha256[:16]}, signed as {args.sign_as}: {display(path)}")
+    return 0
+
+
+def verify_import_packs(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
+    """The packs of ``--import-pack``, each verified against the keys registry."""
+    if not args.import_pack:
+        return []
+    from runner.keys import load_registry
+    from runner.pack_run import verify_packs
+
+    registry = load_registry([Path(d) for d in [*args.vendor_dir, *args.pack_keys]],
+                             Path(args.hub_keys) if getattr(args, "hub_keys", None) else None)
+    packs = verify_packs([Path(p) for p in args.import_pack], registry)
+    for pack in packs:
+        _out(f"pack of {pack.producer}: {len(pack.steps)} steps, signed by {pack.producer}/{pack.keyid[:16]}: verified")
+    return packs
+
+
 def add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--sign-key", metavar="PATH", help="sign results.json with this private key (results.dsse.json beside it)")
     run.add_argument("--sign-as", metavar="ID", default="hub", help="the vendor id the signature is for (default: hub)")
+    run.add_argument("--produce", metavar="V", help="run only vendor V's producer steps of the plan and write them to "
+                     "OUT/pack-V.tar, signed with --sign-key for --sign-as V (no scorecard)")
+    run.add_argument("--import-pack", action="append", default=[], metavar="PACK",
+                     help="serve the pack's vendor from this verified pack instead of its adapter (repeatable)")
+    run.add_argument("--pack-keys", action="append", default=[], metavar="DIR",
+                     help="another folder laid out like vendors/ (ID/keys/*.pub) whose keys may sign packs (repeatable)")
+    run.add_argument("--participant", default="local", metavar="ID", help="who this run is, in each step's origin (default: local)")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -61,6 +61,9 @@ class VendorRuntime:
     cache_version: str  # version + adapter code hash
     timeout_s: float
     limits: gate.Limits = gate.DEFAULT_LIMITS
+    placement: str = "inproc"
+    #: a verified pack (runner/packs.py) that answers for the vendor instead of its adapter
+    pack: Any = None
 
 
 @dataclass
@@ -85,11 +88,13 @@ class Executor:
         unavailable: dict[str, str] | None = None,
         transform_version: Callable[[str], str | None] | None = None,
         limits: Limits | None = None,
+        origin: dict[str, Any] | None = None,
     ) -> None:
         """``transform_version`` gives what a transform's output depends on besides its
         input and params (library versions, code); transforms it knows are cached across
         runs like vendor steps, the others only within a run.  ``limits`` bound what an
-        input vector may cost to decode (the profile's; Pillow's bomb limit follows)."""
+        input vector may cost to decode (the profile's; Pillow's bomb limit follows).
+        ``origin`` (participant, run) names this run in each step's origin."""
         self.vendors = vendors
         self.vectors = vectors
         self.artifacts = artifacts
@@ -103,6 +108,11 @@ class Executor:
         self._memo: dict[Step, Future[StepResult]] = {}
         self._memo_lock = threading.Lock()
         self._vector_sha: dict[str, str] = {}
+        self._origin = {"participant": "local", "run": None, **(origin or {})}
+        #: per step this run computed: who computed it, where, the key that signed it
+        self.origins: dict[Step, dict[str, Any]] = {}
+        #: per vendor step: its cache key (what a pack files it under)
+        self.keys: dict[Step, str] = {}
         #: called after each step this run computes or takes from the cache (progress)
         self.on_step: Callable[[bool], None] | None = None
 
@@ -166,6 +176,7 @@ class Executor:
         assert asset is not None and input_sha is not None
         params = step.params
         if step.kind == StepKind.TRANSFORM:
+            self.origins[step] = {**self._origin, "placement": "harness", "keyid": None, "verified": None}
             version = self.transform_version(step.operation) if step.operation in self.transforms else None
             if version is None:
                 return self._transform(step, asset, params)
@@ -183,6 +194,11 @@ class Executor:
             why = self.unavailable.get(step.vendor or "", "not selected for this run")
             return StepResult(ok=False, error=f"vendor {step.vendor} cannot run: {why}", error_kind=ErrorKind.ERROR)
         key = step_key(runtime.manifest.id, runtime.cache_version, step.operation, input_sha, params_hash(params))
+        self.keys[step] = key
+        if runtime.pack is not None:  # the pack's answer, never the implementation's (nor this cache's)
+            self.origins[step] = runtime.pack.origin(key)
+            return self._from_pack(runtime, key)
+        self.origins[step] = {**self._origin, "placement": runtime.placement, "keyid": None, "verified": None}
         cached = self.artifacts.lookup(key)
         if cached is not None:
             with self._memo_lock:
@@ -191,6 +207,18 @@ class Executor:
         result = self._call(runtime, step.operation, asset, params)
         self.artifacts.remember(key, result)
         return result
+
+    def _from_pack(self, runtime: VendorRuntime, key: str) -> StepResult:
+        """A step served from a verified pack, checked like an adapter's answer."""
+        result, data = runtime.pack.answer(key)
+        if data is not None:
+            self.artifacts.put(data)  # its sha256 was verified with the pack
+        elif result.report is not None:
+            problem = first_error(f"aiii:protocol/v1/{runtime.pack.steps[key]['operation']}.result", result.report)
+            if problem:
+                return StepResult(ok=False, error=f"{runtime.manifest.id} (pack): answer violates the protocol schema at "
+                                  f"{gate.message(problem)}", error_kind=ErrorKind.ERROR)
+        return replace(result, cached=True)
 
     def _transform(self, step: Step, asset: Asset, params: dict[str, Any]) -> StepResult:
         fn = self.transforms.get(step.operation)
@@ -337,6 +365,8 @@ def _verdict_from_steps(
         res = results[role]
         if res.ok or res.error_kind == ErrorKind.UPSTREAM:
             continue
+        if res.error_kind == ErrorKind.ABSENT:  # served from a pack that lacks it: not this run's to judge
+            return Verdict(Outcome.BLOCKED, f"{role}: {res.error}")
         if res.error_kind in (ErrorKind.CLEAN, ErrorKind.UNSUPPORTED) and role == roles[-1] and judges_clean_errors:
             break
         if res.error_kind == ErrorKind.UNSUPPORTED:

@@ -41,6 +41,7 @@ class ErrorKind(StrEnum):
     CLEAN = "clean"  # the adapter refused the input (AdapterError): an interop finding
     UNSUPPORTED = "unsupported"  # the adapter or transform cannot do this at all (Unsupported)
     UPSTREAM = "upstream"  # a step before it failed, or the input vector cannot be decoded
+    ABSENT = "absent"  # the vendor is served from a pack that lacks this step (runner/packs.py)
 
 
 class Level(StrEnum):
@@ -406,3 +407,5 @@ class CellResult:
     expectation: dict[str, str] | None
     duration_s: float
     finished: str
+    #: role -> who computed the step, where, and the key that signed it (runner/executor.py)
+    origin: dict[str, dict[str, Any]] | None = None

@@ -28,6 +28,8 @@ from runner.check import Answers, Fixtures, Suite
 from runner.errors import HarnessError
 from runner.executor import CallTiming, Executor, VendorRuntime, judge_cell, now_iso
 from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
+from runner.pack_run import serve_packs
+from runner.packs import check_plan
 from runner.paths import ROOT, state_dir
 from runner.pki import TestPKI
 from runner.plan_digest import plan_digest
@@ -62,6 +64,8 @@ class RunOptions:
     extra_vendor_dirs: list[str] = field(default_factory=list)
     placement: str | None = None  # run every movable vendor in this placement
     shard: str | None = None  # "i/n": only that shard of the plan (runner/shards.py)
+    participant: str = "local"  # who this run is, in each step's origin
+    import_packs: list[str] = field(default_factory=list)  # vendors served from packs (runner/packs.py)
 
 
 @dataclass
@@ -95,9 +99,11 @@ def _environment() -> dict[str, Any]:
 
 
 def start_vendors(
-    manifests: dict[str, VendorManifest], timeout_s: float, placement: str | None = None, log_dir: Path | None = None
+    manifests: dict[str, VendorManifest], timeout_s: float, placement: str | None = None, log_dir: Path | None = None,
+    served: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, VendorRuntime], dict[str, dict[str, Any]]]:
-    """Start every vendor that can run here; describe every vendor for the bundle."""
+    """Start every vendor that can run here, but those ``served`` from packs (never
+    started); describe every vendor for the bundle."""
     runtimes: dict[str, VendorRuntime] = {}
     info: dict[str, dict[str, Any]] = {}
     for vid, m in sorted(manifests.items()):
@@ -109,6 +115,8 @@ def start_vendors(
             "retention": m.http.get("retention"), "homepage": m.homepage,
         }
         info[vid] = entry
+        if vid in served:
+            continue
         where = placement_of(m, placement)
         avail = availability(m, where)
         if not avail.runnable:
@@ -135,7 +143,7 @@ def start_vendors(
             raise
         entry.update(version=version, runnable=True)
         runtimes[vid] = VendorRuntime(m, transport, version, f"{version}+{code_hash(m)}", m.timeout_s or timeout_s,
-                                      limits)
+                                      limits, placement=where)
     return runtimes, info
 
 
@@ -186,9 +194,11 @@ def _preflight(opts: RunOptions) -> None:
               store_from="--store" if opts.store else "the results store")
 
 
-def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progress: bool = True) -> RunSummary:
+def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progress: bool = True,
+                packs: list[Any] | None = None) -> RunSummary:
     """Run (or resume) a profile with the suite's checks and transforms and write the bundle,
-    JUnit, summary and site to ``opts.out``."""
+    JUnit, summary and site to ``opts.out``.  ``packs``: verified packs (runner/packs.py)
+    whose vendors they serve; each is checked against the plan before anything is stored."""
     started_wall = datetime.now(UTC)
     _preflight(opts)
     store = ResultsStore(Path(opts.store) if opts.store else default_store())
@@ -200,6 +210,8 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
             _preflight(opts)
         run = Run(opts, suite, resume)
         checks = suite.checks
+        for pack in packs or []:  # refused before the run is stored or a vendor started
+            check_plan(pack, run.plan_digest.sha256)
     except BaseException:
         store.close()
         raise
@@ -207,7 +219,8 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
     runtimes: dict[str, VendorRuntime] = {}
     try:
         runtimes, vendor_info = start_vendors(run.manifests, opts.timeout_s, opts.placement,
-                                              state_dir() / "logs" / run.run_id)
+                                              state_dir() / "logs" / run.run_id, frozenset(p.producer for p in packs or []))
+        serve_packs(packs or [], run, vendor_info, runtimes)
         done = store.done_cells(run.run_id) if resume else set()
         if not resume:
             store.create_run(run.run_id, run.profile.name, asdict(opts), now_iso())
@@ -228,7 +241,7 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
         unavailable = {vid: str(e["reason"]) for vid, e in vendor_info.items() if not e["runnable"]}
         executor = Executor(runtimes, run.vectors, run.cache, dict(suite.transforms), opts.jobs, unavailable,
                             suite.transform_version,
-                            run.profile.limits)
+                            run.profile.limits, origin={"participant": opts.participant, "run": run.run_id})
         bar = Progress(total=len(run.cells), done=len(done), enabled=progress,
                        counts=Counter(c["outcome"] for c in store.cells(run.run_id)) if resume else None)
         versions = {vid: rt.version for vid, rt in runtimes.items()}
@@ -248,7 +261,8 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
             if notes:  # what the gate repaired in an answer the verdict rests on
                 verdict.reason += " [" + "; ".join(dict.fromkeys(notes)) + "]"
             return CellResult(cell, verdict.outcome, verdict.reason, verdict.measurements,
-                              _artifacts(run, cell, results), expectation, 0.0, now_iso())
+                              _artifacts(run, cell, results), expectation, 0.0, now_iso(),
+                              {role: executor.origins[step] for role, step in cell.steps.items() if step in executor.origins})
 
         def save(result: CellResult) -> None:
             store.record(run.run_id, result)

@@ -145,6 +145,7 @@ class ResultsStore:
             "expectation": result.expectation,
             "duration_s": round(result.duration_s, 4),
             "finished": result.finished,
+            **({"origin": result.origin} if result.origin else {}),
         }
         try:
             self._write(run_id, cell.id, gate.dumps(record))

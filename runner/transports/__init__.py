@@ -85,6 +85,7 @@ def served_placements() -> list[str]:
 from runner.transports.docker import DockerTransport  # noqa: E402
 from runner.transports.http import HttpTransport  # noqa: E402
 from runner.transports.inproc import InprocTransport  # noqa: E402
+from runner.transports.pack import PackTransport  # noqa: E402
 from runner.transports.process import ProcessTransport  # noqa: E402
 
 #: Placement name -> its transport class, in the order the docs list them.
@@ -93,4 +94,5 @@ PLACEMENTS: dict[str, type[Transport]] = {
     "process": ProcessTransport,
     "docker": DockerTransport,
     "http": HttpTransport,
+    "pack": PackTransport,
 }
