@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from reports.bundle import OUTCOMES, SEVERITY, shard_line, validate_bundle
 from reports.figures import crosstalk_tables, figure_data, roc_rows
-from reports.matrix import MARKS, MEANINGS, build_matrices, sort_key
+from reports.matrix import ASSEMBLED_MARK, MARKS, MEANINGS, build_matrices, participants, sort_key
 from reports.text import shorten, visible_html
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -78,6 +78,8 @@ def _environment() -> Environment:
         web_link=_web_link,
         roc_rows=roc_rows,
         shard_line=shard_line,
+        ASSEMBLED_MARK=ASSEMBLED_MARK,
+        participants=participants,
     )
     return env
 
@@ -188,6 +190,7 @@ class _Site:
             options=_pretty_json(self.bundle["run"]["options"]),
             figures=figures,
             crosstalk=crosstalk_tables(self.bundle["cells"]),
+            assembled=any(len(participants(cell)) > 1 for cell in self.bundle["cells"]),
         )
         self._remove_stale()
         return index_page

@@ -46,6 +46,20 @@ class Group:
     def counts(self) -> Counter[str]:
         return Counter(cell["outcome"] for cell in self.cells)
 
+    @property
+    def assembled(self) -> int:
+        """How many of its cells rest on more than one participant's work (packs)."""
+        return sum(len(participants(cell)) > 1 for cell in self.cells)
+
+
+#: The scorecard's mark of a cell assembled from several participants' work.
+ASSEMBLED_MARK = "⧉"
+
+
+def participants(cell: dict[str, Any]) -> list[str]:
+    """The participants whose runs computed a cell's steps (its ``origin``), sorted."""
+    return sorted({o["participant"] for o in (cell.get("origin") or {}).values() if o.get("run")})
+
 
 @dataclass
 class Matrix:
