@@ -28,7 +28,7 @@ def _out(line: str) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.discovery import discover  # the thin entry finds the families
-    from runner.cli_signing import check_sign_key, produce_pack, sign_run_output, verify_import_packs
+    from runner.cli_signing import check_sign_key, print_packs, produce_pack, sign_run_output, verify_import_packs
     from runner.run import RunOptions, execute_run, print_summary
     from runner.shards import parse_shard
 
@@ -53,6 +53,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     packs = verify_import_packs(args)  # all or nothing, before anything runs
     summary = execute_run(opts, discover(), resume=args.resume, progress=not args.quiet, packs=packs)
     print_summary(summary)
+    print_packs(packs)
     if args.sign_key:
         sign_run_output(summary.out_dir, Path(args.sign_key), args.sign_as)
     return 1 if summary.failing else 0

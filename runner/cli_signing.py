@@ -92,7 +92,8 @@ def produce_pack(opts, suite, args: argparse.Namespace) -> int:  # type: ignore[
 
 
 def verify_import_packs(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
-    """The packs of ``--import-pack``, each verified against the keys registry."""
+    """The packs of ``--import-pack``, each verified against the keys registry (the
+    plan digest is checked once the run is planned)."""
     if not args.import_pack:
         return []
     from runner.keys import load_registry
@@ -100,10 +101,14 @@ def verify_import_packs(args: argparse.Namespace) -> list:  # type: ignore[type-
 
     registry = load_registry([Path(d) for d in [*args.vendor_dir, *args.pack_keys]],
                              Path(args.hub_keys) if getattr(args, "hub_keys", None) else None)
-    packs = verify_packs([Path(p) for p in args.import_pack], registry)
+    return verify_packs([Path(p) for p in args.import_pack], registry)
+
+
+def print_packs(packs: list) -> None:  # type: ignore[type-arg]
+    """One line per imported pack, once the run (and its plan check) is done."""
     for pack in packs:
-        _out(f"pack of {pack.producer}: {len(pack.steps)} steps, signed by {pack.producer}/{pack.keyid[:16]}: verified")
-    return packs
+        _out(f"served {pack.producer} from {display(pack.path)}: {len(pack.steps)} steps, "
+             f"signed by {pack.producer}/{pack.keyid[:16]}, verified")
 
 
 def add_run_options(run: argparse.ArgumentParser) -> None:

@@ -137,3 +137,21 @@ def serve_packs(packs: list[Pack], run: Any, info: dict[str, dict[str, Any]],
         runtimes[pack.producer] = VendorRuntime(manifest, PackTransport(manifest), pack.version, pack.cache_version,
                                                 run.opts.timeout_s, placement="pack", pack=pack)
         info[pack.producer].update(version=pack.version, transport="pack", runnable=True, reason=None)
+
+
+def plan_for_packs(opts: Any, suite: Suite, packs: list[Pack]) -> Any:
+    """The run (runner.run.Run) planned and checked against each pack's plan digest
+    before anything of it (its output folder, its store) is written: a refused pack
+    leaves no trace.  None without packs."""
+    if not packs:
+        return None
+    from runner.run import Run
+
+    run = Run(opts, suite)
+    try:
+        for pack in packs:
+            check_plan(pack, run.plan_digest.sha256)
+    except BaseException:
+        run.cache.close()
+        raise
+    return run

@@ -28,7 +28,7 @@ from runner.check import Answers, Fixtures, Suite
 from runner.errors import HarnessError
 from runner.executor import CallTiming, Executor, VendorRuntime, judge_cell, now_iso
 from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
-from runner.pack_run import serve_packs
+from runner.pack_run import plan_for_packs, serve_packs
 from runner.packs import check_plan
 from runner.paths import ROOT, state_dir
 from runner.pki import TestPKI
@@ -200,6 +200,7 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
     JUnit, summary and site to ``opts.out``.  ``packs``: verified packs (runner/packs.py)
     whose vendors they serve; each is checked against the plan before anything is stored."""
     started_wall = datetime.now(UTC)
+    planned = plan_for_packs(opts, suite, packs or []) if not resume else None
     _preflight(opts)
     store = ResultsStore(Path(opts.store) if opts.store else default_store())
     try:
@@ -207,8 +208,10 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
             record = store.run(resume)
             saved = record["options"]
             opts = RunOptions(**{**saved, "jobs": opts.jobs or saved.get("jobs")})
+            if opts.import_packs and not packs:
+                raise HarnessError(f"run {resume} imported packs: resume it with the same --import-pack options")
             _preflight(opts)
-        run = Run(opts, suite, resume)
+        run = planned or Run(opts, suite, resume)
         checks = suite.checks
         for pack in packs or []:  # refused before the run is stored or a vendor started
             check_plan(pack, run.plan_digest.sha256)
