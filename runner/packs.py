@@ -2,7 +2,7 @@
 
 A pack is one tar archive (``aiii run --produce V --sign-key K --sign-as V``):
 
-- ``pack.json``: format, producer id, its reported and cache versions, placement, the
+- ``pack.json`` (``runner/schemas/pack.schema.json``): format, producer id, its reported and cache versions, placement, the
   plan digest, the producing run and participant, and every step: its cache key
   (runner/cache.py ``step_key``), structure (vendor, operation, source: a vector id or
   the cache key of the step below, params) and result as the step cache keeps it;
@@ -116,6 +116,9 @@ def write_pack(path: Path, doc: dict[str, Any], blob: Any, signer: Signer, signe
     (``blob(sha256) -> bytes``) to ``path``, signed by ``signer`` for ``signer_id``."""
     if signer_id != doc["producer"] or not SIGNER_ID.match(signer_id):
         raise PackError(f"--sign-as {signer_id!r}: a pack is signed by the vendor that produced it ({doc['producer']})")
+    problem = _problem("pack", doc)
+    if problem:  # a harness bug: what it writes, it must be able to read
+        raise PackError(f"{path}: not written: pack.json would be invalid at {problem}")
     shas = sorted({s["result"]["asset_sha256"] for s in doc["steps"] if s["result"].get("asset_sha256")})
     members: dict[str, bytes] = {"pack.json": json.dumps(doc, sort_keys=True, indent=1).encode()}
     for sha in shas:
@@ -180,10 +183,16 @@ def _members(path: Path, shown: str) -> dict[str, bytes]:
 
 
 @cache
-def _validator() -> Draft202012Validator:
-    schema = json.loads((SCHEMA_DIR / "pack-statement.schema.json").read_text(encoding="utf-8"))
+def _validator(name: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
+
+
+def _problem(name: str, doc: Any) -> str | None:
+    """Where ``doc`` breaks runner/schemas/NAME.schema.json, or None."""
+    error = best_match(_validator(name).iter_errors(doc))
+    return None if error is None else f"{error.json_path}: {error.message[:200]}"
 
 
 def read_pack(path: Path, registry: Registry, plan_digest: str | None = None) -> Pack:
@@ -204,9 +213,9 @@ def read_pack(path: Path, registry: Registry, plan_digest: str | None = None) ->
         raise PackError(str(exc)) from None
     except ValueError:
         raise PackError(f"{shown}: refused: the signed payload is not JSON") from None
-    error = best_match(_validator().iter_errors(stmt))
-    if error is not None:
-        raise PackError(f"{shown}: refused: not a pack statement: {error.json_path}: {error.message[:200]}")
+    problem = _problem("pack-statement", stmt)
+    if problem:
+        raise PackError(f"{shown}: refused: not a pack statement: {problem}")
     producer = stmt["predicate"]["producer"]
     owners = registry.owners(keyid)
     if producer not in owners:
@@ -224,7 +233,13 @@ def read_pack(path: Path, registry: Registry, plan_digest: str | None = None) ->
     missing = sorted(set(subjects) - set(members))
     if missing:
         raise PackError(f"{shown}: refused: signed member {missing[0]} is missing")
-    doc = json.loads(members["pack.json"])
+    try:
+        doc = json.loads(members["pack.json"])
+    except ValueError:
+        raise PackError(f"{shown}: refused: pack.json is not JSON") from None
+    problem = _problem("pack", doc)
+    if problem:
+        raise PackError(f"{shown}: refused: pack.json is not a pack: {problem}")
     if doc.get("producer") != producer or doc.get("plan_digest") != stmt["predicate"]["plan_digest"]:
         raise PackError(f"{shown}: refused: pack.json does not match its signed statement")
     blobs = {name.removeprefix("artifacts/"): data for name, data in members.items() if name.startswith("artifacts/")}

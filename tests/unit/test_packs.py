@@ -20,6 +20,7 @@ from runner.packs import PackError, check_plan, read_pack, result_record, write_
 PLAN = "ab" * 32
 ASSET = b"\xff\xd8 a written jpeg \xff\xd9"
 SHA = hashlib.sha256(ASSET).hexdigest()
+K1, K2 = "1" * 64, "2" * 64
 
 
 def _doc(producer: str = "acme", plan: str = PLAN) -> dict[str, Any]:
@@ -27,9 +28,9 @@ def _doc(producer: str = "acme", plan: str = PLAN) -> dict[str, Any]:
     refused = StepResult(ok=False, error="acme: no", error_kind=ErrorKind.CLEAN)
     return {"format": 1, "producer": producer, "version": "1.0", "cache_version": "1.0+abc", "placement": "inproc",
             "plan_digest": plan, "profile": "p", "participant": "acme-ci", "run": "r1",
-            "steps": [{"key": "k1", "vendor": producer, "operation": "metadata.write", "source": {"vector": "v"},
+            "steps": [{"key": K1, "vendor": producer, "operation": "metadata.write", "source": {"vector": "v"},
                        "params": {}, "placement": "inproc", "result": result_record(written)},
-                      {"key": "k2", "vendor": producer, "operation": "metadata.write", "source": {"vector": "w"},
+                      {"key": K2, "vendor": producer, "operation": "metadata.write", "source": {"vector": "w"},
                        "params": {}, "placement": "inproc", "result": result_record(refused)}]}
 
 
@@ -59,13 +60,13 @@ def test_a_pack_round_trips_with_its_steps_and_artifacts(tmp_path: Path, keys: P
         assert sorted(tar.getnames()) == sorted(["pack.json", f"artifacts/{SHA}", "pack.dsse.json"])
     pack = read_pack(path, _registry(keys, acme="acme"), PLAN)
     assert (pack.producer, pack.version, pack.cache_version) == ("acme", "1.0", "1.0+abc")
-    result, data = pack.answer("k1")
+    result, data = pack.answer(K1)
     assert (result.ok, result.asset_sha256, data) == (True, SHA, ASSET)
-    result, data = pack.answer("k2")
+    result, data = pack.answer(K2)
     assert (result.ok, result.error_kind, data) == (False, ErrorKind.CLEAN, None)
-    result, _ = pack.answer("missing")
+    result, _ = pack.answer("3" * 64)
     assert (result.error_kind, result.error) == (ErrorKind.ABSENT, "not in the pack of acme")
-    origin = pack.origin("k1")
+    origin = pack.origin(K1)
     assert origin["participant"] == "acme" and origin["verified"] is True and origin["keyid"] == pack.keyid
 
 
@@ -181,3 +182,14 @@ def test_an_unsigned_extra_member_and_a_non_tar_are_refused(tmp_path: Path, keys
     junk.write_bytes(b"not a tar at all" * 100)
     assert "not a pack" in _refusal(junk, _registry(keys, acme="acme"))
 
+
+
+def test_a_signed_pack_json_of_the_wrong_shape_is_refused(tmp_path: Path, keys: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = _doc()
+    doc["steps"][1]["result"]["error_kind"] = "boom"
+    monkeypatch.setattr(packs, "_problem", lambda name, doc: None)  # a producer that skips the check when writing
+    path = write_pack(tmp_path / "pack.tar", doc, lambda sha: ASSET, load_signer(keys / "acme.pem"), "acme")
+    monkeypatch.undo()
+    assert "pack.json is not a pack: $.steps[1].result.error_kind: 'boom' is not one of" in _refusal(
+        path, _registry(keys, acme="acme"))
