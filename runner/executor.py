@@ -167,11 +167,12 @@ class Executor:
         asset, input_sha, failed = self._source(step)
         if failed is not None and isinstance(step.source, str):
             return failed  # the input vector's own problem, in its own words
-        if failed is not None:
+        if failed is not None:  # unsupported and absent (not in a pack) stay what they are downstream
             return StepResult(
                 ok=False,
                 error=f"upstream {_label(step.source)} failed: {failed.error}",
-                error_kind=ErrorKind.UPSTREAM if failed.error_kind != ErrorKind.UNSUPPORTED else ErrorKind.UNSUPPORTED,
+                error_kind=failed.error_kind if failed.error_kind in (ErrorKind.UNSUPPORTED, ErrorKind.ABSENT)
+                else ErrorKind.UPSTREAM,
             )
         assert asset is not None and input_sha is not None
         params = step.params
@@ -303,17 +304,27 @@ class Executor:
 
         def one(cell: Cell) -> None:
             started = time.perf_counter()
+            absent: list[tuple[Step, StepResult]] = []  # the first step a pack lacked, if any
+
+            def step(s: Step) -> StepResult:
+                got = self.step(s)
+                if got.error_kind == ErrorKind.ABSENT and not absent:
+                    absent.append((s, got))
+                return got
+
             if expand is not None and not cell.preset:
                 try:
-                    cell = expand(cell, self.step)
+                    cell = expand(cell, step)
                 except Exception as exc:  # noqa: BLE001 - a check bug must not lose the run
                     cell = replace(cell, preset=(Outcome.ERROR, gate.message(f"harness error while running the cell: {exc!r}")))
             try:
-                results = {role: self.step(step) for role, step in cell.steps.items()} if not cell.preset else {}
+                results = {role: step(s) for role, s in cell.steps.items()} if not cell.preset else {}
                 result = judge(cell, results)
             except Exception as exc:  # noqa: BLE001 - a judge or check bug is this cell's error, not the run's end
                 result = CellResult(cell, Outcome.ERROR, gate.message(f"harness error while judging: {exc!r}"),
                                     {}, {}, None, 0.0, now_iso())
+            if absent and result.outcome is not Outcome.BLOCKED:  # partial evidence: not this run's to judge
+                result.outcome, result.reason = Outcome.BLOCKED, f"{absent[0][0].label}: {absent[0][1].error}"
             result.duration_s = time.perf_counter() - started
             on_result(result)
 

@@ -5,8 +5,9 @@ digest, the one the importing run has), then runs only the producer steps
 (runner/shards.py ``producer_steps``) whose chains are all the producers' own, through
 the normal executor and step cache, and writes them to a signed pack (runner/packs.py).
 Checks whose ``expand()`` adds steps at run time (the watermark trials) are expanded
-with a step function that runs only the producers' producer steps and answers every
-other step "not run when producing a pack"; what they embed that way is packed too.
+with a step function that runs the producers' own steps and transforms (a trial needs
+the embedder's own detector to set its threshold) and answers other vendors' steps "not
+run when producing a pack"; of what ran, only producer steps are packed.
 
 Importing verifies every pack before the run starts (refused whole, one line), then
 serves each pack's vendor from its pack: its adapter is never started.
@@ -29,7 +30,7 @@ from runner.executor import Executor, VendorRuntime
 from runner.keys import Registry
 from runner.model import ErrorKind, Step, StepKind, StepResult
 from runner.packs import FORMAT, Pack, PackError, check_plan, read_pack, result_record, write_pack
-from runner.shards import HANDED_ON, expanding_checks, producer_steps
+from runner.shards import expanding_checks, is_producer, producer_steps
 from runner.transports.pack import PackTransport
 
 _NOT_RUN = "not run when producing a pack"
@@ -69,9 +70,8 @@ def produce(run: Any, suite: Suite, producers: list[str], signer: Signer, signer
         planned = [s for s in producer_steps(s for c in run.cells for s in c.steps.values())
                    if s.vendor in wanted and _own_chain(s, wanted)]
 
-        def only_producers(step: Step) -> StepResult:
-            if (step.kind == StepKind.VENDOR and step.vendor in wanted and _own_chain(step, wanted)
-                    and (step.operation in HANDED_ON or _returns_asset(step))):
+        def own_steps(step: Step) -> StepResult:
+            if _own_chain(step, wanted):  # the producers' own steps (and transforms) drive the trials
                 return executor.step(step)
             return StepResult(ok=False, error=_NOT_RUN, error_kind=ErrorKind.UNSUPPORTED)
 
@@ -80,9 +80,11 @@ def produce(run: Any, suite: Suite, producers: list[str], signer: Signer, signer
                   and wanted & {*(c.producer or "").split("+")}]
         with ThreadPoolExecutor(max_workers=max(1, run.opts.jobs)) as pool:
             list(pool.map(executor.step, planned))
-            list(pool.map(lambda c: _expand(suite, c, only_producers), trials))
-        steps = [_record(executor, step, runtimes) for step in executor.keys
-                 if step.vendor in wanted and _own_chain(step, wanted)]
+            list(pool.map(lambda c: _expand(suite, c, own_steps), trials))
+        ran = list(executor.keys)
+        consumed = {s.source for s in [*ran, *executor.origins] if isinstance(s.source, Step)}
+        steps = [_record(executor, step, runtimes) for step in ran
+                 if step.vendor in wanted and _own_chain(step, wanted) and is_producer(step, step in consumed)]
         producer = producers[0]
         doc = {"format": FORMAT, "producer": producer, "version": runtimes[producer].version,
                "cache_version": runtimes[producer].cache_version, "placement": runtimes[producer].placement,
@@ -93,12 +95,6 @@ def produce(run: Any, suite: Suite, producers: list[str], signer: Signer, signer
     finally:
         for rt in runtimes.values():
             rt.transport.close()
-
-
-def _returns_asset(step: Step) -> bool:
-    from aiii_kit.protocol import OPERATIONS
-
-    return OPERATIONS.get(step.operation) == "asset"
 
 
 def _expand(suite: Suite, cell: Any, step_fn: Any) -> None:
