@@ -35,7 +35,7 @@ def with_derived_facts(doc: dict[str, Any], operations: list[str]) -> dict[str, 
 
     doc = copy.deepcopy(doc)
     doc["properties"]["capabilities"]["items"]["properties"]["operation"]["enum"] = operations
-    doc["properties"]["placement"]["enum"] = list(PLACEMENTS)
+    doc["properties"]["placement"]["enum"] = [name for name, cls in PLACEMENTS.items() if cls.declarable]
     return doc
 
 

@@ -24,6 +24,8 @@ class Transport(ABC):
     #: Whether the adapter can reach a server the harness runs on loopback (a container
     #: without a network cannot; an http vendor runs on someone else's machine).
     reaches_loopback: ClassVar[bool] = True
+    #: Whether a vendor's manifest may name it (a pack is chosen by ``--import-pack``, never declared).
+    declarable: ClassVar[bool] = True
 
     def __init__(self, manifest: VendorManifest, log_dir: Path | None = None) -> None:
         self.manifest = manifest

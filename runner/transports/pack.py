@@ -19,6 +19,7 @@ class PackTransport(Transport):
     hosts_adapter: ClassVar[bool] = False
     served: ClassVar[bool] = False
     reaches_loopback: ClassVar[bool] = False
+    declarable: ClassVar[bool] = False
 
     def start(self) -> None:
         """Nothing to start: the pack was verified before the run."""

@@ -120,5 +120,6 @@ def test_the_manifest_schema_lists_the_placement_registry() -> None:
     from runner.transports import PLACEMENTS
 
     vendor = harness_schemas()["aiii:schemas/vendor"]
-    assert vendor["properties"]["placement"]["enum"] == list(PLACEMENTS)
+    assert vendor["properties"]["placement"]["enum"] == [name for name in PLACEMENTS if name != "pack"]
+    assert "pack" in PLACEMENTS, "a pack is chosen by --import-pack, never declared by a manifest"
     assert protocol.PROTOCOL == "aiii-adapter/1"
