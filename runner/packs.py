@@ -150,8 +150,10 @@ def _members(path: Path, shown: str) -> dict[str, bytes]:
     """The pack's members, read into memory after each passed the filter (module doc)."""
     try:
         tar = tarfile.open(path, mode="r:")  # noqa: SIM115 - closed by the with below
-    except (OSError, tarfile.TarError) as exc:
-        raise PackError(f"{shown}: not a pack (not a tar archive: {getattr(exc, 'strerror', None) or exc})") from None
+    except OSError as exc:
+        raise PackError(f"{shown}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    except tarfile.TarError:
+        raise PackError(f"{shown}: not a pack (not a tar archive)") from None
     out: dict[str, bytes] = {}
     total = 0
     with tar:
