@@ -59,6 +59,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if summary.failing else 0
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from conformance.discovery import discover
+    from runner.cli_plan import run_plan
+
+    return run_plan(args, discover())
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from runner.run import default_store, render_run
     from runner.store import ResultsStore
@@ -176,6 +183,7 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from runner.cli_plan import add_parser as add_plan_parser
     from runner.cli_signing import add_parsers, add_run_options
     from runner.transports import movable_placements, served_placements
 
@@ -235,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     prof = sub.add_parser("profiles", help="list profiles", description="List the profiles and the checks each runs.")
     prof.add_argument("action", choices=["list"])
     prof.set_defaults(func=_cmd_profiles)
+    add_plan_parser(sub, _cmd_plan)
     add_parsers(sub)
     return parser
 

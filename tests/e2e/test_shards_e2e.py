@@ -68,3 +68,15 @@ def test_the_default_plan_splits_alike_under_any_hash_seed(home: Path) -> None:
         assert proc.returncode == 0, proc.stderr[-3000:]
         got.add(proc.stdout.split()[0])
     assert len(got) == 1
+
+
+def test_plan_shows_the_split_a_run_makes_without_running(home: Path, tmp_path: Path) -> None:
+    proc = aiii(home, "plan", "--profile", PROFILE, "--shards", "2", "--out", str(tmp_path / "plan.json"))
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    first = _run(home, tmp_path / "shard1", "--shard", "1/2")
+    assert plan["plan_digest"] == first["run"]["plan_digest"]
+    assert plan["shard_cells"][0] == len(first["cells"]) and sum(plan["shard_cells"]) == plan["cells"]
+    assert proc.stdout.splitlines()[0].startswith(f"plan {plan['plan_digest']['sha256'][:16]}: profile shards, {plan['cells']} cells")
+    refused = aiii(home, "plan", "--profile", PROFILE, "--shards", "0")
+    assert refused.returncode == 2 and refused.stderr.strip() == "aiii plan: --shards must be at least 1, not 0"
