@@ -170,6 +170,7 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from runner.cli_merge import add_parser as add_merge_parser
     from runner.cli_signing import add_parsers, add_run_options
     from runner.transports import movable_placements, served_placements
 
@@ -230,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     prof.add_argument("action", choices=["list"])
     prof.set_defaults(func=_cmd_profiles)
     add_parsers(sub)
+    add_merge_parser(sub)
     return parser
 
 
