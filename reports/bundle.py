@@ -155,7 +155,8 @@ def merge_line(bundle: dict[str, Any]) -> str:
     merge, inputs = bundle["merge"], bundle["run"].get("merged_from", [])
     done = merge["completeness"]
     state = ("complete: every planned cell once" if done["complete"]
-             else f"INCOMPLETE: {done['missing_count']} of {done['plan_cells']} planned cells missing")
+             else f"INCOMPLETE: {done['missing_count']} of {done['plan_cells']} planned cells missing"
+             if done["missing_count"] else "INCOMPLETE: the cells are not the plan's")
     stale = f"; {len(merge['stale'])} stale inputs (another plan) kept apart" if merge["stale"] else ""
     return (f"Merged from {len(inputs) - len(merge['stale'])} bundles, {state}; "
             f"{done['duplicates_dropped']} identical duplicates dropped; "

@@ -88,18 +88,23 @@ def load_input(index: int, given: Path, registry: Registry, allow_unsigned: bool
     from reports.bundle import BundleError, validate_bundle  # reports/ stays out of the CLI's start-up
 
     path = bundle_path(given)
+    if not path.is_file():
+        raise MergeError(f"{display(given)}: no such bundle (a results.json, or a folder holding one)")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MergeError(f"{display(path)}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     signer, keyid = UNSIGNED, None
     if sidecar(path).exists() or sidecar(path).is_symlink():
         verified = verify_bundle(path, registry)
         signer, keyid = verified.signer, verified.keyid
+        if path.read_bytes() != raw:  # what was verified is what is merged
+            raise AttestationError(f"{display(path)}: changed while it was being verified")
     elif not allow_unsigned:
         raise AttestationError(f"{display(path)}: unsigned (no {sidecar(path).name} beside it); "
                                "--allow-unsigned merges it anyway")
     try:
-        raw = path.read_bytes()
         bundle = json.loads(raw)
-    except OSError as exc:
-        raise MergeError(f"{display(path)}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     except ValueError:
         raise MergeError(f"{display(path)}: not a result bundle (not JSON)") from None
     try:
@@ -122,7 +127,7 @@ class Merged:
 
     def line(self) -> str:
         done = self.bundle["merge"]["completeness"]
-        state = "complete" if self.complete else f"INCOMPLETE ({done['missing_count']} missing)"
+        state = "complete" if self.complete else f"INCOMPLETE ({done['missing_count'] or 'unknown'} missing)"
         return (f"merged {len(self.inputs)} bundles: {len(self.bundle['cells'])} cells, {state}; "
                 f"{self.dropped} identical duplicates dropped, {self.conflicts} cells with conflicting results kept "
                 f"side by side" + (f"; {len(self.stale)} stale inputs kept apart" if self.stale else ""))
@@ -219,6 +224,9 @@ def _completeness(inputs: list[Input], cells: dict[str, Any], duplicated: list[s
 
 
 def _refuse_incomplete(done: dict[str, Any]) -> None:
+    if not done["missing_count"]:  # whole runs name no plan but their own cells: only the digest tells
+        raise MergeError(f"incomplete: the {done['cells']} merged cells are not the plan's (their ids do not hash to "
+                         "its digest's cells); --allow-incomplete merges anyway")
     shards = f" (shards {', '.join(done['missing_shards'])} not given)" if done["missing_shards"] else ""
     ids = f": {_listed(done['missing'])}" if done["missing"] else ""
     raise MergeError(f"incomplete: {done['missing_count']} of {done['plan_cells']} planned cells missing{shards}{ids}; "

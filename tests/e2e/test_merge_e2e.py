@@ -77,6 +77,19 @@ def _copy(work: Path, name: str) -> Path:
     return target
 
 
+def _other_plan(home: Path, work: Path) -> Path:
+    """A copy of shard 1 claiming another profile's plan, re-signed by the hub."""
+    folder = _copy(work, "other-plan")
+    doc = json.loads((folder / "results.json").read_text())
+    doc["run"]["plan_digest"]["components"]["profile"] = "0" * 64
+    doc["run"]["plan_digest"]["sha256"] = doc["shard"]["plan_digest"] = "1" * 64
+    (folder / "results.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    signed = aiii(home, "bundle", "sign", str(folder / "results.json"), "--key", str(work / "keys" / "hub.pem"),
+                  "--as", "hub")
+    assert signed.returncode == 0, signed.stderr
+    return folder
+
+
 def _edit_cell(folder: Path, reason: str) -> None:
     doc = json.loads((folder / "results.json").read_text())
     doc["cells"][0]["reason"] = reason
@@ -84,7 +97,7 @@ def _edit_cell(folder: Path, reason: str) -> None:
 
 
 @pytest.mark.parametrize("bad", ["one byte", "cell edited", "unknown key", "unsigned", "shard missing",
-                                 "shards disagree"])
+                                 "shards disagree", "other plan"])
 def test_bad_inputs_are_refused_in_one_line_and_nothing_is_written(home: Path, work: Path, bad: str) -> None:
     inputs, keys = [work / "s1", work / "s2"], True
     if bad == "one byte":
@@ -102,6 +115,8 @@ def test_bad_inputs_are_refused_in_one_line_and_nothing_is_written(home: Path, w
         (inputs[0] / "results.dsse.json").unlink()
     elif bad == "shard missing":
         inputs = inputs[:1]
+    elif bad == "other plan":
+        inputs.append(_other_plan(home, work))
     else:  # a second copy of shard 1, re-signed by the hub, says otherwise of one cell
         other = _copy(work, "other")
         _edit_cell(other, "this shard says otherwise")
@@ -115,7 +130,8 @@ def test_bad_inputs_are_refused_in_one_line_and_nothing_is_written(home: Path, w
     assert (code, stdout, len(stderr)) == (1, [], 1), stderr
     expected = {"one byte": "changed after signing", "cell edited": "changed after signing",
                 "unknown key": "signed by an unknown key", "unsigned": "unsigned (no results.dsse.json beside it)",
-                "shard missing": "(shards 2/2 not given)", "shards disagree": "with different results"}[bad]
+                "shard missing": "(shards 2/2 not given)", "shards disagree": "with different results",
+                "other plan": "were run under different plans: profile differ"}[bad]
     assert stderr[0].startswith("refused: ") and expected in stderr[0], stderr[0]
     assert not out.exists() and _tree(work) == before, "a refusal writes nothing"
 
@@ -125,3 +141,15 @@ def test_out_may_not_be_an_inputs_folder(home: Path, work: Path) -> None:
     code, stdout, stderr = _merge(home, work, work / "s1", work / "s1", work / "s2")
     assert code == 2 and len(stderr) == 1 and "is the folder of input" in stderr[0]
     assert _tree(work) == before
+
+
+def test_another_plans_bundle_is_kept_apart_as_stale(home: Path, work: Path) -> None:
+    stale = _other_plan(home, work)
+    out = work / "merged-stale"
+    code, stdout, stderr = _merge(home, work, out, work / "s1", work / "s2", stale, extra=("--keep-stale",))
+    assert code == 0, stderr
+    merged = json.loads((out / "results.json").read_text())
+    assert merged["merge"]["stale"] == [2] and [m["stale"] for m in merged["run"]["merged_from"]] == [False, False, True]
+    assert all(2 not in c["sources"] for c in merged["cells"]) and merged["merge"]["completeness"]["complete"]
+    assert stdout[0].endswith("; 1 stale inputs kept apart") and stdout[-1] == "not signed (no --sign-key)"
+    assert "stale: another plan, not merged" in (out / "site" / "index.html").read_text()

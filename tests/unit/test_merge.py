@@ -110,6 +110,13 @@ def test_cells_a_shard_manifest_names_but_no_bundle_has_are_listed() -> None:
         merge(shards)
 
 
+def test_an_interrupted_whole_run_is_not_the_plan() -> None:
+    whole = _input(0, _bundle([_cell(cid) for cid in IDS[:4]]))
+    with pytest.raises(MergeError, match=r"^incomplete: the 4 merged cells are not the plan's \(their ids do not hash"):
+        merge([whole])
+    assert merge([_input(0, _bundle([_cell(cid) for cid in IDS]))]).complete
+
+
 def test_identical_duplicates_are_dropped_and_counted() -> None:
     shards = _shards()
     again = _input(2, copy.deepcopy(shards[0].bundle))
@@ -227,6 +234,8 @@ def test_an_edited_cell_an_unknown_key_and_an_unsigned_bundle_are_refused(signed
                                                 "--allow-unsigned merges it anyway"):
         load_input(0, root / "s0", registry)
     assert load_input(0, root / "s0", registry, allow_unsigned=True).signer == "unsigned"
+    with pytest.raises(MergeError, match="nowhere: no such bundle"):
+        load_input(0, root / "nowhere", registry)
 
 
 def test_an_artifact_that_is_not_the_one_cited_is_refused_before_writing(signed: tuple[Path, Any]) -> None:
