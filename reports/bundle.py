@@ -226,9 +226,10 @@ def dumps(bundle: dict[str, Any]) -> str:
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
-def write_bundle(bundle: dict[str, Any], path: Path | str) -> Path:
-    """Validate ``bundle`` and write it as pretty UTF-8 JSON to ``path``."""
-    validate_bundle(bundle)
+def write_bundle(bundle: dict[str, Any], path: Path | str, *, validate: bool = True) -> Path:
+    """Validate ``bundle`` (unless the caller just did) and write it as pretty UTF-8 JSON to ``path``."""
+    if validate:
+        validate_bundle(bundle)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(dumps(bundle), encoding="utf-8")

@@ -97,7 +97,7 @@ def copy_artifacts(bundle: dict[str, Any], planned: dict[str, tuple[Path, str] |
 
 
 def _cmd_merge(args: argparse.Namespace) -> int:
-    from reports import render_all
+    from reports import BundleError, render_all, validate_bundle
     from runner.attest import AttestationError, sign_bundle
     from runner.cli_signing import _registry, check_sign_key
     from runner.keys import load_signer
@@ -115,12 +115,16 @@ def _cmd_merge(args: argparse.Namespace) -> int:
         inputs = [load_input(i, path, registry, args.allow_unsigned) for i, path in enumerate(given)]
         merged = merge(inputs, args.keep_stale, args.allow_incomplete, options)
         planned = plan_artifacts(merged.bundle, merged.inputs)
+        validate_bundle(merged.bundle)  # before anything is written (paths are set later, to valid names)
+    except BundleError as exc:
+        print(printable(f"refused: the merged bundle would be invalid at {exc}"), file=sys.stderr)
+        return 1
     except (AttestationError, PlanMismatch, HarnessError) as exc:
         print(printable(f"refused: {exc}"), file=sys.stderr)
         return 1
     out.mkdir(parents=True, exist_ok=True)
     copied, cited = copy_artifacts(merged.bundle, planned, out)
-    render_all(merged.bundle, out)
+    render_all(merged.bundle, out, validate=False)
     print(printable(merged.line()))
     print(printable(f"artifacts: {copied} files copied for {cited} citations; scorecard: {out / 'site' / 'index.html'}"))
     if args.sign_key:
