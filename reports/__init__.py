@@ -26,14 +26,14 @@ __all__ = [
 ]
 
 
-def render_all(bundle: dict[str, Any], out_dir: Path) -> dict[str, Path]:
-    """Validate ``bundle`` once and write every report under ``out_dir``.
+def render_all(bundle: dict[str, Any], out_dir: Path, *, validate: bool = True) -> dict[str, Path]:
+    """Validate ``bundle`` once (unless the caller just did) and write every report under ``out_dir``.
 
     Returns the written paths: ``results``, ``junit``, ``summary`` and ``site``
     (the site's index page; its other pages sit beside it).
     """
     out_dir = Path(out_dir)
-    write_bundle(bundle, out_dir / "results.json")  # validates
+    write_bundle(bundle, out_dir / "results.json", validate=validate)
     return {
         "results": out_dir / "results.json",
         "junit": write_junit(bundle, out_dir / "junit.xml", validate=False),

@@ -136,12 +136,52 @@ def _check_consistency(bundle: dict[str, Any]) -> None:
     _check_figures(bundle.get("figures", []), {cell["id"] for cell in bundle["cells"]})
     if "shard" in bundle:
         _check_shard(bundle["shard"], bundle["cells"])
+    if "merge" in bundle:
+        _check_merge(bundle)
 
 
 def shard_line(shard: dict[str, Any]) -> str:
     """What the reports say of a shard's bundle: ``Shard 1 of 4: 663 of 2651 planned cells``."""
     whole = f" of {shard['plan_cells']} planned" if "plan_cells" in shard else ""
     return f"Shard {shard['i']} of {shard['n']}: {len(shard['cells'])}{whole} cells"
+
+
+#: The mark a scorecard matrix puts on a group holding cells whose inputs disagree.
+CONFLICT_MARK = "⇄"
+
+
+def merge_line(bundle: dict[str, Any]) -> str:
+    """What the reports say of a merged bundle: inputs, completeness, conflicts, stale."""
+    merge, inputs = bundle["merge"], bundle["run"].get("merged_from", [])
+    done = merge["completeness"]
+    state = ("complete: every planned cell once" if done["complete"]
+             else f"INCOMPLETE: {done['missing_count']} of {done['plan_cells']} planned cells missing"
+             if done["missing_count"] else "INCOMPLETE: the cells are not the plan's")
+    stale = f"; {len(merge['stale'])} stale inputs (another plan) kept apart" if merge["stale"] else ""
+    return (f"Merged from {len(inputs) - len(merge['stale'])} bundles, {state}; "
+            f"{done['duplicates_dropped']} identical duplicates dropped; "
+            f"{len(merge['conflicts'])} cells with conflicting results ({CONFLICT_MARK}){stale}")
+
+
+def conflicts_of(bundle: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Cell id -> its inputs' different results (empty unless the bundle is a merge)."""
+    return bundle.get("merge", {}).get("conflicts", {})  # type: ignore[no-any-return]
+
+
+def _check_merge(bundle: dict[str, Any]) -> None:
+    """A merge's cells, conflicts and stale inputs name cells and inputs it has."""
+    inputs = len(bundle["run"].get("merged_from", []))
+    cells = {cell["id"] for cell in bundle["cells"]}
+    for index, cell in enumerate(bundle["cells"]):
+        for source in cell.get("sources", []):
+            if source >= inputs:
+                raise BundleError(f"$.cells[{index}].sources", f"input {source} is not in run.merged_from")
+    for cid in bundle["merge"]["conflicts"]:
+        if cid not in cells:
+            raise BundleError("$.merge.conflicts", f"unknown cell {cid!r}")
+    for source in bundle["merge"]["stale"]:
+        if source >= inputs:
+            raise BundleError("$.merge.stale", f"input {source} is not in run.merged_from")
 
 
 def _check_shard(shard: dict[str, Any], cells: list[dict[str, Any]]) -> None:
@@ -186,9 +226,10 @@ def dumps(bundle: dict[str, Any]) -> str:
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
-def write_bundle(bundle: dict[str, Any], path: Path | str) -> Path:
-    """Validate ``bundle`` and write it as pretty UTF-8 JSON to ``path``."""
-    validate_bundle(bundle)
+def write_bundle(bundle: dict[str, Any], path: Path | str, *, validate: bool = True) -> Path:
+    """Validate ``bundle`` (unless the caller just did) and write it as pretty UTF-8 JSON to ``path``."""
+    if validate:
+        validate_bundle(bundle)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(dumps(bundle), encoding="utf-8")

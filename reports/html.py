@@ -19,7 +19,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from reports.bundle import OUTCOMES, SEVERITY, shard_line, validate_bundle
+from reports.bundle import CONFLICT_MARK, OUTCOMES, SEVERITY, conflicts_of, merge_line, shard_line, validate_bundle
 from reports.figures import crosstalk_tables, figure_data, roc_rows
 from reports.matrix import ASSEMBLED_MARK, MARKS, MEANINGS, build_matrices, participants, sort_key
 from reports.text import shorten, visible_html
@@ -80,6 +80,8 @@ def _environment() -> Environment:
         shard_line=shard_line,
         ASSEMBLED_MARK=ASSEMBLED_MARK,
         participants=participants,
+        merge_line=merge_line,
+        CONFLICT_MARK=CONFLICT_MARK,
     )
     return env
 
@@ -124,7 +126,9 @@ class _Site:
         self.vendor_href = {vendor["id"]: vendor_page(vendor["id"]) for vendor in bundle["vendors"]}
         self._rows: dict[str, Markup] = {}
         # Globals rather than render arguments, so imported macros see them too.
-        self.env.globals.update(vendor_href=self.vendor_href, cell_href=self.cell_href, cell_row=self._row)
+        self.conflicts = conflicts_of(bundle)
+        self.env.globals.update(vendor_href=self.vendor_href, cell_href=self.cell_href, cell_row=self._row,
+                                conflicts=self.conflicts)
         self.matrices = build_matrices(bundle)
         self.group_href: dict[str, str] = {}  # cell id -> its group page
         self.written: list[str] = []  # site-relative page paths
@@ -176,6 +180,8 @@ class _Site:
                 vector=self.vectors[cell["vector"]],
                 group_href=self.group_href[cell["id"]],
                 measurements=_pretty_json(cell["measurements"]),
+                alternatives=self.conflicts.get(cell["id"], []),
+                inputs=self.bundle["run"].get("merged_from", []),
             )
         for vendor in self.bundle["vendors"]:
             self._vendor(vendor)

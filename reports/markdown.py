@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from reports.bundle import OUTCOMES, shard_line, validate_bundle
+from reports.bundle import OUTCOMES, merge_line, shard_line, validate_bundle
 from reports.figures import crosstalk_tables, figure_data, roc_rows
 from reports.matrix import MARKS, MEANINGS, Matrix, build_matrices, count_marks, sort_key
 from reports.text import shorten, visible
@@ -57,6 +57,8 @@ def _header(bundle: dict[str, Any]) -> list[str]:
         lines += [f"> **Run {md(run['status'])}**: results below are partial.", ""]
     if "shard" in bundle:
         lines += [f"> **{shard_line(bundle['shard'])}**: the other shards' cells are in their own bundles.", ""]
+    if "merge" in bundle:
+        lines += [f"> **{md(merge_line(bundle))}**", ""]
     fields = [
         ("profile", run["profile"]),
         ("status", run["status"]),

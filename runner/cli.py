@@ -183,6 +183,7 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from runner.cli_merge import add_parser as add_merge_parser
     from runner.cli_plan import add_parser as add_plan_parser
     from runner.cli_signing import add_parsers, add_run_options
     from runner.transports import movable_placements, served_placements
@@ -245,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     prof.set_defaults(func=_cmd_profiles)
     add_plan_parser(sub, _cmd_plan)
     add_parsers(sub)
+    add_merge_parser(sub)
     return parser
 
 
