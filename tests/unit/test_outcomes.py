@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from runner.executor import apply_expectations
 from runner.model import Expectation, Outcome, Verdict
+from runner.verdicts import apply_expectations
 
 
 def test_known_issue_that_passes_is_reported_as_xpass() -> None:
