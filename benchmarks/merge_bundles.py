@@ -42,7 +42,7 @@ def shard_bundles(cells: int, shards: int, folder: Path) -> list[dict[str, Any]]
     whole = synthetic_bundle(cells, folder / "plan")
     ids = sorted(c["id"] for c in whole["cells"])
     whole["run"]["plan_digest"] = digest_of({"profile": "bench", "vectors": {}, "methodology": "bench",
-                                              "channels": {}, "cells": ids}).as_dict()
+                                              "channels": {}, "cells": ids, "pki": "bench"}).as_dict()
     out = []
     for i in range(shards):
         part = whole["cells"][i::shards]

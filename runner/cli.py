@@ -44,10 +44,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         extra_vendor_dirs=[str(Path(d).resolve()) for d in args.vendor_dir],
         placement=args.placement,
         shard=str(parse_shard(args.shard)) if args.shard is not None else None,  # refused here, before any work
-        participant=args.participant,
+        participant=args.participant or (args.sign_as if args.sign_key else "local"),
+        signer_keyid=check_sign_key(args.sign_key),
         import_packs=[str(Path(p).resolve()) for p in args.import_pack],
     )
-    check_sign_key(args.sign_key)
     if args.produce:
         return produce_pack(opts, discover(), args)
     packs = verify_import_packs(args)  # all or nothing, before anything runs
@@ -184,6 +184,7 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from runner.cli_merge import add_parser as add_merge_parser
+    from runner.cli_pki import add_parser as add_pki_parser
     from runner.cli_plan import add_parser as add_plan_parser
     from runner.cli_signing import add_parsers, add_run_options
     from runner.transports import movable_placements, served_placements
@@ -247,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_plan_parser(sub, _cmd_plan)
     add_parsers(sub)
     add_merge_parser(sub)
+    add_pki_parser(sub)
     return parser
 
 

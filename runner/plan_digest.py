@@ -1,6 +1,6 @@
 """The plan digest: one sha256 over everything that gives a run's cells their meaning.
 
-Five components, each hashed on its own so that a mismatch can say what differs:
+Six components, each hashed on its own so that a mismatch can say what differs:
 
 - ``profile``: each check's id, level, params, vector selector and vendor globs, and the
   profile's decoding limits (not its name, description or ``fail_on``: they change no
@@ -11,7 +11,10 @@ Five components, each hashed on its own so that a mismatch can say what differs:
 - ``channels``: every distribution channel the profile can name (the built-in ones and
   its own), each as its kind and steps (transform and params), with the versions of
   the libraries behind each transform;
-- ``cells``: the sorted ids of every planned cell.
+- ``cells``: the sorted ids of every planned cell;
+- ``pki``: the fingerprint of the test PKI's root (runner/pki.py), from which every
+  signing vendor's credentials are derived: a step that signs means the same thing only
+  under the same root (participants share it with ``aiii pki export``/``import``).
 
 The digest is computed from the whole plan, before any part of it is run, so every
 shard and every placement of one plan gets the same digest.  Results combine only
@@ -32,9 +35,9 @@ from runner.errors import HarnessError
 from runner.model import Cell, Profile, Vector, canonical_json
 
 #: The components, in the order a mismatch names them.
-COMPONENTS: tuple[str, ...] = ("profile", "vectors", "methodology", "channels", "cells")
+COMPONENTS: tuple[str, ...] = ("profile", "vectors", "methodology", "channels", "cells", "pki")
 #: Bumped when what goes into a component, or how it is hashed, changes.
-DIGEST_FORMAT = "aiii-plan-digest-v1"
+DIGEST_FORMAT = "aiii-plan-digest-v2"
 
 
 class PlanMismatch(HarnessError):
@@ -117,9 +120,9 @@ def digest_of(components: Mapping[str, Any]) -> PlanDigest:
 
 
 def plan_digest(profile: Profile, cells: Iterable[Cell], vectors: Mapping[str, Vector], suite: Suite,
-                methodology: str = METHODOLOGY_VERSION) -> PlanDigest:
+                pki: str, methodology: str = METHODOLOGY_VERSION) -> PlanDigest:
     """The digest of a whole plan: the profile, the vectors its cells cite, the
-    methodology version, the channels and the cell ids."""
+    methodology version, the channels, the cell ids and the test PKI's root fingerprint."""
     cells = list(cells)
     return digest_of({
         "profile": profile_component(profile),
@@ -127,6 +130,7 @@ def plan_digest(profile: Profile, cells: Iterable[Cell], vectors: Mapping[str, V
         "methodology": methodology,
         "channels": channels_component(profile, suite),
         "cells": sorted(c.id for c in cells),
+        "pki": pki,
     })
 
 

@@ -60,6 +60,7 @@ class RunOptions:
     placement: str | None = None  # run every movable vendor in this placement
     shard: str | None = None  # "i/n": only that shard of the plan (runner/shards.py)
     participant: str = "local"  # who this run is, in each step's origin
+    signer_keyid: str | None = None  # the key that will sign the bundle (--sign-key), in each own step's origin
     import_packs: list[str] = field(default_factory=list)  # vendors served from packs (runner/packs.py)
 
 
@@ -156,7 +157,7 @@ class Run:
                                       restrict_vectors=not self.user_vectors)
         self.vectors = {v.id: v for v in self.catalogue.vectors}  # with the corpora the plan made
         # of the whole plan, before any of it runs: every shard and placement gets the same
-        self.plan_digest = plan_digest(self.profile, self.cells, self.vectors, suite)
+        self.plan_digest = plan_digest(self.profile, self.cells, self.vectors, suite, self.pki.fingerprint)
         self.shard = (select_shard(self.cells, opts.shard, suite.checks, self.plan_digest.sha256)
                       if opts.shard is not None else None)
         if self.shard is not None:  # split from the whole plan; this run runs its part
@@ -195,7 +196,7 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
         run = planned or Run(opts, suite, resume)
         checks = suite.checks
         for pack in packs or []:  # refused before the run is stored or a vendor started
-            check_plan(pack, run.plan_digest.sha256)
+            check_plan(pack, run.plan_digest.sha256, run.plan_digest.components)
     except BaseException:
         store.close()
         raise
@@ -225,7 +226,8 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
         unavailable = {vid: str(e["reason"]) for vid, e in vendor_info.items() if not e["runnable"]}
         executor = Executor(runtimes, run.vectors, run.cache, dict(suite.transforms), opts.jobs, unavailable,
                             suite.transform_version,
-                            run.profile.limits, origin={"participant": opts.participant, "run": run.run_id})
+                            run.profile.limits, origin={"participant": opts.participant, "run": run.run_id,
+                                                       "keyid": opts.signer_keyid})
         bar = Progress(total=len(run.cells), done=len(done), enabled=progress,
                        counts=Counter(c["outcome"] for c in store.cells(run.run_id)) if resume else None)
         versions = {vid: rt.version for vid, rt in runtimes.items()}

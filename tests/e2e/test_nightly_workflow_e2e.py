@@ -1,6 +1,7 @@
 """The hosted nightly (.github/workflows/nightly.yml) played here: its plan, shard and
-merge jobs' shell steps run as written, in order, on a small profile in two shards, so the
-workflow cannot drift from the CLI."""
+merge jobs' shell steps run as written, in order, on a small profile in two shards, each
+job in a state folder of its own (runners share no disk), so the workflow cannot drift
+from the CLI."""
 
 from __future__ import annotations
 
@@ -48,7 +49,9 @@ def test_the_nightly_runs_as_written_and_its_merge_is_the_whole_run(home: Path, 
     keys = tmp_path / "hub-keys"
     made = aiii(home, "keys", "generate", "--out", str(keys), "--id", "hub")
     assert made.returncode == 0, made.stderr
-    secrets = {"HUB_SIGNING_KEY": (keys / "hub.pem").read_text()}
+    pki = aiii(tmp_path / "hub-home", "pki", "export", "--out", str(tmp_path / "pki.pem"))
+    assert pki.returncode == 0, pki.stderr
+    secrets = {"HUB_SIGNING_KEY": (keys / "hub.pem").read_text(), "HUB_TEST_PKI": (tmp_path / "pki.pem").read_text()}
     work = tmp_path / "work"
     work.mkdir()
     output = tmp_path / "github_output"
@@ -58,19 +61,20 @@ def test_the_nightly_runs_as_written_and_its_merge_is_the_whole_run(home: Path, 
            "PROFILE": PROFILE, "SHARDS": "2"}
     jobs = _jobs()
 
-    _shell(jobs["plan"], work, env, secrets)
+    _shell(jobs["plan"], work, {**env, "AIII_HOME": str(tmp_path / "runner-plan")}, secrets)
     shards = json.loads(dict(line.split("=", 1) for line in output.read_text().splitlines())["shards"])
     assert shards == [1, 2]
     planned = json.loads((work / "plan.json").read_text())
     for shard in shards:
-        _shell(jobs["shard"], work, {**env, "SHARD": str(shard)}, secrets)
-    _shell(jobs["merge"], work, env, secrets)
+        _shell(jobs["shard"], work, {**env, "SHARD": str(shard), "AIII_HOME": str(tmp_path / f"runner-{shard}")}, secrets)
+    _shell(jobs["merge"], work, {**env, "AIII_HOME": str(tmp_path / "runner-merge")}, secrets)
 
     merged = json.loads((work / "merged" / "results.json").read_text())
     assert merged["run"]["plan_digest"] == planned["plan_digest"]
     assert len(merged["cells"]) == planned["cells"] == sum(planned["shard_cells"])
     assert (work / "merged" / "results.dsse.json").is_file() and (work / "merged" / "site" / "index.html").is_file()
     assert not (work / "hub.pem").stat().st_mode & 0o077, "the private key is written for the owner only"
+    assert not (work / "pki.pem").stat().st_mode & 0o077, "the test PKI's key is written for the owner only"
 
     whole = aiii(home, "run", "--profile", PROFILE, "--out", str(tmp_path / "whole"), "-q", "--fail-on", "never")
     assert whole.returncode == 0, whole.stderr[-3000:]

@@ -40,7 +40,8 @@ def _cell(cid: str, outcome: str = "pass", reason: str = "read back") -> dict[st
 
 def _bundle(cells: list[dict[str, Any]], run: str = "r1", plan: list[str] = IDS, profile: str = "p",
             shard: tuple[int, int, list[str]] | None = None) -> dict[str, Any]:
-    digest = digest_of({"profile": profile, "vectors": {}, "methodology": "m", "channels": {}, "cells": sorted(plan)})
+    digest = digest_of({"profile": profile, "vectors": {}, "methodology": "m", "channels": {}, "cells": sorted(plan),
+                         "pki": "f" * 64})
     vendors = sorted({c["producer"] for c in cells} | {"c"})
     counts = Counter(c["outcome"] for c in cells)
     bundle = {

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from runner.pki import TestPKI
+from runner.pki import PKIError, TestPKI
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,41 @@ def test_persisted_pki_reloads_identical(tmp_path: Path) -> None:
     again = TestPKI.create(tmp_path / "pki")
     assert (again.root_pem, again.root_key_pem) == (first.root_pem, first.root_key_pem)
     assert again.leaf("c2pa-python") == leaf
-    later = again.leaf("second-signer")  # made by the reloaded PKI, reloaded by a third
+    later = again.leaf("second-signer")  # derived by the reloaded PKI, and by a third
     assert TestPKI.create(tmp_path / "pki").leaf("second-signer") == later
     elsewhere = TestPKI.create(tmp_path / "other")
     assert elsewhere.root_pem != first.root_pem, "a fresh directory must get fresh keys"
+
+
+def test_a_participant_who_imports_the_root_derives_every_leaf_byte_for_byte(pki: TestPKI, tmp_path: Path) -> None:
+    """Packs of signed artifacts combine only when both sides sign with the same leaves:
+    the steps' keys carry the credentials."""
+    (tmp_path / "exported.pem").write_text(pki.export_pem())
+    theirs = TestPKI.from_export(tmp_path / "exported.pem", "exported.pem")
+    theirs.install(tmp_path / "theirs")
+    again = TestPKI.create(tmp_path / "theirs")
+    assert again.fingerprint == pki.fingerprint
+    for vendor in ("c2pa-python", "acme", "x-vendor.2"):
+        assert again.leaf(vendor) == pki.leaf(vendor), vendor
+    assert TestPKI.create().leaf("acme") != pki.leaf("acme"), "another root derives other leaves"
+    assert sorted(p.name for p in (tmp_path / "theirs").iterdir()) == [".gitignore", "TEST-ONLY-root-ca.key.pem",
+                                                                       "root-ca.cert.pem"]
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("not a pem\n", "found 0 and 0"),
+    ("{cert}", "found 1 and 0"),
+    ("{cert}{other_key}", "the key is not its key"),
+    ("{leaf}{leaf_key}", "not a CA"),
+])
+def test_a_file_that_is_not_an_exported_pki_is_refused_in_one_line(pki: TestPKI, tmp_path: Path, text: str,
+                                                                     says: str) -> None:
+    creds = pki.leaf("acme")
+    leaf = creds.cert_chain_pem[: creds.cert_chain_pem.index("-----END CERTIFICATE-----") + 26]
+    other_key = TestPKI.create().root_key_pem
+    bad = tmp_path / "bad.pem"
+    bad.write_text(text.format(cert=pki.root_pem, other_key=other_key, leaf=leaf, leaf_key=creds.private_key_pem))
+    with pytest.raises(PKIError) as caught:
+        TestPKI.from_export(bad, "bad.pem")
+    message = str(caught.value)
+    assert message.startswith("bad.pem: ") and says in message and "\n" not in message, message

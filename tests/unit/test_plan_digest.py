@@ -48,9 +48,9 @@ def _vectors(v2: str = "2" * 64) -> dict[str, Vector]:
 
 
 def _digest(profile: Profile | None = None, cells: list[Cell] | None = None, vectors: dict[str, Vector] | None = None,
-            suite: Suite | None = None, methodology: str = "2026.11-1") -> PlanDigest:
+            suite: Suite | None = None, methodology: str = "2026.11-1", pki: str = "f" * 64) -> PlanDigest:
     return plan_digest(profile or _profile(), cells if cells is not None else _cells("a", "b"), vectors or _vectors(),
-                       suite or _suite(), methodology)
+                       suite or _suite(), pki, methodology)
 
 
 def test_the_same_plan_gives_the_same_digest() -> None:
@@ -66,6 +66,7 @@ def test_the_same_plan_gives_the_same_digest() -> None:
     ({"cells": _cells("a")}, ("cells",)),
     ({"methodology": "2027.01-1"}, ("methodology",)),
     ({"suite": _suite({**LIBS, "channel.jpeg": {"pillow": "13.1.0"}})}, ("channels",)),
+    ({"pki": "e" * 64}, ("pki",)),
 ])
 def test_a_change_of_meaning_changes_the_digest_and_is_named(change: dict[str, Any], differs: tuple[str, ...]) -> None:
     base, changed = _digest(), _digest(**change)
