@@ -63,12 +63,13 @@ def sign_run_output(out_dir: Path, key: Path, signer_id: str) -> None:
     _out(f"signed as {signer_id}: {display(envelope)}")
 
 
-def check_sign_key(key: str | None) -> None:
-    """Refuse an unusable ``--sign-key`` before a run starts, not after it ends."""
-    if key:
-        from runner.keys import load_signer
+def check_sign_key(key: str | None) -> str | None:
+    """Refuse an unusable ``--sign-key`` before a run starts, not after it ends; its keyid."""
+    if not key:
+        return None
+    from runner.keys import load_signer
 
-        load_signer(Path(key))
+    return str(load_signer(Path(key)).public_key.keyid)
 
 
 def produce_pack(opts, suite, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
@@ -78,16 +79,19 @@ def produce_pack(opts, suite, args: argparse.Namespace) -> int:  # type: ignore[
     from runner.pack_run import produce
     from runner.run import Run
 
-    if not args.sign_key or args.sign_as == "hub":
-        raise HarnessError("--produce: a pack is signed by its vendor: give --sign-key PATH --sign-as VENDOR")
-    producers = [v for v in args.produce.split(",") if v]
+    if not args.sign_key:
+        raise HarnessError("--produce: a pack is signed: give --sign-key PATH --sign-as VENDOR (or hub, for reference vendors)")
+    producers = list(dict.fromkeys(v for v in args.produce.split(",") if v))
+    imported = verify_import_packs(args)  # all or nothing, before anything runs
     run = Run(opts, suite)
     try:
-        path, steps = produce(run, suite, producers, load_signer(Path(args.sign_key)), args.sign_as, opts.participant,
-                              Path(opts.out) / f"pack-{producers[0]}.tar")
+        packs = produce(run, suite, producers, load_signer(Path(args.sign_key)), args.sign_as, opts.participant,
+                        Path(opts.out), imported)
     finally:
         run.cache.close()
-    _out(f"pack of {producers[0]}: {steps} steps, plan {run.plan_digest.sha256[:16]}, signed as {args.sign_as}: {display(path)}")
+    for producer, (path, steps) in zip(producers, packs, strict=True):
+        _out(f"pack of {producer}: {steps} steps, plan {run.plan_digest.sha256[:16]}, signed as {args.sign_as}: "
+             f"{display(path)}")
     return 0
 
 
@@ -98,9 +102,13 @@ def verify_import_packs(args: argparse.Namespace) -> list:  # type: ignore[type-
         return []
     from runner.keys import load_registry
     from runner.pack_run import verify_packs
+    from runner.paths import ROOT
+    from runner.vendors import load_vendors
 
     registry = load_registry([Path(d) for d in [*args.vendor_dir, *args.pack_keys]],
                              Path(args.hub_keys) if getattr(args, "hub_keys", None) else None)
+    manifests = load_vendors(ROOT / "vendors", [Path(d) for d in args.vendor_dir])
+    registry.hub_vendors = frozenset(vid for vid, m in manifests.items() if m.role == "reference")
     return verify_packs([Path(p) for p in args.import_pack], registry)
 
 
@@ -108,19 +116,22 @@ def print_packs(packs: list) -> None:  # type: ignore[type-arg]
     """One line per imported pack, once the run (and its plan check) is done."""
     for pack in packs:
         _out(f"served {pack.producer} from {display(pack.path)}: {len(pack.steps)} steps, "
-             f"signed by {pack.producer}/{pack.keyid[:16]}, verified")
+             f"signed by {pack.signer}/{pack.keyid[:16]}, verified")
 
 
 def add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--sign-key", metavar="PATH", help="sign results.json with this private key (results.dsse.json beside it)")
     run.add_argument("--sign-as", metavar="ID", default="hub", help="the vendor id the signature is for (default: hub)")
-    run.add_argument("--produce", metavar="V", help="run only vendor V's producer steps of the plan and write them to "
-                     "OUT/pack-V.tar, signed with --sign-key for --sign-as V (no scorecard)")
+    run.add_argument("--produce", metavar="V[,W]", help="run only vendor V's producer steps of the plan and write them to "
+                     "OUT/pack-V.tar, signed with --sign-key for --sign-as V, or by the hub (--sign-as hub) for "
+                     "reference vendors, one pack each (no scorecard)")
     run.add_argument("--import-pack", action="append", default=[], metavar="PACK",
-                     help="serve the pack's vendor from this verified pack instead of its adapter (repeatable)")
+                     help="serve the pack's vendor from this verified pack instead of its adapter (repeatable; with "
+                     "--produce, the producers' steps on that vendor's outputs are made and packed too)")
     run.add_argument("--pack-keys", action="append", default=[], metavar="DIR",
                      help="another folder laid out like vendors/ (ID/keys/*.pub) whose keys may sign packs (repeatable)")
-    run.add_argument("--participant", default="local", metavar="ID", help="who this run is, in each step's origin (default: local)")
+    run.add_argument("--participant", metavar="ID",
+                     help="who this run is, in each step's origin (default: the --sign-as id when signing, else local)")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

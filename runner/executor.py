@@ -94,7 +94,8 @@ class Executor:
         input and params (library versions, code); transforms it knows are cached across
         runs like vendor steps, the others only within a run.  ``limits`` bound what an
         input vector may cost to decode (the profile's; Pillow's bomb limit follows).
-        ``origin`` (participant, run) names this run in each step's origin."""
+        ``origin`` (participant, run, and the keyid that will sign its bundle) names this
+        run in each step's origin."""
         self.vendors = vendors
         self.vectors = vectors
         self.artifacts = artifacts
@@ -108,7 +109,7 @@ class Executor:
         self._memo: dict[Step, Future[StepResult]] = {}
         self._memo_lock = threading.Lock()
         self._vector_sha: dict[str, str] = {}
-        self._origin = {"participant": "local", "run": None, **(origin or {})}
+        self._origin = {"participant": "local", "run": None, "keyid": None, **(origin or {})}
         #: per step this run computed: who computed it, where, the key that signed it
         self.origins: dict[Step, dict[str, Any]] = {}
         #: per vendor step: its cache key (what a pack files it under)
@@ -177,7 +178,7 @@ class Executor:
         assert asset is not None and input_sha is not None
         params = step.params
         if step.kind == StepKind.TRANSFORM:
-            self.origins[step] = {**self._origin, "placement": "harness", "keyid": None, "verified": None}
+            self.origins[step] = {**self._origin, "placement": "harness", "verified": None}
             version = self.transform_version(step.operation) if step.operation in self.transforms else None
             if version is None:
                 return self._transform(step, asset, params)
@@ -199,7 +200,7 @@ class Executor:
         if runtime.pack is not None:  # the pack's answer, never the implementation's (nor this cache's)
             self.origins[step] = runtime.pack.origin(key)
             return self._from_pack(runtime, key)
-        self.origins[step] = {**self._origin, "placement": runtime.placement, "keyid": None, "verified": None}
+        self.origins[step] = {**self._origin, "placement": runtime.placement, "verified": None}
         cached = self.artifacts.lookup(key)
         if cached is not None:
             with self._memo_lock:

@@ -115,6 +115,8 @@ class Registry:
     """Signer id -> keyid -> public key: who may sign for whom."""
 
     keys: dict[str, dict[str, SSlibKey]] = field(default_factory=dict)
+    #: the reference vendors, which the hub runs and whose packs its keys may sign
+    hub_vendors: frozenset[str] = frozenset()
 
     def add(self, signer: str, key: SSlibKey) -> None:
         self.keys.setdefault(signer, {})[key.keyid] = key
@@ -129,6 +131,12 @@ class Registry:
     def owners(self, keyid: str) -> list[str]:
         """The signer ids a key is registered for."""
         return sorted(signer for signer, keys in self.keys.items() if keyid in keys)
+
+    def may_sign_for(self, keyid: str, vendor: str) -> bool:
+        """Whether the key may sign for ``vendor``: registered for it, or the hub's key
+        and ``vendor`` one of the reference vendors the hub runs."""
+        owners = self.owners(keyid)
+        return vendor in owners or (HUB in owners and vendor in self.hub_vendors)
 
 
 def _public_files(folder: Path) -> list[Path]:

@@ -1,6 +1,8 @@
 """Artifact packs: a vendor's producer steps, exchanged as outputs, not implementations.
 
-A pack is one tar archive (``aiii run --produce V --sign-key K --sign-as V``):
+A pack is one tar archive (``aiii run --produce V --sign-key K --sign-as V``), signed by
+vendor V's key, or by the hub's for a reference vendor the hub runs
+(``--produce A,B --sign-as hub``: one pack per vendor):
 
 - ``pack.json`` (``runner/schemas/pack.schema.json``): format, producer id, its reported and cache versions, placement, the
   plan digest, the producing run and participant, and every step: its cache key
@@ -14,7 +16,7 @@ A pack is one tar archive (``aiii run --produce V --sign-key K --sign-as V``):
 :func:`read_pack` refuses a pack whole, in one :class:`PackError` line, before anything
 of it is used: a member that is not a plain file of an expected name (absolute paths,
 ``..``, links, devices), too big or too many members, a bad signature, an unknown key,
-a key the registry does not let sign for the producer, a digest that differs, or
+a key the registry does not let sign for the producer (:meth:`Registry.may_sign_for`), a digest that differs, or
 another plan digest.  Members are read into memory; nothing is extracted to disk.
 """
 
@@ -27,6 +29,7 @@ import os
 import re
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -40,9 +43,10 @@ from securesystemslib.signer import Signer
 
 from runner.attest import PAYLOAD_TYPE, STATEMENT_TYPE, AttestationError, _check_signature, _payload
 from runner.errors import HarnessError
-from runner.keys import SIGNER_ID, Registry
+from runner.keys import HUB, SIGNER_ID, Registry
 from runner.model import ErrorKind, StepResult
 from runner.paths import display
+from runner.plan_digest import COMPONENTS
 from runner.schema import SCHEMA_DIR
 
 FORMAT = 1
@@ -69,9 +73,11 @@ class Pack:
     doc: dict[str, Any]
     blobs: dict[str, bytes]
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    signer: str = ""  # the producer, or the hub for a reference vendor
 
     def __post_init__(self) -> None:
         self.steps = {s["key"]: s for s in self.doc["steps"]}
+        self.signer = self.signer or self.producer
 
     @property
     def version(self) -> str:
@@ -85,9 +91,9 @@ class Pack:
         """Who computed the step ``key`` (the pack's signer) and where; the key that signed it, verified."""
         step = self.steps.get(key)
         if step is None:  # not in the pack: nobody computed it
-            return {"participant": self.producer, "run": None, "placement": None, "keyid": None, "verified": None,
+            return {"participant": self.doc["participant"], "run": None, "placement": None, "keyid": None, "verified": None,
                     "pack": self.path.name}
-        return {"participant": self.producer, "run": self.doc["run"], "placement": step["placement"],
+        return {"participant": self.doc["participant"], "run": self.doc["run"], "placement": step["placement"],
                 "keyid": self.keyid, "verified": True, "pack": self.path.name}
 
     def answer(self, key: str) -> tuple[StepResult, bytes | None]:
@@ -114,8 +120,9 @@ def result_record(result: StepResult) -> dict[str, Any]:
 def write_pack(path: Path, doc: dict[str, Any], blob: Any, signer: Signer, signer_id: str) -> Path:
     """Write the pack ``doc`` (pack.json's content) with the artifacts its steps cite
     (``blob(sha256) -> bytes``) to ``path``, signed by ``signer`` for ``signer_id``."""
-    if signer_id != doc["producer"] or not SIGNER_ID.match(signer_id):
-        raise PackError(f"--sign-as {signer_id!r}: a pack is signed by the vendor that produced it ({doc['producer']})")
+    if signer_id not in (doc["producer"], HUB) or not SIGNER_ID.match(doc["producer"]):
+        raise PackError(f"--sign-as {signer_id!r}: a pack is signed by the vendor that produced it ({doc['producer']}), "
+                        "or by the hub for a reference vendor")
     problem = _problem("pack", doc)
     if problem:  # a harness bug: what it writes, it must be able to read
         raise PackError(f"{path}: not written: pack.json would be invalid at {problem}")
@@ -220,9 +227,10 @@ def read_pack(path: Path, registry: Registry, plan_digest: str | None = None) ->
         raise PackError(f"{shown}: refused: not a pack statement: {problem}")
     producer = stmt["predicate"]["producer"]
     owners = registry.owners(keyid)
-    if producer not in owners:
+    if not registry.may_sign_for(keyid, producer):
+        hub = " (the hub signs only for reference vendors)" if HUB in owners else ""
         raise PackError(f"{shown}: refused: signed by key {keyid[:16]}, registered for {', '.join(owners)}, "
-                        f"not for {producer}")
+                        f"not for {producer}{hub}")
     subjects = {s["name"]: s["digest"]["sha256"] for s in stmt["subject"]}
     for name, data in sorted(members.items()):
         if name == "pack.dsse.json":
@@ -249,14 +257,18 @@ def read_pack(path: Path, registry: Registry, plan_digest: str | None = None) ->
         sha = step.get("result", {}).get("asset_sha256")
         if sha and sha not in blobs:
             raise PackError(f"{shown}: refused: step {str(step.get('key'))[:16]} cites artifact {sha[:16]}, not in the pack")
-    pack = Pack(path, producer, keyid, doc, blobs)
+    pack = Pack(path, producer, keyid, doc, blobs, signer=producer if producer in owners else HUB)
     if plan_digest is not None:
         check_plan(pack, plan_digest)
     return pack
 
 
-def check_plan(pack: Pack, plan_digest: str) -> None:
-    """Refuse a pack made for another plan (runner/plan_digest.py)."""
+def check_plan(pack: Pack, plan_digest: str, components: Mapping[str, str] | None = None) -> None:
+    """Refuse a pack made for another plan (runner/plan_digest.py), naming the components
+    that differ when both sides give them."""
     if pack.doc["plan_digest"] != plan_digest:
+        theirs = pack.doc.get("plan_components") or {}
+        differing = [name for name in COMPONENTS if components and theirs and theirs.get(name) != components.get(name)]
+        what = f" ({', '.join(differing)} differ)" if differing else ""
         raise PackError(f"{display(pack.path)}: refused: made for plan {pack.doc['plan_digest'][:16]}, "
-                        f"this run's plan is {plan_digest[:16]}")
+                        f"this run's plan is {plan_digest[:16]}{what}")

@@ -94,7 +94,7 @@ def test_the_hub_judges_xs_outputs_without_its_implementation(home: Path, world:
         assert (cell["outcome"], cell["reason"]) == (local[cell_id]["outcome"], local[cell_id]["reason"]), cell_id
         assert read["participant"] == "hub" and read["keyid"] is None
         if cell["producer"] == "xmeta":
-            assert (written["participant"], written["keyid"], written["verified"]) == ("xmeta", keyid, True)
+            assert (written["participant"], written["keyid"], written["verified"]) == ("x-ci", keyid, True)
             assert written["pack"] == "pack-xmeta.tar" and written["placement"] == "inproc"
         else:
             assert written["participant"] == "hub"

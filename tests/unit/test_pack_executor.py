@@ -76,7 +76,7 @@ def test_a_packed_step_is_answered_from_the_pack_with_its_origin(tmp_path: Path)
     got = executor.step(embed)
     assert (got.ok, got.asset_sha256, executor.artifacts.get(SHA)) == (True, SHA, DATA)
     origin = executor.origins[embed]
-    assert (origin["participant"], origin["run"], origin["placement"], origin["verified"]) == ("acme", "r1", "process", True)
+    assert (origin["participant"], origin["run"], origin["placement"], origin["verified"]) == ("acme-ci", "r1", "process", True)
     assert executor.timing.calls == 0, "no adapter was called"
 
 

@@ -67,7 +67,7 @@ def test_a_pack_round_trips_with_its_steps_and_artifacts(tmp_path: Path, keys: P
     result, _ = pack.answer("3" * 64)
     assert (result.error_kind, result.error) == (ErrorKind.ABSENT, "not in the pack of acme")
     origin = pack.origin(K1)
-    assert origin["participant"] == "acme" and origin["verified"] is True and origin["keyid"] == pack.keyid
+    assert origin["participant"] == "acme-ci" and origin["verified"] is True and origin["keyid"] == pack.keyid
 
 
 def _refusal(path: Path, registry: Registry, plan: str | None = PLAN) -> str:
@@ -134,6 +134,27 @@ def test_a_pack_for_another_plan_is_refused(tmp_path: Path, keys: Path) -> None:
 def test_only_the_producer_signs_its_pack(tmp_path: Path, keys: Path) -> None:
     with pytest.raises(PackError, match="signed by the vendor that produced it"):
         write_pack(tmp_path / "p.tar", _doc(), lambda sha: ASSET, load_signer(keys / "acme.pem"), "other")
+
+
+def test_the_hub_signs_packs_of_the_reference_vendors_it_runs_only(tmp_path: Path, keys: Path) -> None:
+    """A hub-signed pack verifies for a reference vendor; for a participant, only its own key will do."""
+    path = write_pack(tmp_path / "p.tar", _doc(), lambda sha: ASSET, load_signer(keys / "other.pem"), "hub")
+    registry = _registry(keys, hub="other")
+    line = _refusal(path, registry)
+    assert "registered for hub, not for acme (the hub signs only for reference vendors)" in line
+    registry.hub_vendors = frozenset({"acme"})
+    pack = read_pack(path, registry, PLAN)
+    assert (pack.producer, pack.signer, pack.origin(K1)["participant"]) == ("acme", "hub", "acme-ci")
+
+
+def test_a_refusal_for_another_plan_names_what_differs(tmp_path: Path, keys: Path) -> None:
+    components = {"profile": "a" * 64, "vectors": "b" * 64, "methodology": "c" * 64, "channels": "d" * 64,
+                  "cells": "e" * 64, "pki": "f" * 64}
+    doc = {**_doc(), "plan_components": components}
+    path = write_pack(tmp_path / "p.tar", doc, lambda sha: ASSET, load_signer(keys / "acme.pem"), "acme")
+    pack = read_pack(path, _registry(keys, acme="acme"))
+    with pytest.raises(PackError, match=r"this run's plan is cdcd\w+ \(pki differ\)$"):
+        check_plan(pack, "cd" * 32, {**components, "pki": "0" * 64})
 
 
 def _hostile(path: Path, info: tarfile.TarInfo, data: bytes = b"") -> None:
