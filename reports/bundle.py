@@ -160,7 +160,8 @@ def merge_line(bundle: dict[str, Any]) -> str:
     stale = f"; {len(merge['stale'])} stale inputs (another plan) kept apart" if merge["stale"] else ""
     return (f"Merged from {len(inputs) - len(merge['stale'])} bundles, {state}; "
             f"{done['duplicates_dropped']} identical duplicates dropped; "
-            f"{len(merge['conflicts'])} cells with conflicting results ({CONFLICT_MARK}){stale}")
+            + (f"{done['holes_filled']} cells a pack left blocked judged by another input; " if done.get("holes_filled") else "")
+            + f"{len(merge['conflicts'])} cells with conflicting results ({CONFLICT_MARK}){stale}")
 
 
 def conflicts_of(bundle: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -16,11 +16,17 @@ runner/attest.py, an unsigned one taken only when asked, marked ``unsigned``), t
   signer are refused (one line: the shards contradict each other); different results
   from different participants (signers, or runs not in one shard set) are kept side by
   side: the cell holds the first input's (inputs in the order given) and
-  ``merge.conflicts`` lists every result with its source.  Nothing is overwritten.
+  ``merge.conflicts`` lists every result with its source.  Nothing is overwritten;
+- **holes filled**: a cell one input could not judge because a pack it imported lacked
+  a step (``blocked``, "not in the pack of V": nobody computed that step there) is a
+  hole, not a result: another input's result for the cell fills it (counted), and it
+  conflicts with nothing.  This is how a hub's shards (X's consumer absent) and X's run
+  of the hub's packs against its own consumer make one matrix.
 
 Provenance: ``run.merged_from`` names every input (file, sha256, signer and keyid or
 ``unsigned``, run id, plan digest, shard), each cell's ``sources`` the inputs that had
-it.  A cell's ``origin`` (artifact packs) is carried through as it is.  Writing and
+it.  A cell's ``origin`` is carried through, each step the input's own signer vouches
+for (its keyid) marked ``verified`` once that input's signature is.  Writing and
 signing the result: runner/cli_merge.py.
 """
 
@@ -124,13 +130,16 @@ class Merged:
     dropped: int  # identical duplicates
     conflicts: int  # cells with more than one result
     complete: bool
+    filled: int = 0  # holes (a pack's missing step) filled by another input's result
 
     def line(self) -> str:
         done = self.bundle["merge"]["completeness"]
         state = "complete" if self.complete else f"INCOMPLETE ({done['missing_count'] or 'unknown'} missing)"
         return (f"merged {len(self.inputs)} bundles: {len(self.bundle['cells'])} cells, {state}; "
-                f"{self.dropped} identical duplicates dropped, {self.conflicts} cells with conflicting results kept "
-                f"side by side" + (f"; {len(self.stale)} stale inputs kept apart" if self.stale else ""))
+                f"{self.dropped} identical duplicates dropped, "
+                + (f"{self.filled} cells a pack left blocked filled by another input, " if self.filled else "")
+                + f"{self.conflicts} cells with conflicting results kept side by side"
+                + (f"; {len(self.stale)} stale inputs kept apart" if self.stale else ""))
 
 
 def _result(cell: dict[str, Any]) -> str:
@@ -172,15 +181,40 @@ def _alternative(source: Input, cell: dict[str, Any]) -> dict[str, Any]:
     return alt
 
 
-def _combine(inputs: list[Input]) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]], list[str], int]:
-    """Cells by id (the first result kept, ``sources`` added), the conflicts, the ids seen
-    in more than one input, and how many identical copies were dropped."""
+def _hole(cell: dict[str, Any]) -> bool:
+    """Blocked because a pack lacked a step: a step nobody computed (runner/packs.py)."""
+    return cell["outcome"] == "blocked" and any(
+        o.get("pack") and o.get("run") is None for o in (cell.get("origin") or {}).values())
+
+
+def _vouched(cell: dict[str, Any], source: Input) -> dict[str, Any]:
+    """The cell with the steps its input's verified signer vouches for marked verified."""
+    origin = cell.get("origin")
+    if not origin or source.keyid is None:
+        return cell
+    marked = {role: ({**o, "verified": True} if o.get("keyid") == source.keyid and o.get("verified") is None else o)
+              for role, o in origin.items()}
+    return {**cell, "origin": marked}
+
+
+@dataclass
+class _Combined:
+    cells: dict[str, dict[str, Any]]  # by id: the first result kept, ``sources`` added
+    conflicts: dict[str, list[dict[str, Any]]]
+    duplicated: list[str]  # ids seen in more than one input
+    dropped: int  # identical copies
+    filled: int  # holes filled by another input's result
+
+
+def _combine(inputs: list[Input]) -> _Combined:
+    """The inputs' cells combined (see the module docstring)."""
     cells: dict[str, dict[str, Any]] = {}
     results: dict[str, list[tuple[str, Input, dict[str, Any]]]] = {}
     duplicated: set[str] = set()
-    dropped = 0
+    dropped = filled = 0
     for source in inputs:
         for cell in source.bundle["cells"]:
+            cell = _vouched(cell, source)
             cid = cell["id"]
             mine = _result(cell)
             seen = results.get(cid)
@@ -190,6 +224,14 @@ def _combine(inputs: list[Input]) -> tuple[dict[str, dict[str, Any]], dict[str, 
                 continue
             duplicated.add(cid)
             cells[cid]["sources"].append(source.index)
+            if _hole(cell) and not all(_hole(c) for _, _, c in seen):
+                filled += 1  # a hole where a result is
+                continue
+            if not _hole(cell) and all(_hole(c) for _, _, c in seen):
+                filled += len(seen)  # a result where only holes were
+                cells[cid] = {**cell, "sources": cells[cid]["sources"]}
+                results[cid] = [(mine, source, cell)]
+                continue
             if any(mine == other for other, _, _ in seen):
                 dropped += 1
                 continue
@@ -201,7 +243,7 @@ def _combine(inputs: list[Input]) -> tuple[dict[str, dict[str, Any]], dict[str, 
                         f"({earlier_cell['reason'][:80]!r}) and {cell['outcome']} ({cell['reason'][:80]!r})")
             seen.append((mine, source, cell))
     conflicts = {cid: [_alternative(src, cell) for _, src, cell in seen] for cid, seen in results.items() if len(seen) > 1}
-    return cells, conflicts, sorted(duplicated), dropped
+    return _Combined(cells, conflicts, sorted(duplicated), dropped, filled)
 
 
 def _completeness(inputs: list[Input], cells: dict[str, Any], duplicated: list[str], dropped: int,
@@ -253,8 +295,10 @@ def merge(inputs: list[Input], keep_stale: bool = False, allow_incomplete: bool 
     current, stale = _split_stale(inputs, keep_stale)
     stale_ids = {i.index for i in stale}
     plan = current[0].plan()
-    by_id, conflicts, duplicated, dropped = _combine(current)
-    done = _completeness(current, by_id, duplicated, dropped, plan)
+    combined = _combine(current)
+    by_id, conflicts = combined.cells, combined.conflicts
+    done = _completeness(current, by_id, combined.duplicated, combined.dropped, plan)
+    done["holes_filled"] = combined.filled
     if not done["complete"] and not allow_incomplete:
         _refuse_incomplete(done)
     cells = [by_id[cid] for cid in sorted(by_id)]
@@ -281,4 +325,4 @@ def merge(inputs: list[Input], keep_stale: bool = False, allow_incomplete: bool 
                     "must_failures": sum(1 for c in cells if c["level"] == "MUST" and c["outcome"] in ("fail", "error"))},
         "merge": {"completeness": done, "conflicts": conflicts, "stale": [i.index for i in stale]},
     }
-    return Merged(bundle, current, stale, dropped, len(conflicts), done["complete"])
+    return Merged(bundle, current, stale, combined.dropped, len(conflicts), done["complete"], combined.filled)

@@ -30,10 +30,8 @@ def plan(
     for config in profile.checks:
         check = suite.checks[config.id]
         sel = config.vectors if restrict_vectors else VectorSelector(media_types=config.vectors.media_types)
-        chosen_vendors = {
-            k: v for k, v in vendors.items()
-            if any(fnmatch.fnmatchcase(k, p) for p in config.vendors) and any(fnmatch.fnmatchcase(k, p) for p in profile.vendors)
-        }
+        # ``vendors`` are the run's (its --vendors, else the profile's list): a check's own globs narrow them
+        chosen_vendors = {k: v for k, v in vendors.items() if any(fnmatch.fnmatchcase(k, p) for p in config.vendors)}
         try:
             chosen_vectors = catalogue.select(
                 tags_any=sel.tags_any, tags_all=sel.tags_all, tags_none=sel.tags_none, media_types=sel.media_types,

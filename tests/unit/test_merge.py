@@ -158,6 +158,52 @@ def test_different_participants_results_are_kept_side_by_side() -> None:
     assert merged.conflicts == 1 and merged.dropped == 5
 
 
+def _origin(participant: str, keyid: str | None, *, pack: str | None = None, run: str | None = "x",
+            verified: bool | None = None) -> dict[str, Any]:
+    return {"participant": participant, "run": run, "placement": "inproc", "keyid": keyid, "verified": verified,
+            **({"pack": pack} if pack else {})}
+
+
+def test_a_cell_a_pack_left_blocked_is_filled_by_the_participant_who_judged_it() -> None:
+    """The hub's cells whose reader is X are blocked (X's reading is in no pack); X's run
+    judged them: the merge takes X's, in whichever order the inputs come, with no conflict."""
+    hole = _cell(IDS[1], "blocked", "read: not in the pack of p1")
+    hole["origin"] = {"written": _origin("hub", "h" * 64), "read": _origin("x-ci", None, pack="pack-p1.tar", run=None)}
+    judged = _cell(IDS[1], "fail", "field lost")
+    judged["origin"] = {"written": _origin("hub", "h" * 64, pack="pack-p0.tar", verified=True),
+                        "read": _origin("x-ci", "k" * 64)}
+    hub = _input(0, _bundle([hole, *(_cell(cid) for cid in IDS if cid != IDS[1])]))
+    for order in ([hub, _input(1, _bundle([judged], "x-run"), signer="x")],
+                  [_input(0, _bundle([judged], "x-run"), signer="x"), _input(1, hub.bundle)]):
+        merged = merge(order)
+        cell = next(c for c in merged.bundle["cells"] if c["id"] == IDS[1])
+        assert (cell["outcome"], cell["reason"]) == ("fail", "field lost")
+        assert cell["origin"]["read"] == {**_origin("x-ci", "k" * 64), "verified": True}, "vouched by X's signature"
+        assert cell["origin"]["written"]["verified"] is True and sorted(cell["sources"]) == [0, 1]
+        assert (merged.filled, merged.conflicts, merged.complete) == (1, 0, True)
+        assert "1 cells a pack left blocked filled by another input" in merged.line()
+        assert merged.bundle["merge"]["completeness"]["holes_filled"] == 1
+        validate_bundle(merged.bundle)
+
+
+def test_a_blocked_cell_that_is_no_hole_still_conflicts() -> None:
+    """Blocked for another reason (say, an unavailable vendor) is a result: kept side by side."""
+    blocked = _cell(IDS[1], "blocked", "vendor c unavailable")
+    merged = merge([_input(0, _bundle([_cell(cid) for cid in IDS])), _input(1, _bundle([blocked], "x-run"), signer="x")])
+    assert (merged.filled, merged.conflicts) == (0, 1)
+
+
+def test_a_step_is_marked_verified_only_when_its_inputs_signer_holds_its_key() -> None:
+    cells = [_cell(cid) for cid in IDS]
+    cells[0]["origin"] = {"read": _origin("hub", "k" * 64), "written": _origin("acme", "a" * 64)}
+    merged = merge([_input(0, _bundle(cells))])
+    origin = next(c for c in merged.bundle["cells"] if c["id"] == IDS[0])["origin"]
+    assert (origin["read"]["verified"], origin["written"]["verified"]) == (True, None)
+    unsigned = Input(0, Path("/u/results.json"), "0" * 64, _bundle(cells), "unsigned", None)
+    origin = next(c for c in merge([unsigned]).bundle["cells"] if c["id"] == IDS[0])["origin"]
+    assert origin["read"]["verified"] is None
+
+
 def test_a_plan_mismatch_is_refused_naming_what_differs() -> None:
     shards = _shards()
     other = _input(2, _bundle([_cell(cid) for cid in IDS[:2]], "old", plan=IDS[:2], profile="q"))
