@@ -183,6 +183,7 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from runner.cli_diff import add_parser as add_diff_parser
     from runner.cli_merge import add_parser as add_merge_parser
     from runner.cli_pki import add_parser as add_pki_parser
     from runner.cli_plan import add_parser as add_plan_parser
@@ -248,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_plan_parser(sub, _cmd_plan)
     add_parsers(sub)
     add_merge_parser(sub)
+    add_diff_parser(sub)
     add_pki_parser(sub)
     return parser
 
