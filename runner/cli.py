@@ -6,10 +6,12 @@ import argparse
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from runner import __version__
 from runner.errors import HarnessError
@@ -21,6 +23,13 @@ from runner.text import printable
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
+#: ``aiii run``'s exit status, as its --help and the README say it.
+EXIT_STATUS = """exit status:
+  0  the run completed; its findings (failing cells) are the results
+  1  a gate that was asked for failed: --fail-on LEVEL, --baseline, or a profile's fail_on
+  2  a harness or configuration error (a bad profile, baseline, option or vendor folder)"""
+
+
 def _out(line: str) -> None:
     """Print one line whose parts may come from vendors or files: controls escaped."""
     print(printable(line))
@@ -29,9 +38,13 @@ def _out(line: str) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.discovery import discover  # the thin entry finds the families
     from runner.cli_signing import check_sign_key, print_packs, produce_pack, sign_run_output, verify_import_packs
+    from runner.gates import describe
     from runner.run import RunOptions, execute_run, print_summary
     from runner.shards import parse_shard
 
+    if args.produce and args.baseline:
+        raise HarnessError("--produce writes a pack, not a run's cells: --baseline does not apply")
+    baseline = _baseline(args.baseline, args.store)  # read before anything runs: a bad one is exit 2
     opts = RunOptions(
         profile=args.profile,
         vectors_dir=str(Path(args.vectors).resolve()) if args.vectors else None,
@@ -52,11 +65,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return produce_pack(opts, discover(), args)
     packs = verify_import_packs(args)  # all or nothing, before anything runs
     summary = execute_run(opts, discover(), resume=args.resume, progress=not args.quiet, packs=packs)
-    print_summary(summary)
     print_packs(packs)
     if args.sign_key:
         sign_run_output(summary.out_dir, Path(args.sign_key), args.sign_as)
-    return 1 if summary.failing else 0
+    against = None
+    if baseline is not None:
+        from runner.cli_diff import load_side
+        from runner.gates import baseline_gate
+
+        against = baseline_gate(baseline, load_side(summary.run_id, opts.store))
+    print_summary(summary, gate_lines=describe(summary.level_gate, against))  # last: headline, gates, scorecard
+    return 1 if summary.level_gate.failed or (against is not None and against.failed) else 0
+
+
+def _baseline(spec: str | None, store: str | None) -> dict[str, Any] | None:
+    """The bundle ``--baseline`` names, or a configuration error naming it."""
+    if spec is None:
+        return None
+    from runner.cli_diff import load_side
+
+    try:
+        return load_side(spec, str(Path(store).resolve()) if store else None)
+    except HarnessError as exc:
+        raise HarnessError(f"--baseline {exc}") from None
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
@@ -194,7 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aiii-interop {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run a profile and write the scorecard", description="Run a profile's checks over the vendors and vectors, store every cell, and write results.json, junit.xml, summary.md and site/.")
+    run = sub.add_parser("run", help="run a profile and write the scorecard", formatter_class=argparse.RawDescriptionHelpFormatter,
+                         description="Run a profile's checks over the vendors and vectors, store every cell, and write results.json, junit.xml, summary.md and site/.",
+                         epilog=EXIT_STATUS)
     run.add_argument("--profile", default="default", help="profile name in profiles/ or a path to a .toml (default: default)")
     run.add_argument("--vectors", metavar="DIR", help="a folder with its own catalogue.toml (see `aiii vectors import`)")
     run.add_argument("--vendors", metavar="A,B", help="comma-separated vendor ids or globs (default: the default vendors)")
@@ -203,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="out", metavar="DIR", help="where the reports go (default: out)")
     run.add_argument("--store", metavar="PATH", help=f"SQLite results store (default: {state_dir() / 'results.sqlite'})")
     run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="deadline of each adapter call in seconds (default 60)")
-    run.add_argument("--fail-on", choices=["MUST", "SHOULD", "MAY", "never"], help="exit non-zero when a check at this level or stricter fails (default: the profile's, MUST)")
+    run.add_argument("--fail-on", choices=["MUST", "SHOULD", "MAY", "never"], help="exit 1 when a cell at this level or stricter fails or errs (default: the profile's fail_on, else never)")
+    run.add_argument("--baseline", metavar="FILE|RUN_ID", help="exit 1 when a MUST cell regressed against this run (a results.json, a folder holding one, or a run id in the store) or a new MUST cell fails or errs")
     run.add_argument("--placement", choices=movable_placements(), help="run every in-process vendor in this placement instead (e.g. docker: all containerised)")
     run.add_argument("--shard", metavar="I/N", help="run only shard I of N (1-based): a deterministic split of the plan that keeps cells sharing producer calls together")
     run.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run; its options are reused")
@@ -306,6 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aiii: interrupted; resume with `aiii run --resume RUN_ID` (see `aiii runs`)", file=sys.stderr)
         return 130
+    except Exception:  # a harness bug: status 2 like any harness error, never 1, which means a gate failed
+        traceback.print_exc()
+        print("aiii: internal error (a bug in the harness; the traceback above says where)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -185,7 +185,8 @@ class Profile:
     path: Path
     checks: tuple[CheckConfig, ...]
     vendors: tuple[str, ...] = ("*",)
-    fail_on: Level | None = Level.MUST
+    #: the level at or above which a failing cell fails the run (``fail_on``); None: no gate
+    fail_on: Level | None = None
     #: ``[channels.<name>]`` tables as declared (checked against the transforms by the planner)
     channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)

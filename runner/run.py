@@ -22,6 +22,7 @@ from runner.cache import ArtifactStore
 from runner.check import Answers, Fixtures, Suite
 from runner.errors import HarnessError
 from runner.executor import CallTiming, Executor, VendorRuntime, now_iso
+from runner.gates import LevelGate, level_gate
 from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
 from runner.pack_run import plan_for_packs, serve_packs
 from runner.packs import check_plan
@@ -32,7 +33,7 @@ from runner.planner import plan
 from runner.preflight import preflight
 from runner.profiles import load_profile
 from runner.progress import OUTCOME_ORDER, Progress
-from runner.render import FAILING_OUTCOMES, build_bundle, environment, render_run
+from runner.render import build_bundle, environment, render_run
 from runner.shards import select_shard
 from runner.store import ResultsStore
 from runner.text import printable
@@ -42,8 +43,6 @@ from runner.vendors import availability, code_hash, load_vendors, rule_version, 
 from runner.verdicts import judge_cell
 
 DEFAULT_TIMEOUT_S = 60.0
-#: Outcomes that count as failing, for ``--fail-on`` and the bundle's ``must_failures``.
-#: Not unsupported, blocked, xfail or inconclusive (insufficient evidence is no verdict).
 
 
 @dataclass
@@ -74,6 +73,7 @@ class RunSummary:
     timing: CallTiming
     wall_s: float
     resumed_cells: int = 0
+    level_gate: LevelGate = field(default_factory=lambda: LevelGate(None))
 
 
 def default_store() -> Path:
@@ -269,11 +269,10 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
         out_dir = render_run(store, run.run_id, Path(opts.out), run.cache)
         cells = store.cells(run.run_id)
         outcomes = Counter(c["outcome"] for c in cells)
-        level = run.fail_level()
-        failing = sum(1 for c in cells if c["outcome"] in FAILING_OUTCOMES
-                      and level is not None and Level(c["level"]).rank <= level.rank)
+        level = level_gate(cells, run.fail_level())
         wall = (datetime.now(UTC) - started_wall).total_seconds()
-        return RunSummary(run.run_id, dict(outcomes), len(cells), failing, out_dir, executor.timing, wall, len(done))
+        return RunSummary(run.run_id, dict(outcomes), len(cells), len(level.failing), out_dir, executor.timing, wall,
+                          len(done), level)
     finally:
         for rt in runtimes.values():
             rt.transport.close()
@@ -304,12 +303,18 @@ def _artifacts(run: Run, cell: Cell, results: dict[str, StepResult]) -> dict[str
     return out
 
 
-def print_summary(summary: RunSummary, stream: Any = sys.stdout) -> None:
+def headline(summary: RunSummary) -> str:
+    """The run's outcome counts in one line."""
     counts = ", ".join(f"{summary.outcomes.get(o, 0)} {o}" for o in OUTCOME_ORDER if summary.outcomes.get(o))
-    print(printable(f"run {summary.run_id}: {summary.cells} cells: {counts}"), file=stream)
+    return f"run {summary.run_id}: {summary.cells} cells: {counts}"
+
+
+def print_summary(summary: RunSummary, stream: Any = sys.stdout, gate_lines: list[str] | None = None) -> None:
+    """The headline, what the gates asked for found (runner/gates.py), and last the scorecard's path."""
+    print(printable(headline(summary)), file=stream)
+    for line in gate_lines or []:
+        print(printable(line), file=stream)
     print(printable(f"scorecard: {summary.out_dir / 'site' / 'index.html'}"), file=stream)
-    if summary.failing:
-        print(f"{summary.failing} cells failed at or above the fail-on level", file=stream)
 
 
 __all__ = ["HarnessError", "RunOptions", "RunSummary", "build_bundle", "execute_run", "render_run"]

@@ -110,7 +110,7 @@ def test_a_profile_declares_a_channel_and_a_check_runs_it(tmp_path: Path) -> Non
     assert declared["jpeg-q50"] == ch.NAMED["jpeg-q50"] and "lowpass-4k" in declared
     proc = aiii(tmp_path / "home", "run", "--profile", str(tmp_path / "p.toml"), "--vendors", "iscc-core",
                 "--out", str(tmp_path / "out"), "--store", str(tmp_path / "s.sqlite"), "-q", timeout=600)
-    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.returncode == 0, proc.stderr  # the profile asks for no gate
     got = {c["variant"]: c for c in cells(tmp_path / "s.sqlite").values() if c["vector"] == "kodim05"}
     mine = got["my-social"]
     assert mine["outcome"] in ("pass", "fail") and isinstance(mine["measurements"]["distance_bits"], int)

@@ -112,7 +112,8 @@ def test_scorecard_shows_real_interoperability_differences(default_run: tuple[Ru
     wcop = [c for c in bundle["cells"] if c["check"] == "metadata.roundtrip" and c["producer"] == "mutagen"
             and c["consumer"] == "exiftool" and c["variant"] == "unicode" and c["vector"].endswith("-mp3")]
     assert wcop and all(c["outcome"] == "fail" and "web_statement" in c["reason"] for c in wcop)
-    assert summary.failing > 0, "MUST-level failures make `aiii run` exit non-zero"
+    # the reference vendors' disagreements are findings, not a failed run: no gate, exit status 0
+    assert bundle["summary"]["must_failures"] > 0 and summary.failing == 0 and not summary.level_gate.failed
 
 
 def test_every_writer_keeps_pixels_and_samples(default_run: tuple[RunSummary, dict[str, Any], Path]) -> None:

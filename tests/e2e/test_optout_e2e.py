@@ -259,7 +259,7 @@ def optout_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict
     home = tmp_path_factory.mktemp("aiii-home")
     out = tmp_path_factory.mktemp("optout")
     proc = aiii(home, "run", "--profile", "optout", "--out", str(out / "out"), "--store", str(out / "s.sqlite"), "-q")
-    assert proc.returncode == 1, proc.stderr  # urllib.robotparser's MUST failures (above)
+    assert proc.returncode == 0, proc.stderr  # urllib.robotparser's MUST failures (above) are findings: no gate asked
     bundle = json.loads((out / "out" / "results.json").read_text())
     return cells(out / "s.sqlite"), bundle
 

@@ -19,7 +19,7 @@ def fake_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict],
         mp.setenv("AIII_HOME", str(tmp / "home"))
         summary = execute_run(
             RunOptions(profile=str(TESTS / "profiles" / "fakesigner.toml"), out=str(tmp / "out"),
-                       store=str(tmp / "s.sqlite"), extra_vendor_dirs=[str(TESTS / "doubles")]),
+                       store=str(tmp / "s.sqlite"), extra_vendor_dirs=[str(TESTS / "doubles")], fail_on="MUST"),
             discover(), progress=False,
         )
     with sqlite3.connect(tmp / "s.sqlite") as db:

@@ -34,7 +34,8 @@ def signed(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = aiii(home, "run", "--profile", PROFILE, "--out", str(work / "out"), "--store", str(work / "s.sqlite"), "-q",
                "--sign-key", str(work / "keys" / "acme.pem"), "--sign-as", "acme")
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[-1] == f"signed as acme: {work / 'out' / 'results.dsse.json'}"
+    signed_line, _headline, scorecard = run.stdout.splitlines()[-3:]  # the run ends with its headline and scorecard
+    assert signed_line == f"signed as acme: {work / 'out' / 'results.dsse.json'}" and scorecard.startswith("scorecard: ")
     return work
 
 

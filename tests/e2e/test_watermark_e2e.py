@@ -95,9 +95,9 @@ def test_bad_statistics_params_stop_the_plan_naming_the_profile(aiii_home: Path,
     profile = tmp_path / "bad.toml"
     profile.write_text((PROFILES / "wm-small.toml").read_text().replace("trials = 2,", "trials = 0,", 1))
     done = aiii(aiii_home, "run", "--profile", str(profile), "--out", str(tmp_path / "o"))
-    assert done.returncode != 0
+    assert done.returncode == 2  # a configuration error
     assert "bad.toml" in done.stderr and "watermark.robustness" in done.stderr and "params.trials" in done.stderr
     assert "Traceback" not in done.stderr
     profile.write_text((PROFILES / "wm-small.toml").read_text().replace('"jpeg-q50", "resize-0.5"', '"jpeg-q5"', 1))
     done = aiii(aiii_home, "run", "--profile", str(profile), "--out", str(tmp_path / "o"))
-    assert done.returncode != 0 and "unknown channels ['jpeg-q5']" in done.stderr
+    assert done.returncode == 2 and "unknown channels ['jpeg-q5']" in done.stderr
