@@ -122,6 +122,10 @@ def _check_consistency(bundle: dict[str, Any]) -> None:
             for vendor in (cell[role] or "").split("+") if cell[role] is not None else ():
                 if vendor not in vendors:
                     raise BundleError(f"{where}.{role}", f"unknown vendor {vendor!r}")
+        log = cell.get("attempt_log")
+        if log is not None and (len(log) != cell["attempts"] or log[-1]["outcome"] != cell["outcome"]):
+            raise BundleError(f"{where}.attempt_log", f"{len(log)} attempts ending {log[-1]['outcome']!r}, but the cell "
+                              f"says {cell['attempts']} ending {cell['outcome']!r}")
     counts = Counter(cell["outcome"] for cell in bundle["cells"])
     summary = bundle["summary"]
     if summary["cells"] != len(bundle["cells"]):

@@ -41,7 +41,22 @@ def _cell_line(cell: dict[str, Any]) -> str:
     where = md(cell["vector"]) + (f" / {md(cell['variant'])}" if cell["variant"] else "")
     if cell["channel"]:
         where += f" via {md(cell['channel'])}"
-    return f"- **{cell['outcome']}** {roles} on {where}: {md(cell['reason'])}"
+    tries = f" (after {cell['attempts']} attempts)" if cell.get("attempts", 1) > 1 else ""
+    return f"- **{cell['outcome']}**{tries} {roles} on {where}: {md(cell['reason'])}"
+
+
+def _retried(cells: list[dict[str, Any]]) -> list[str]:
+    """Cells run more than once (``--retries``), each with what its first attempt said."""
+    retried = [c for c in cells if c.get("attempts", 1) > 1]
+    if not retried:
+        return []
+    entries = []
+    for c in retried:
+        first = c["attempt_log"][0] if c.get("attempt_log") else None
+        said = f"; attempt 1: {first['outcome']}: {md(first['reason'], 160)}" if first else ""
+        entries.append(f"{_cell_line(c)} (check {md(c['check'])}{said})")
+    return ["", "## Retried cells", "", "Cells that erred and were run again (`--retries`); every attempt is in "
+            "results.json.", "", *_bounded(entries, "cells")]
 
 
 def _bounded(lines: list[str], noun: str) -> list[str]:
@@ -206,6 +221,7 @@ def render_summary(bundle: dict[str, Any]) -> str:
     if inconclusive:  # no verdict either way: listed so nobody reads them as passes
         lines += ["", "## Insufficient evidence", "", "Too few trials to support or refute the claim; not failures.", ""]
         lines += _bounded([f"{_cell_line(c)} (check {md(c['check'])})" for c in inconclusive], "cells")
+    lines += _retried(cells)
     lines += _known_issues(cells, bundle["run"]["started"][:10])
     lines += ["", "## Interoperability differences", ""]
     checks = [check["id"] for check in bundle["checks"]]

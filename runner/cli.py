@@ -42,8 +42,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from runner.run import RunOptions, execute_run, print_summary
     from runner.shards import parse_shard
 
-    if args.produce and args.baseline:
-        raise HarnessError("--produce writes a pack, not a run's cells: --baseline does not apply")
+    if args.retries < 0:
+        raise HarnessError(f"--retries {args.retries}: a number of retries is 0 or more")
+    if args.produce and (args.baseline or args.retries):
+        raise HarnessError("--produce writes a pack, not a run's cells: --baseline and --retries do not apply")
     baseline = _baseline(args.baseline, args.store)  # read before anything runs: a bad one is exit 2
     opts = RunOptions(
         profile=args.profile,
@@ -60,6 +62,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         participant=args.participant or (args.sign_as if args.sign_key else "local"),
         signer_keyid=check_sign_key(args.sign_key),
         import_packs=[str(Path(p).resolve()) for p in args.import_pack],
+        retries=args.retries,
     )
     if args.produce:
         return produce_pack(opts, discover(), args)
@@ -238,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="deadline of each adapter call in seconds (default 60)")
     run.add_argument("--fail-on", choices=["MUST", "SHOULD", "MAY", "never"], help="exit 1 when a cell at this level or stricter fails or errs (default: the profile's fail_on, else never)")
     run.add_argument("--baseline", metavar="FILE|RUN_ID", help="exit 1 when a MUST cell regressed against this run (a results.json, a folder holding one, or a run id in the store) or a new MUST cell fails or errs")
+    run.add_argument("--retries", type=int, default=0, metavar="N", help="run a cell whose outcome is error up to N more times, keeping every attempt (default 0)")
     run.add_argument("--placement", choices=movable_placements(), help="run every in-process vendor in this placement instead (e.g. docker: all containerised)")
     run.add_argument("--shard", metavar="I/N", help="run only shard I of N (1-based): a deterministic split of the plan that keeps cells sharing producer calls together")
     run.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run; its options are reused")

@@ -89,13 +89,16 @@ class Executor:
         transform_version: Callable[[str], str | None] | None = None,
         limits: Limits | None = None,
         origin: dict[str, Any] | None = None,
+        retries: int = 0,
     ) -> None:
         """``transform_version`` gives what a transform's output depends on besides its
         input and params (library versions, code); transforms it knows are cached across
         runs like vendor steps, the others only within a run.  ``limits`` bound what an
         input vector may cost to decode (the profile's; Pillow's bomb limit follows).
         ``origin`` (participant, run, and the keyid that will sign its bundle) names this
-        run in each step's origin."""
+        run in each step's origin.  ``retries``: a cell whose outcome is ``error`` is run
+        again up to this many times; its steps that failed are computed again, the others
+        are reused, and every attempt is kept in the cell."""
         self.vendors = vendors
         self.vectors = vectors
         self.artifacts = artifacts
@@ -104,6 +107,7 @@ class Executor:
         self.unavailable = unavailable or {}
         self.transform_version = transform_version or (lambda _name: None)
         self.limits = limits or Limits()
+        self.retries = max(0, retries)
         set_pillow_limit(self.limits)
         self.timing = CallTiming()
         self._memo: dict[Step, Future[StepResult]] = {}
@@ -286,6 +290,31 @@ class Executor:
             return violation(f"answer violates the protocol schema at {gate.message(problem)}")
         return StepResult(ok=True, report=report, duration_s=duration, notes=[f"{vendor}: {n}" for n in notes])
 
+    def _note_chain(self, step: Step, seen: dict[Step, StepResult]) -> None:
+        """Record the results a cell got for ``step`` and the steps it consumed."""
+        node: Step | str = step
+        while isinstance(node, Step) and node not in seen:
+            with self._memo_lock:
+                future = self._memo.get(node)
+            if future is None or not future.done():
+                break
+            seen[node] = future.result()
+            node = node.source
+
+    def _forget_failed(self, seen: dict[Step, StepResult]) -> None:
+        """Drop from the run's memo the steps that crashed, hung or broke the protocol, and
+        those that failed only because of them, so a retry computes them again; a step
+        another cell's retry has already recomputed, and every step that worked, stay.
+        (Such failures are never in the step cache: runner/cache.py keeps answers and
+        clean refusals only.)"""
+        with self._memo_lock:
+            for step, result in seen.items():
+                if result.ok or result.error_kind not in (ErrorKind.ERROR, ErrorKind.UPSTREAM):
+                    continue
+                future = self._memo.get(step)
+                if future is not None and future.done() and future.result() is result:
+                    del self._memo[step]
+
     # -- cells -------------------------------------------------------------------------
 
     def run_cells(
@@ -303,12 +332,13 @@ class Executor:
         memo and the cache, and returns the cell with its steps and context filled in.
         """
 
-        def one(cell: Cell) -> None:
+        def attempt(cell: Cell, seen: dict[Step, StepResult]) -> CellResult:
             started = time.perf_counter()
             absent: list[tuple[Step, StepResult]] = []  # the first step a pack lacked, if any
 
             def step(s: Step) -> StepResult:
                 got = self.step(s)
+                self._note_chain(s, seen)
                 if got.error_kind == ErrorKind.ABSENT and not absent:
                     absent.append((s, got))
                 return got
@@ -327,6 +357,22 @@ class Executor:
             if absent and result.outcome is not Outcome.BLOCKED:  # partial evidence: not this run's to judge
                 result.outcome, result.reason = Outcome.BLOCKED, f"{absent[0][0].label}: {absent[0][1].error}"
             result.duration_s = time.perf_counter() - started
+            return result
+
+        def one(cell: Cell) -> None:
+            tries: list[CellResult] = []
+            while True:
+                seen: dict[Step, StepResult] = {}
+                tries.append(attempt(cell, seen))
+                if tries[-1].outcome is not Outcome.ERROR or len(tries) > self.retries:
+                    break
+                self._forget_failed(seen)  # the next attempt calls the adapters whose steps failed again
+            result = tries[-1]
+            if len(tries) > 1:
+                result.attempts = len(tries)
+                result.attempt_log = [{"outcome": t.outcome.value, "reason": t.reason, "duration_s": t.duration_s}
+                                      for t in tries]
+                result.duration_s = sum(t.duration_s for t in tries)
             on_result(result)
 
         with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="cell") as pool:

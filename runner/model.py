@@ -386,3 +386,7 @@ class CellResult:
     finished: str
     #: role -> who computed the step, where, and the key that signed it (runner/executor.py)
     origin: dict[str, dict[str, Any]] | None = None
+    #: times the cell was run to reach its outcome (``--retries`` runs an ``error`` cell again)
+    attempts: int = 1
+    #: every attempt's outcome, reason and duration, in order (only when there were several)
+    attempt_log: list[dict[str, Any]] = field(default_factory=list)

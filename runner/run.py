@@ -61,6 +61,7 @@ class RunOptions:
     participant: str = "local"  # who this run is, in each step's origin
     signer_keyid: str | None = None  # the key that will sign the bundle (--sign-key), in each own step's origin
     import_packs: list[str] = field(default_factory=list)  # vendors served from packs (runner/packs.py)
+    retries: int = 0  # an `error` cell is run again up to this many times (runner/executor.py)
 
 
 @dataclass
@@ -227,7 +228,7 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
         executor = Executor(runtimes, run.vectors, run.cache, dict(suite.transforms), opts.jobs, unavailable,
                             suite.transform_version,
                             run.profile.limits, origin={"participant": opts.participant, "run": run.run_id,
-                                                       "keyid": opts.signer_keyid})
+                                                       "keyid": opts.signer_keyid}, retries=opts.retries)
         bar = Progress(total=len(run.cells), done=len(done), enabled=progress,
                        counts=Counter(c["outcome"] for c in store.cells(run.run_id)) if resume else None)
         versions = {vid: rt.version for vid, rt in runtimes.items()}

@@ -146,6 +146,9 @@ class ResultsStore:
             "duration_s": round(result.duration_s, 4),
             "finished": result.finished,
             **({"origin": result.origin} if result.origin else {}),
+            **({"attempts": result.attempts, "attempt_log": [
+                {"outcome": a["outcome"], "reason": gate.scrub(a["reason"], REASON_CHARS),
+                 "duration_s": round(a["duration_s"], 4)} for a in result.attempt_log]} if result.attempts > 1 else {}),
         }
         try:
             self._write(run_id, cell.id, gate.dumps(record))

@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from helpers import TESTS, aiii
 
+from conformance.discovery import discover
 from runner.gates import baseline_gate
+from runner.run import RunOptions, execute_run
 
 STUTTER = "metadata.roundtrip/kodim01-jpg/exiftool/stutter/ascii"
 EXIFTOOL = "metadata.roundtrip/kodim01-jpg/exiftool/exiftool/ascii"
@@ -164,3 +166,56 @@ def test_a_bad_profile_exits_2(baseline: tuple[Path, Path, str]) -> None:
     proc = run(home, tmp, "never", "--profile", str(bad))
     assert proc.returncode == 2, proc.stderr
     assert "fail_on" in proc.stderr and "Traceback" not in proc.stderr and not (tmp / "never" / "results.json").exists()
+    assert run(home, tmp, "never", "--profile", str(profile(tmp)), "--retries", "-1").returncode == 2
+
+
+# -- --retries ----------------------------------------------------------------------------------
+
+
+def test_an_error_cell_is_retried_and_every_attempt_is_kept(tmp_path: Path) -> None:
+    crash_once = {"AIII_STUTTER_CRASHES": "1"}
+    once = run(tmp_path / "home1", tmp_path, "once", "--profile", str(profile(tmp_path)), env=crash_once)
+    assert once.returncode == 0, once.stderr
+    cell = next(c for c in json.loads((tmp_path / "once" / "results.json").read_text())["cells"] if c["id"] == STUTTER)
+    assert cell["outcome"] == "error" and "crash on call 1" in cell["reason"] and "attempts" not in cell
+    assert (tmp_path / "home1" / "stutter-calls.txt").read_text().splitlines() == ["call 1"]
+
+    home = tmp_path / "home2"
+    proc = run(home, tmp_path, "retried", "--profile", str(profile(tmp_path)), "--retries", "2",
+               "--sign-key", str(_key(home, tmp_path)), "--sign-as", "hub", env=crash_once)
+    assert proc.returncode == 0, proc.stderr
+    assert (home / "stutter-calls.txt").read_text().splitlines() == ["call 1", "call 2"], "the adapter was called again"
+    bundle = json.loads((tmp_path / "retried" / "results.json").read_text())
+    cell = next(c for c in bundle["cells"] if c["id"] == STUTTER)
+    assert cell["outcome"] == "pass" and cell["attempts"] == 2
+    assert [a["outcome"] for a in cell["attempt_log"]] == ["error", "pass"]
+    assert "crash on call 1" in cell["attempt_log"][0]["reason"]
+    assert "attempts" not in next(c for c in bundle["cells"] if c["id"] == EXIFTOOL)  # it passed at once
+    summary = (tmp_path / "retried" / "summary.md").read_text()
+    assert "## Retried cells" in summary and "**pass** (after 2 attempts) exiftool → stutter" in summary
+    # the signed predicate says the same: 2 attempts
+    envelope = json.loads((tmp_path / "retried" / "results.dsse.json").read_text())
+    verify = aiii(home, "bundle", "verify", str(tmp_path / "retried" / "results.json"), "--hub-keys", str(tmp_path / "keys"))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    import base64
+
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    assert statement["predicate"]["cells"][STUTTER]["attempts"] == 2
+
+
+def _key(home: Path, tmp: Path) -> Path:
+    done = aiii(home, "keys", "generate", "--out", str(tmp / "keys"), "--id", "hub")
+    assert done.returncode == 0, done.stderr
+    return tmp / "keys" / "hub.pem"
+
+
+def test_a_retry_calls_only_the_steps_that_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's step worked: the retry reuses it and calls only the reader again (both
+    readers declare the same fields, so both cells share one write)."""
+    monkeypatch.setenv("AIII_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AIII_STUTTER_CRASHES", "2")
+    summary = execute_run(RunOptions(profile=str(profile(tmp_path)), out=str(tmp_path / "out"), store=str(tmp_path / "s.sqlite"),
+                                     extra_vendor_dirs=[str(TESTS / "doubles")], retries=3, jobs=2), discover(), progress=False)
+    calls = summary.timing.by_operation
+    assert calls["stutter metadata.read"] == 3 and calls["exiftool metadata.write"] == 1, calls
+    assert summary.outcomes == {"pass": 2}

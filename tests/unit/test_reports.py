@@ -51,6 +51,9 @@ def test_bad_outcome_is_rejected_with_its_path() -> None:
         (lambda b: b["cells"][1].update(id=b["cells"][0]["id"]), "$.cells[1].id"),
         (lambda b: b["cells"][0]["artifacts"]["produced"].update(path="../../etc/passwd"), "$.cells[0].artifacts.produced.path"),
         (lambda b: b["vendors"][0].update(id="Bad Id"), "$.vendors[0].id"),
+        (lambda b: b["cells"][0].update(attempts=3, attempt_log=[
+            {"outcome": "error", "reason": "crash", "duration_s": 0.1},
+            {"outcome": b["cells"][0]["outcome"], "reason": "ok", "duration_s": 0.1}]), "$.cells[0].attempt_log"),
     ],
 )
 def test_inconsistent_bundles_are_rejected(mutate: Any, path: str) -> None:
@@ -142,6 +145,20 @@ def test_summary_flags_expired_expectations() -> None:
         if cell["expectation"] is not None:
             cell["expectation"] = {**cell["expectation"], "expires": "2026-01-31"}
     assert "expires 2026-01-31 **(expired)**" in render_summary(bundle)
+
+
+def test_retried_cells_show_their_attempts(tmp_path: Path) -> None:
+    bundle = make_bundle()
+    cell = next(c for c in bundle["cells"] if c["outcome"] == "pass")
+    cell.update(attempts=2, attempt_log=[{"outcome": "error", "reason": "adapter raised RuntimeError: crash <b>",
+                                          "duration_s": 0.25}, {"outcome": "pass", "reason": cell["reason"], "duration_s": 0.5}])
+    validate_bundle(bundle)
+    summary = render_summary(bundle)
+    assert "## Retried cells" in summary and "**pass** (after 2 attempts)" in summary
+    assert "attempt 1: error: adapter raised RuntimeError: crash &lt;b&gt;" in summary
+    render_site(bundle, tmp_path)
+    page = (tmp_path / cell_page(cell["id"])).read_text(encoding="utf-8")
+    assert "<th>attempts</th><td>2" in page and "crash &lt;b&gt;" in page
 
 
 def test_interrupted_run_is_flagged_and_stale_pages_go(tmp_path: Path) -> None:
