@@ -42,8 +42,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from runner.run import RunOptions, execute_run, print_summary
     from runner.shards import parse_shard
 
-    if args.retries < 0:
-        raise HarnessError(f"--retries {args.retries}: a number of retries is 0 or more")
+    for option, value, least in (("--retries", args.retries, 0), ("--jobs", args.jobs, 1)):
+        if value < least:
+            raise HarnessError(f"{option} {value}: must be {least} or more")
+    if not args.timeout > 0:
+        raise HarnessError(f"--timeout {args.timeout:g}: a deadline is a number of seconds above 0")
     if args.produce and (args.baseline or args.retries):
         raise HarnessError("--produce writes a pack, not a run's cells: --baseline and --retries do not apply")
     baseline = _baseline(args.baseline, args.store)  # read before anything runs: a bad one is exit 2

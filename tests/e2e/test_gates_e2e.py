@@ -166,7 +166,9 @@ def test_a_bad_profile_exits_2(baseline: tuple[Path, Path, str]) -> None:
     proc = run(home, tmp, "never", "--profile", str(bad))
     assert proc.returncode == 2, proc.stderr
     assert "fail_on" in proc.stderr and "Traceback" not in proc.stderr and not (tmp / "never" / "results.json").exists()
-    assert run(home, tmp, "never", "--profile", str(profile(tmp)), "--retries", "-1").returncode == 2
+    for option, value in (("--retries", "-1"), ("--jobs", "0"), ("--timeout", "-1"), ("--timeout", "nan")):
+        proc = run(home, tmp, "never", "--profile", str(profile(tmp)), option, value)
+        assert proc.returncode == 2 and proc.stderr.startswith(f"aiii: error: {option} "), proc.stderr
 
 
 # -- --retries ----------------------------------------------------------------------------------
