@@ -37,7 +37,7 @@ def _order(labels: set[str]) -> list[str]:
 
 
 def family_matrices(bundle: dict[str, Any]) -> list[FamilyMatrix]:
-    """One matrix per family that has cells, in the order the bundle's checks name them."""
+    """One matrix per family, in the order the bundle's checks name them."""
     pairs, totals = pair_scores(bundle), family_scores(bundle)
     order: list[str] = []
     checks: dict[str, list[dict[str, Any]]] = {}
@@ -46,11 +46,12 @@ def family_matrices(bundle: dict[str, Any]) -> list[FamilyMatrix]:
             order.append(check["family"])
         checks.setdefault(check["family"], []).append(check)
     order += sorted(set(pairs) - set(order))  # a cell of a check the bundle does not list (never, when valid)
-    return [
-        FamilyMatrix(family, _order({p for p, _ in pairs[family]}), _order({c for _, c in pairs[family]}),
-                     pairs[family], totals[family], checks.get(family, []))
-        for family in order if family in pairs
-    ]
+    matrices = []
+    for family in order:  # a family whose checks have no cells still gets its (empty) matrix
+        squares = pairs.get(family, {})
+        matrices.append(FamilyMatrix(family, _order({p for p, _ in squares}), _order({c for _, c in squares}),
+                                     squares, totals.get(family, Score()), checks.get(family, [])))
+    return matrices
 
 
 def percent(score: Score) -> str:

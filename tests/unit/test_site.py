@@ -133,9 +133,8 @@ def test_data_as_of_shows_the_plan_digest_and_the_start_of_an_unfinished_run(tmp
     assert as_of == f"Data as of 2026-11-03T10:00:00Z: run run-2026-11-03, profile core, plan digest {digest[:12]}."
 
 
-def test_every_link_resolves_to_a_file_and_an_anchor(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
-    _, out, _ = rendered
-    site = out / "site"
+def _assert_links_resolve(site: Path) -> None:
+    """Every page is balanced, loads nothing, runs nothing, and each link names a file and an anchor it has."""
     pages = {page: _parse(page) for page in site.rglob("*.html")}
     for page, parsed in pages.items():
         assert "script" not in parsed.tags and "iframe" not in parsed.tags
@@ -149,6 +148,29 @@ def test_every_link_resolves_to_a_file_and_an_anchor(rendered: tuple[dict[str, A
             assert target.is_file(), f"{page}: {href}"
             if parts.fragment and target.suffix == ".html":
                 assert parts.fragment in pages[target].ids, f"{page}: {href} has no anchor there"
+
+
+def test_every_link_resolves_to_a_file_and_an_anchor(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
+    _, out, _ = rendered
+    _assert_links_resolve(out / "site")
+
+
+def test_a_large_matrix_position_continues_over_several_pages(tmp_path: Path) -> None:
+    bundle = make_bundle()
+    vectors = [{**bundle["vectors"][0], "id": f"v{i:04d}", "sha256": _sha(f"v{i}")} for i in range(1100)]
+    cells = [_cell("metadata.roundtrip", v["id"], "ref-exiv2", "acme", "fail" if i % 3 else "pass", f"r{i}")
+             for i, v in enumerate(vectors)]
+    bundle.update(vectors=vectors, cells=cells, summary=summarise(cells))
+    render_site(bundle, tmp_path)
+    pages = [(tmp_path / "groups" / f"{n}.html").read_text(encoding="utf-8") for n in range(3)]
+    assert not (tmp_path / "groups" / "3.html").exists()
+    assert all(page.count("<td><a class=\"b o-") <= 500 for page in pages)
+    assert "continues on the next page" in pages[0] and "(continued)" in pages[1]
+    # The matrix's badges: the fails start on the first page, the passes follow them on the second.
+    check = (tmp_path / check_page("metadata.roundtrip")).read_text(encoding="utf-8")
+    assert re.search(r'href="\.\./groups/0\.html#g-[0-9a-f]{16}-fail" title="733 fail">✗ 733</a>', check)
+    assert re.search(r'href="\.\./groups/1\.html#g-[0-9a-f]{16}-pass" title="367 pass">✓ 367</a>', check)
+    _assert_links_resolve(tmp_path)
 
 
 def test_every_cell_is_reached_from_the_landing_page(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
