@@ -185,8 +185,12 @@ class _Site:
         for family in self.families:
             self._write(family_page(family.family), "family.html.j2", fm=family, pairs=pairs.get(family.family, {}))
         scores = vendor_scores(self.bundle)
+        per_check: dict[str, dict[str, Counter[str]]] = {}  # vendor -> check -> outcomes, in one pass
+        for cell in self.bundle["cells"]:
+            for vid in {cell["consumer"], *(cell["producer"] or "").split("+")} - {None, ""}:
+                per_check.setdefault(vid, {}).setdefault(cell["check"], Counter())[cell["outcome"]] += 1
         for vendor in self.bundle["vendors"]:
-            self._vendor(vendor, scores.get(vendor["id"], {}))
+            self._vendor(vendor, scores.get(vendor["id"], {}), per_check.get(vendor["id"], {}))
         figures = self._figures()
         index_page = self._write(
             "index.html",
@@ -235,13 +239,9 @@ class _Site:
                 (self.out_dir / folder / name).unlink(missing_ok=True)
         manifest.write_text(json.dumps(sorted(self.written), indent=0), encoding="utf-8")
 
-    def _vendor(self, vendor: dict[str, Any], scores: dict[str, Any]) -> None:
+    def _vendor(self, vendor: dict[str, Any], scores: dict[str, Any], per_check: dict[str, Counter[str]]) -> None:
         """A vendor's page: what it declares, its scores, whom it works with, its checks' outcomes."""
         vid = vendor["id"]
-        per_check: dict[str, Counter[str]] = {}
-        for cell in self.bundle["cells"]:
-            if vid == cell["consumer"] or vid in (cell["producer"] or "").split("+"):
-                per_check.setdefault(cell["check"], Counter())[cell["outcome"]] += 1
         partners = []
         for family in self.families:
             with_whom = sorted({c for p, c in family.squares if p == vid} | {p for p, c in family.squares if c == vid})
