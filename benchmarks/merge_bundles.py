@@ -7,8 +7,8 @@ Each plan is a synthetic bundle (benchmarks/sign_bundles.py's, with a plan diges
 by a fresh hub key.  The stages are the library calls behind ``aiii merge``
 (runner/merge.py, runner/cli_merge.py): load (verify each signature, validate each
 bundle), merge (plan digest, duplicates, conflicts, completeness), write (validate and
-write results.json, junit.xml and summary.md; with ``--site`` the HTML site too, one
-page per cell) and sign the merged bundle.  Each time is the best of ``--repeat``; the
+write results.json, junit.xml and summary.md; with ``--site`` the HTML site too;
+``benchmarks/site_render.py`` times it alone) and sign the merged bundle.  Each time is the best of ``--repeat``; the
 table asserts nothing.
 """
 
@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cells", default="10000,100000", help="plan sizes, comma-separated")
     parser.add_argument("--shards", type=int, default=2, help="shard bundles per plan")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best is shown")
-    parser.add_argument("--site", action="store_true", help="render the HTML site too (one page per cell)")
+    parser.add_argument("--site", action="store_true", help="render the HTML site too")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

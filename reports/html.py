@@ -1,31 +1,52 @@
-"""A static HTML scorecard site: index with one matrix per check, vendor, group and cell pages.
+"""A static HTML scorecard site: who works with whom, check matrices, vendors, groups, cells.
+
+The landing page (``index.html``) shows, per family, a producer x consumer matrix of interop
+scores (``reports/site_scores.py``), the headline numbers and what data it shows; below it
+sit a page per family (each pair's cells by check), per check (its producer x consumer
+matrix of outcomes) and per vendor, the group listings and the cell details, laid out in
+a bounded number of files (``reports/site_layout.py``): no file per cell.
 
 Every page is rendered by Jinja2 with autoescaping on; untrusted strings additionally
 go through the ``v`` filter, which shows hidden characters as escapes and isolates
 the text's direction (``<bdi>``) so it cannot reorder the page around it.  File names
-come from vendor ids (schema-validated) or from sha1 digests, never from free text.
-Links are relative, so the site works from ``file://``; nothing is loaded from a network.
+come from schema-checked ids or from sha1 digests, never from free text.  Links are
+relative, so the site works from ``file://``; nothing is loaded from a network and no
+page has a script.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from reports.bundle import CONFLICT_MARK, OUTCOMES, SEVERITY, conflicts_of, merge_line, shard_line, validate_bundle
 from reports.figures import crosstalk_tables, figure_data, roc_rows
-from reports.matrix import ASSEMBLED_MARK, MARKS, MEANINGS, build_matrices, participants, sort_key
+from reports.matrix import ASSEMBLED_MARK, MARKS, MEANINGS, build_matrices, participants
+from reports.score import METHOD, NONE, vendor_scores
+from reports.site_layout import (
+    bucket_cells,
+    cell_anchor,
+    cell_page,
+    check_page,
+    family_page,
+    lay_out_groups,
+    pair_anchor,
+    pairs_of_groups,
+    vendor_page,
+)
+from reports.site_scores import METHOD_TEXT, colour, describe, family_matrices, percent
 from reports.text import shorten, visible_html
 
+__all__ = ["cell_page", "check_page", "family_page", "render_site", "vendor_page"]
+
 TEMPLATES = Path(__file__).with_name("templates")
-_PAGE_FOLDERS = ("cells", "vendors", "groups")
+_PAGE_FOLDERS = ("cells", "vendors", "groups", "checks", "families")
 #: Where the watermark figures' PNGs go (names from figure ids, which the schema constrains).
 _FIGURES = "figures"
 #: The list of pages the last render wrote.  Only pages named there are ever removed,
@@ -48,7 +69,13 @@ def _vblock(value: Any) -> Markup:
 
 def _pretty_json(value: Any) -> str:
     """Filter: indented JSON that keeps non-ASCII text readable (escaping comes after)."""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False)
+
+
+def _pre_json(value: Any) -> Markup:
+    """Filter: a value as indented JSON for a ``<pre>`` element's content (only there: double
+    quotes stay unescaped, which is safe in element content and a fifth of a cell's bytes)."""
+    return Markup(str(_vblock(_pretty_json(value))).replace("&#34;", '"'))
 
 
 def _web_link(url: Any) -> str | None:
@@ -56,6 +83,17 @@ def _web_link(url: Any) -> str | None:
     if isinstance(url, str) and url.lower().startswith(("https://", "http://")):
         return url
     return None
+
+
+def _nav_links(nav: list[tuple[str, str]] | None) -> list[tuple[str, str, bool]]:
+    """(label, href, relative to the site root) for each extra header link; refuses other schemes."""
+    links = []
+    for label, href in nav or []:
+        parts = urlsplit(href)
+        if parts.scheme not in ("", "http", "https"):
+            raise ValueError(f"nav link {href!r}: only relative, http and https links")
+        links.append((label, href, not parts.scheme and not parts.netloc and not href.startswith("/")))
+    return links
 
 
 def _environment() -> Environment:
@@ -70,11 +108,14 @@ def _environment() -> Environment:
     env.filters["v"] = _v
     env.filters["vblock"] = _vblock
     env.filters["pretty_json"] = _pretty_json
+    env.filters["pre_json"] = _pre_json
     env.globals.update(
         OUTCOMES=OUTCOMES,
         SEVERITY=SEVERITY,
         MARKS=MARKS,
         MEANINGS=MEANINGS,
+        NONE=NONE,
+        METHOD=METHOD,
         web_link=_web_link,
         roc_rows=roc_rows,
         shard_line=shard_line,
@@ -82,69 +123,42 @@ def _environment() -> Environment:
         participants=participants,
         merge_line=merge_line,
         CONFLICT_MARK=CONFLICT_MARK,
+        percent=percent,
+        colour=colour,
+        describe=describe,
+        pair_anchor=pair_anchor,
+        cell_anchor=cell_anchor,
+        check_page=check_page,
+        family_page=family_page,
     )
     return env
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha1("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
-def cell_page(cell_id: str) -> str:
-    """Site-relative path of a cell's page: a digest of the id, never vendor text."""
-    return f"cells/{_digest(cell_id)}.html"
-
-
-def vendor_page(vendor_id: str) -> str:
-    """Site-relative path of a vendor's page (ids are schema-validated, quoted anyway)."""
-    return f"vendors/{quote(vendor_id, safe='')}.html"
-
-
-def _group_page(check_id: str, row: str, column: str) -> str:
-    return f"groups/{_digest(check_id, row, column)}.html"
-
-
-def _by_outcome(cells: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for cell in sorted(cells, key=sort_key):
-        grouped.setdefault(cell["outcome"], []).append(cell)
-    return [(outcome, grouped[outcome]) for outcome in SEVERITY if outcome in grouped]
 
 
 class _Site:
     """Renders one bundle into ``out_dir``; one compiled template per page type."""
 
-    def __init__(self, bundle: dict[str, Any], out_dir: Path) -> None:
+    def __init__(self, bundle: dict[str, Any], out_dir: Path, nav: list[tuple[str, str]] | None) -> None:
         self.bundle = bundle
         self.out_dir = out_dir
         self.env = _environment()
         self.checks = {check["id"]: check for check in bundle["checks"]}
         self.vectors = {vector["id"]: vector for vector in bundle["vectors"]}
+        self.buckets = bucket_cells(bundle["cells"])
         self.cell_href = {cell["id"]: cell_page(cell["id"]) for cell in bundle["cells"]}
-        if len(set(self.cell_href.values())) != len(self.cell_href):
-            raise RuntimeError("two cell ids share a page digest; lengthen the digest")
         self.vendor_href = {vendor["id"]: vendor_page(vendor["id"]) for vendor in bundle["vendors"]}
-        self._rows: dict[str, Markup] = {}
-        # Globals rather than render arguments, so imported macros see them too.
-        self.conflicts = conflicts_of(bundle)
-        self.env.globals.update(vendor_href=self.vendor_href, cell_href=self.cell_href, cell_row=self._row,
-                                conflicts=self.conflicts)
         self.matrices = build_matrices(bundle)
-        self.group_href: dict[str, str] = {}  # cell id -> its group page
+        self.listings, self.places = lay_out_groups(self.matrices)
+        self.group_of = {cell["id"]: place for place in self.places for cell in place.group.cells}
+        self.families = family_matrices(bundle)
+        self.conflicts = conflicts_of(bundle)
+        # Globals rather than render arguments, so imported macros see them too.
+        self.env.globals.update(vendor_href=self.vendor_href, cell_href=self.cell_href, conflicts=self.conflicts,
+                                nav=_nav_links(nav), run=bundle["run"])
         self.written: list[str] = []  # site-relative page paths
-
-    def _row(self, cell: dict[str, Any]) -> Markup:
-        """A cell's row in the lists of group and vendor pages, rendered once per cell."""
-        row = self._rows.get(cell["id"])
-        if row is None:
-            # Every list page sits one folder below the site root.
-            html = self.env.get_template("cell_row.html.j2").render(root="../", cell=cell)
-            row = self._rows[cell["id"]] = Markup(html)
-        return row
 
     def _write(self, relative: str, template: str, **context: Any) -> Path:
         root = "../" * relative.count("/")
-        html = self.env.get_template(template).render(root=root, run=self.bundle["run"], **context)
+        html = self.env.get_template(template).render(root=root, **context)
         target = self.out_dir / relative
         target.write_text(html, encoding="utf-8")
         self.written.append(relative)
@@ -153,46 +167,41 @@ class _Site:
     def render(self) -> Path:
         for folder in _PAGE_FOLDERS:
             (self.out_dir / folder).mkdir(parents=True, exist_ok=True)
-        matrices = []
-        for index, matrix in enumerate(self.matrices):
-            links = {}
-            for (row, column), group in matrix.groups.items():
-                href = _group_page(matrix.check["id"], row, column)
-                links[(row, column)] = href
-                for cell in group.cells:
-                    self.group_href[cell["id"]] = href
-                self._write(
-                    href,
-                    "group.html.j2",
-                    check=matrix.check,
-                    matrix=matrix,
-                    group=group,
-                    sections=_by_outcome(group.cells),
-                    anchor=f"check-{index}",
-                )
-            matrices.append({"matrix": matrix, "links": links, "anchor": f"check-{index}"})
+        pairs = pairs_of_groups(self.places)
+        places_by_check: dict[str, list[Any]] = {}
+        for place in self.places:
+            places_by_check.setdefault(place.matrix.check["id"], []).append(place)
+        for matrix in self.matrices:
+            check = matrix.check
+            self._write(check_page(check["id"]), "check.html.j2", check=check, matrix=matrix,
+                        places={(p.group.row, p.group.column): p for p in places_by_check.get(check["id"], [])})
+        for number, blocks in enumerate(self.listings):
+            self._write(f"groups/{number}.html", "groups.html.j2", blocks=blocks, number=number,
+                        pages=len(self.listings))
+        inputs = self.bundle["run"].get("merged_from", [])
+        for name, cells in self.buckets.items():
+            self._write(name, "cells.html.j2", cells=cells, checks=self.checks, vectors=self.vectors,
+                        group_of=self.group_of, inputs=inputs)
+        for family in self.families:
+            self._write(family_page(family.family), "family.html.j2", fm=family, pairs=pairs.get(family.family, {}))
+        scores = vendor_scores(self.bundle)
+        per_check: dict[str, dict[str, Counter[str]]] = {}  # vendor -> check -> outcomes, in one pass
         for cell in self.bundle["cells"]:
-            self._write(
-                self.cell_href[cell["id"]],
-                "cell.html.j2",
-                cell=cell,
-                check=self.checks[cell["check"]],
-                vector=self.vectors[cell["vector"]],
-                group_href=self.group_href[cell["id"]],
-                measurements=_pretty_json(cell["measurements"]),
-                alternatives=self.conflicts.get(cell["id"], []),
-                inputs=self.bundle["run"].get("merged_from", []),
-            )
+            for vid in {cell["consumer"], *(cell["producer"] or "").split("+")} - {None, ""}:
+                per_check.setdefault(vid, {}).setdefault(cell["check"], Counter())[cell["outcome"]] += 1
         for vendor in self.bundle["vendors"]:
-            self._vendor(vendor)
+            self._vendor(vendor, scores.get(vendor["id"], {}), per_check.get(vendor["id"], {}))
         figures = self._figures()
-        counts = Counter(cell["outcome"] for cell in self.bundle["cells"])
         index_page = self._write(
             "index.html",
             "index.html.j2",
             bundle=self.bundle,
-            counts=counts,
-            matrices=matrices,
+            counts=Counter(cell["outcome"] for cell in self.bundle["cells"]),
+            families=self.families,
+            matrices=self.matrices,
+            scores=scores,
+            method=METHOD,
+            method_text=METHOD_TEXT,
             options=_pretty_json(self.bundle["run"]["options"]),
             figures=figures,
             crosstalk=crosstalk_tables(self.bundle["cells"]),
@@ -230,24 +239,34 @@ class _Site:
                 (self.out_dir / folder / name).unlink(missing_ok=True)
         manifest.write_text(json.dumps(sorted(self.written), indent=0), encoding="utf-8")
 
-    def _vendor(self, vendor: dict[str, Any]) -> None:
+    def _vendor(self, vendor: dict[str, Any], scores: dict[str, Any], per_check: dict[str, Counter[str]]) -> None:
+        """A vendor's page: what it declares, its scores, whom it works with, its checks' outcomes."""
         vid = vendor["id"]
-        cells = [c for c in self.bundle["cells"] if vid == c["consumer"] or vid in (c["producer"] or "").split("+")]
-        per_check: dict[str, Counter[str]] = {}
-        for cell in cells:
-            per_check.setdefault(cell["check"], Counter())[cell["outcome"]] += 1
+        partners = []
+        for family in self.families:
+            with_whom = sorted({c for p, c in family.squares if p == vid} | {p for p, c in family.squares if c == vid})
+            rows = [(other, family.squares.get((vid, other)), family.squares.get((other, vid))) for other in with_whom]
+            if rows:
+                partners.append((family, rows))
         self._write(
             self.vendor_href[vid],
             "vendor.html.j2",
             vendor=vendor,
-            counts=Counter(c["outcome"] for c in cells),
+            counts=sum(per_check.values(), Counter()),
             per_check=[(self.checks[check], per_check[check]) for check in self.checks if check in per_check],
-            sections=_by_outcome(cells),
+            scores=scores,
+            partners=partners,
         )
 
 
-def render_site(bundle: dict[str, Any], out_dir: Path | str, *, validate: bool = True) -> Path:
-    """Write the HTML site for ``bundle`` into ``out_dir``; returns the index page."""
+def render_site(
+    bundle: dict[str, Any], out_dir: Path | str, *, validate: bool = True, nav: list[tuple[str, str]] | None = None
+) -> Path:
+    """Write the HTML site for ``bundle`` into ``out_dir``; returns the landing page (``index.html``).
+
+    ``nav`` adds header links to every page: (label, href), the href relative to the
+    site root (or an http(s) URL), e.g. ``("All runs", "../index.html")``.
+    """
     if validate:
         validate_bundle(bundle)
-    return _Site(bundle, Path(out_dir)).render()
+    return _Site(bundle, Path(out_dir), nav).render()

@@ -23,6 +23,13 @@ _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _XML_FORBIDDEN = frozenset({"\ufffe", "\uffff"})
 _UNNAMED = {"Cc": "control character", "Cs": "lone surrogate", "Cn": "noncharacter"}
 _EMOJI_LEFT = frozenset({"So", "Sk", "Mn"})  # Mn covers the U+FE0F variation selector
+#: Newlines and tabs, kept in multi-line blocks: removed to test the rest for hidden characters at C speed.
+_LINE_BREAKS = {ord("\n"): None, ord("\t"): None}
+
+
+def _plain(text: str, keep_newlines: bool) -> bool:
+    """True when ``text`` has no character to show as an escape (the common case, tested fast)."""
+    return text.isprintable() or (keep_newlines and text.translate(_LINE_BREAKS).isprintable())
 
 
 def _escape_code(ch: str) -> str:
@@ -71,7 +78,7 @@ def visible(text: str, *, keep_newlines: bool = False) -> str:
     The result is also legal XML 1.0 character data.  Newlines and tabs are escaped
     too unless ``keep_newlines`` is set (for multi-line blocks).
     """
-    if text.isprintable():
+    if _plain(text, keep_newlines):
         return text
     return "".join(_escape_code(chunk) if is_escape else chunk for chunk, is_escape in _segments(text, keep_newlines))
 
@@ -82,7 +89,7 @@ def visible_html(text: str, *, keep_newlines: bool = False) -> Markup:
     Each escape is a ``<span class="ctl">`` whose title names the character, so a
     literal backslash sequence typed by the vendor cannot pass for one.
     """
-    if text.isprintable():
+    if _plain(text, keep_newlines):
         return escape(text)
     parts: list[str] = []
     for chunk, is_escape in _segments(text, keep_newlines):

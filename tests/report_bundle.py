@@ -8,6 +8,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from reports.html import cell_page
+
 SCRIPT = "<script>alert(1)</script>"
 RLO = "\u202e"
 LONG = "A" * 10_000 + "END-OF-LONG"
@@ -208,6 +210,13 @@ def make_bundle() -> dict[str, Any]:
     }
 
 
-
 def _written(out: Path) -> list[Path]:
     return [p for p in out.rglob("*") if p.suffix in {".html", ".md", ".xml"}]
+
+
+def cell_detail(site: Path, cell_id: str) -> str:
+    """The HTML of one cell's detail (its ``<article>``) on the site rendered into ``site``."""
+    name, _, anchor = cell_page(cell_id).partition("#")
+    text = (site / name).read_text(encoding="utf-8")
+    start = text.index(f'<article class="cell" id="{anchor}">')
+    return text[start:text.index("</article>", start)]

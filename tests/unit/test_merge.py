@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from report_bundle import cell_detail
 
 from reports import render_all
 from reports.bundle import validate_bundle, write_bundle
+from reports.html import check_page
 from runner.attest import AttestationError, sign_bundle
 from runner.cli_merge import check_out, copy_artifacts, plan_artifacts
 from runner.errors import HarnessError
@@ -231,11 +233,12 @@ def test_the_scorecard_flags_conflicts_and_lists_inputs(tmp_path: Path) -> None:
     merged = merge([hub, _input(1, _bundle(vendor_cells, "acme-run"), signer="acme")])
     paths = render_all(merged.bundle, tmp_path)
     index = paths["site"].read_text()
-    assert "⇄ 1" in index and "cells with conflicting results" in index and "Merged from" in index
+    assert "1 cells with conflicting results (⇄)" in index and "Merged from" in index
     assert "1 cells with conflicting results (⇄)" in paths["summary"].read_text()
-    from reports.html import cell_page
-    page = (tmp_path / "site" / cell_page(IDS[2])).read_text()
-    assert "Conflicting results" in page and "the vendor saw it fail" in page and "acme-run" in page
+    matrix = (tmp_path / "site" / check_page(merged.bundle["cells"][2]["check"])).read_text()
+    assert "⇄ 1</a>" in matrix and 'title="cells with conflicting results"' in matrix
+    detail = cell_detail(tmp_path / "site", IDS[2])
+    assert "Conflicting results" in detail and "the vendor saw it fail" in detail and "acme-run" in detail
 
 
 # -- inputs from files: signatures, unsigned, artifacts, --out --------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -15,6 +16,7 @@ from report_bundle import (
     _cell,
     _sha,
     _vendor,
+    cell_detail,
     make_bundle,
     summarise,
 )
@@ -130,8 +132,8 @@ def test_inconclusive_is_insufficient_evidence_everywhere_and_never_a_failure(
     index = paths["site"].read_text(encoding="utf-8")
     assert '<span class="b o-inconclusive">? inconclusive: 1</span>' in index
     assert "o-inconclusive" in (out / "site" / "index.html").read_text(encoding="utf-8").split("</style>")[0]
-    page = (out / "site" / cell_page(cell["id"])).read_text(encoding="utf-8")
-    assert "insufficient evidence" in page and "o-inconclusive" in page
+    assert "o-inconclusive" in cell_detail(out / "site", cell["id"])
+    assert "insufficient evidence" in index
 
 
 def test_inconclusive_ranks_after_the_outcomes_that_need_a_fix() -> None:
@@ -157,21 +159,30 @@ def test_retried_cells_show_their_attempts(tmp_path: Path) -> None:
     assert "## Retried cells" in summary and "**pass** (after 2 attempts)" in summary
     assert "attempt 1: error: adapter raised RuntimeError: crash &lt;b&gt;" in summary
     render_site(bundle, tmp_path)
-    page = (tmp_path / cell_page(cell["id"])).read_text(encoding="utf-8")
-    assert "<th>attempts</th><td>2" in page and "crash &lt;b&gt;" in page
+    detail = cell_detail(tmp_path, cell["id"])
+    assert "· 2 attempts ·" in detail and "crash &lt;b&gt;" in detail
 
 
 def test_interrupted_run_is_flagged_and_stale_pages_go(tmp_path: Path) -> None:
     bundle = make_bundle()
     render_all(bundle, tmp_path)
-    stale = tmp_path / "site" / cell_page(bundle["cells"][-1]["id"])
-    assert stale.is_file()
+    site = tmp_path / "site"
+    gone = cell_page(bundle["cells"][-1]["id"])
+    assert cell_detail(site, bundle["cells"][-1]["id"])
+    # A page of the one-file-per-cell layout, written by an older render, is in the manifest too.
+    old = site / "cells" / "0123456789abcdef.html"
+    old.write_text("an old cell page", encoding="utf-8")
+    manifest = site / ".aiii-site-pages.json"
+    manifest.write_text(json.dumps([*json.loads(manifest.read_text(encoding="utf-8")), "cells/0123456789abcdef.html"]))
     bundle = copy.deepcopy(bundle)
     del bundle["cells"][-1]
     bundle["run"].update(status="interrupted", finished=None)
     bundle["summary"] = summarise(bundle["cells"])
     paths = render_all(bundle, tmp_path)
-    assert not stale.exists()
+    assert not old.exists()
+    assert not any(gone.partition("#")[2] in p.read_text(encoding="utf-8") for p in site.rglob("*.html"))
+    assert sorted(p.name for p in (site / "cells").iterdir()) == sorted(
+        {cell_page(c["id"]).split("#")[0].removeprefix("cells/") for c in bundle["cells"]})
     assert "interrupted" in paths["site"].read_text(encoding="utf-8")
     assert "results below are partial" in paths["summary"].read_text(encoding="utf-8")
 
@@ -238,10 +249,14 @@ def synthetic_bundle(cells: int) -> dict[str, Any]:
     return bundle
 
 
-def test_renders_five_thousand_cells(tmp_path: Path) -> None:
-    """Scale: every page of a 5 000-cell run is written (speed is benchmarks/' job)."""
+def test_renders_five_thousand_cells_into_a_few_hundred_files(tmp_path: Path) -> None:
+    """Scale: every cell of a 5 000-cell run has its detail, in at most 256 files (speed is
+    benchmarks/site_render.py's job)."""
     bundle = synthetic_bundle(5000)
     assert len(bundle["cells"]) == 5000
     paths = render_all(bundle, tmp_path)
-    assert len(list((tmp_path / "site" / "cells").glob("*.html"))) == 5000
+    details = list((tmp_path / "site" / "cells").glob("*.html"))
+    assert len(details) <= 256
+    assert sum(p.read_text(encoding="utf-8").count('<article class="cell"') for p in details) == 5000
+    assert len(list((tmp_path / "site").rglob("*.html"))) < 300
     assert paths["site"].is_file()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from report_bundle import make_bundle
+from report_bundle import cell_detail, make_bundle
 
 from reports.bundle import validate_bundle
-from reports.html import cell_page, render_site
+from reports.html import check_page, render_site
 
 KEYID = "3b44a43e04cdf232" + "0" * 48
 
@@ -24,14 +24,17 @@ def test_an_assembled_cell_shows_its_chain_and_is_marked(tmp_path: Path) -> None
     cell["origin"] = {"written": _origin("acme", "r-acme", KEYID, "pack-acme.tar"), "read": _origin("hub", "r-hub")}
     validate_bundle(bundle)
     render_site(bundle, tmp_path)
-    index = (tmp_path / "index.html").read_text(encoding="utf-8")
-    assert index.count('class="assembled" href=') == 1 and "several participants' work" in index
-    page = (tmp_path / cell_page(cell["id"])).read_text(encoding="utf-8")
-    assert "<h2>Origin" in page and "pack-acme.tar" in page and KEYID[:16] in page and "r-hub" in page
+    assert "several participants' work" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    matrix = (tmp_path / check_page(cell["check"])).read_text(encoding="utf-8")
+    assert matrix.count('class="assembled" href=') == 1
+    detail = cell_detail(tmp_path, cell["id"])
+    assert "Origin: " in detail and "pack-acme.tar" in detail and KEYID[:16] in detail and "r-hub" in detail
+    assert 'class="assembled"' in detail
 
 
 def test_a_bundle_without_origins_has_no_marks(tmp_path: Path) -> None:
     bundle = make_bundle()
     render_site(bundle, tmp_path)
-    assert 'class="assembled"' not in (tmp_path / "index.html").read_text(encoding="utf-8")
-    assert "<h2>Origin" not in (tmp_path / cell_page(bundle["cells"][0]["id"])).read_text(encoding="utf-8")
+    for page in tmp_path.rglob("*.html"):
+        assert 'class="assembled"' not in page.read_text(encoding="utf-8")
+    assert "Origin: " not in cell_detail(tmp_path, bundle["cells"][0]["id"])
