@@ -41,7 +41,7 @@ from reports.site_layout import (
     vendor_page,
 )
 from reports.site_scores import METHOD_TEXT, colour, describe, family_matrices, percent
-from reports.text import shorten, visible_html
+from reports.text import shorten, visible, visible_html
 
 __all__ = ["cell_page", "check_page", "family_page", "render_site", "vendor_page"]
 
@@ -60,6 +60,13 @@ def _v(value: Any, limit: int | None = None) -> Markup:
     if limit is not None:
         text = shorten(text, limit)
     return Markup(f"<bdi>{visible_html(text)}</bdi>")  # visible_html has escaped it
+
+
+def _t(value: Any, limit: int | None = None) -> str:
+    """Filter: untrusted text where no markup may go (a page's ``<title>``): hidden
+    characters shown as escapes, then autoescaped like any string."""
+    text = "" if value is None else str(value)
+    return visible(shorten(text, limit) if limit is not None else text)
 
 
 def _vblock(value: Any) -> Markup:
@@ -106,6 +113,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["v"] = _v
+    env.filters["t"] = _t
     env.filters["vblock"] = _vblock
     env.filters["pretty_json"] = _pretty_json
     env.filters["pre_json"] = _pre_json

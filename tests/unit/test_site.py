@@ -255,6 +255,18 @@ def test_injected_vendor_strings_render_as_text(tmp_path: Path) -> None:
         assert "<script" not in text.lower() and RLO not in text, page
 
 
+def test_page_titles_are_plain_text_with_hidden_characters_shown(tmp_path: Path) -> None:
+    """A browser shows a <title> as text: markup there would show as tags in the tab."""
+    bundle = make_bundle()
+    bundle["run"]["id"] = f"run-{RLO}1"
+    render_site(bundle, tmp_path)
+    for page in tmp_path.rglob("*.html"):
+        title = re.search(r"<title>(.*?)</title>", page.read_text(encoding="utf-8"), re.S)
+        assert title and "<" not in title.group(1) and RLO not in title.group(1), page
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "<title>Who works with whom · run run-\\u202e1 · aiii-interop</title>" in index
+
+
 def test_nav_links_go_in_every_page_header_relative_to_the_site_root(tmp_path: Path) -> None:
     render_site(make_bundle(), tmp_path, nav=[("All runs", "../index.html"), ("Hub", "https://hub.example/")])
     assert '<nav><a href="../index.html"><bdi>All runs</bdi></a> · <a href="https://hub.example/">' in (
