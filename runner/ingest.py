@@ -69,15 +69,19 @@ class _Refused(Exception):
         self.state, self.reason = state, reason
 
 
-def _load(raw: bytes, shown: str) -> dict[str, Any]:
-    from reports.bundle import BundleError, validate_bundle
-
+def _parse(raw: bytes, shown: str) -> dict[str, Any]:
     try:
         bundle = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise _Refused(INVALID, f"{shown}: not a result bundle (not JSON, or truncated)") from None
     if not isinstance(bundle, dict):
         raise _Refused(INVALID, f"{shown}: not a result bundle (not a JSON object)")
+    return bundle
+
+
+def _check(bundle: dict[str, Any], shown: str) -> dict[str, Any]:
+    from reports.bundle import BundleError, validate_bundle
+
     try:
         validate_bundle(bundle)
     except BundleError as exc:
@@ -134,8 +138,9 @@ def ingest_bundle(path: Path, history: History, registry: Registry, *, allow_uns
         return IngestResult(DUPLICATE, f"already in the history as run {known.run_id} (sha256 {sha256[:16]})",
                             known.run_id, sha256)
     try:
+        bundle = _parse(raw, shown)  # a file that is not even JSON is told so, signed or not
         signer, keyid, envelope = _verify(path, raw, registry, allow_unsigned)
-        bundle = _load(raw, shown)
+        _check(bundle, shown)
         run_id = bundle["run"]["id"]
         other = history.run(run_id)
         if other is not None:

@@ -24,23 +24,25 @@ def cell_id(check: str, producer: str, consumer: str) -> str:
     return f"{check}/vec/{producer}/{consumer}/-"
 
 
-def default_cells() -> dict[str, str]:
+def default_cells(vendors: tuple[str, ...] = VENDORS) -> dict[str, str]:
     """Every check x producer x consumer, passing."""
-    return {cell_id(check, p, c): "pass" for check in CHECKS for p in VENDORS for c in VENDORS}
+    return {cell_id(check, p, c): "pass" for check in CHECKS for p in vendors for c in vendors}
 
 
 def make(run_id: str, started: str, outcomes: dict[str, str] | None = None, versions: dict[str, str] | None = None,
          plan: str = "plan-1", profile: str = "nightly", names: dict[str, str] | None = None,
-         expectation: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A valid bundle: ``outcomes`` cell id -> outcome (default: :func:`default_cells`)."""
-    outcomes = default_cells() if outcomes is None else outcomes
-    versions = {v: "1.0" for v in VENDORS} | (versions or {})
+         expectation: dict[str, Any] | None = None, vendors: tuple[str, ...] = VENDORS,
+         reasons: dict[str, str] | None = None) -> dict[str, Any]:
+    """A valid bundle: ``outcomes`` cell id -> outcome (default: :func:`default_cells`);
+    ``reasons``: cell id -> its reason, where the default will not do."""
+    outcomes = default_cells(vendors) if outcomes is None else outcomes
+    versions = {v: "1.0" for v in vendors} | (versions or {})
     cells = []
     for cid, outcome in sorted(outcomes.items()):
         check, _, producer, consumer, _ = cid.split("/")
         cells.append({
             "id": cid, "check": check, "level": "MUST", "producer": producer, "consumer": consumer, "vector": "vec",
-            "channel": None, "variant": None, "outcome": outcome, "reason": f"{outcome} for {producer} -> {consumer}",
+            "channel": None, "variant": None, "outcome": outcome, "reason": (reasons or {}).get(cid, f"{outcome} for {producer} -> {consumer}"),
             "measurements": {}, "artifacts": {"input": {"sha256": sha("vec"), "media_type": "image/jpeg", "path": None}},
             "expectation": expectation if outcome in ("xfail", "xpass") else None,
             "duration_s": 0.1, "finished": started})
@@ -56,7 +58,7 @@ def make(run_id: str, started: str, outcomes: dict[str, str] | None = None, vers
                 "options": {}, "plan_digest": digest.as_dict()},
         "vendors": [{"id": v, "name": (names or {}).get(v, v.title()), "organisation": "Tests", "version": versions[v],
                      "transport": "inproc", "role": "reference", "runnable": True, "reason": None,
-                     "capabilities": [], "retention": None, "homepage": None} for v in VENDORS],
+                     "capabilities": [], "retention": None, "homepage": None} for v in vendors],
         "checks": [{"id": check, "title": check, "family": family, "level": "MUST", "description": "d"}
                    for check, family in CHECKS.items()],
         "vectors": [{"id": "vec", "media_type": "image/jpeg", "sha256": sha("vec"), "licence": "CC0-1.0", "tags": [],
