@@ -81,7 +81,7 @@ bundles = Table(
     Column("run_id", String(128), nullable=False, unique=True),
     Column("size", Integer, nullable=False),
     Column("content", LargeBinary, nullable=False),  # zlib of the bundle's bytes, as received
-    Column("envelope", LargeBinary),  # its results.dsse.json, when signed
+    Column("envelope", LargeBinary),  # zlib of its results.dsse.json, when signed
 )
 vendors = Table(
     "run_vendors", metadata,
@@ -267,7 +267,7 @@ class History:
         """The bundle's signature envelope (results.dsse.json), or None when it was unsigned."""
         with self.engine.connect() as conn:
             value = conn.execute(select(bundles.c.envelope).where(bundles.c.run_id == run_id)).scalar_one()
-        return None if value is None else bytes(value)
+        return None if value is None else zlib.decompress(value)
 
     def vendors_of(self, run_id: str) -> dict[str, dict[str, Any]]:
         """Vendor id -> name, version, transport, runnable, for one run."""
@@ -337,7 +337,8 @@ class History:
                 plan_components=json.dumps(record.plan_components, sort_keys=True),
                 scores=json.dumps(record.scores, sort_keys=True, ensure_ascii=False)))
             conn.execute(insert(bundles).values(sha256=sha256, run_id=record.run_id, size=len(raw),
-                                                content=zlib.compress(raw, _LEVEL), envelope=envelope))
+                                                content=zlib.compress(raw, _LEVEL),
+                                                envelope=None if envelope is None else zlib.compress(envelope, _LEVEL)))
             versions = {v["id"]: v.get("version") for v in bundle["vendors"]}
             if bundle["vendors"]:
                 conn.execute(insert(vendors), [

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from runner.attest import AttestationError, sidecar, verify_bundle
 from runner.history import History, utc
 from runner.keys import Registry
@@ -92,6 +94,10 @@ def _check(bundle: dict[str, Any], shown: str) -> dict[str, Any]:
                                 "run: merge the shards first (aiii merge)")
     if "plan_digest" not in run:
         raise _Refused(INVALID, f"{shown}: no plan digest (a run stored before plan digests)")
+    try:
+        utc(run["started"]), utc(run["finished"])
+    except ValueError:
+        raise _Refused(INVALID, f"{shown}: run.started or run.finished is not an ISO 8601 time") from None
     if not RUN_ID.match(run["id"]):
         raise _Refused(INVALID, f"{shown}: run id {run['id'][:80]!r} is not a usable name ([A-Za-z0-9._-], up to 128)")
     for check in bundle["checks"]:
@@ -153,11 +159,7 @@ def ingest_bundle(path: Path, history: History, registry: Registry, *, allow_uns
         return IngestResult(exc.state, exc.reason, None, sha256)
     try:
         history.add_run(bundle, raw, sha256, signer, keyid, envelope)
-    except Exception as exc:  # a concurrent ingest of the same bundle won the race
-        from sqlalchemy.exc import IntegrityError
-
-        if not isinstance(exc, IntegrityError):
-            raise
+    except IntegrityError:  # a concurrent ingest of the same bundle, or run id, won the race
         again = history.by_sha256(sha256)
         if again is not None:
             return IngestResult(DUPLICATE, f"already in the history as run {again.run_id}", again.run_id, sha256)

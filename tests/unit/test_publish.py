@@ -236,3 +236,11 @@ def test_aiii_publish_says_what_became_of_each_bundle(tmp_path: Path) -> None:
     assert unsigned.returncode == 0  # a duplicate is known content, signed or not
     config = aiii(tmp_path / "home", "publish", "--history", "nosuchdialect://x", "--site", str(tmp_path / "s2"), str(good))
     assert config.returncode == 2 and "cannot be opened" in config.stderr
+
+
+def test_an_empty_history_publishes_a_landing_page_and_an_empty_api(tmp_path: Path) -> None:
+    published = publish_site(History(tmp_path / "h.sqlite"), tmp_path / "site")
+    assert published.runs == 0
+    assert "No runs published yet" in (tmp_path / "site" / "index.html").read_text()
+    runs = json.loads((tmp_path / "site" / "api" / "runs.json").read_text())
+    assert runs["runs"] == [] and _validator("runs").is_valid(runs)
