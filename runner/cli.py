@@ -224,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     from runner.cli_merge import add_parser as add_merge_parser
     from runner.cli_pki import add_parser as add_pki_parser
     from runner.cli_plan import add_parser as add_plan_parser
+    from runner.cli_publish import add_parser as add_publish_parser
     from runner.cli_signing import add_parsers, add_run_options
     from runner.transports import movable_placements, served_placements
 
@@ -291,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_parsers(sub)
     add_merge_parser(sub)
     add_diff_parser(sub)
+    add_publish_parser(sub)
     add_pki_parser(sub)
     return parser
 
