@@ -26,7 +26,8 @@ __all__ = [
 ]
 
 
-def render_all(bundle: dict[str, Any], out_dir: Path, *, validate: bool = True) -> dict[str, Path]:
+def render_all(bundle: dict[str, Any], out_dir: Path, *, validate: bool = True,
+               nav: list[tuple[str, str]] | None = None) -> dict[str, Path]:
     """Validate ``bundle`` once (unless the caller just did) and write every report under ``out_dir``.
 
     Returns the written paths: ``results``, ``junit``, ``summary`` and ``site``
@@ -38,5 +39,5 @@ def render_all(bundle: dict[str, Any], out_dir: Path, *, validate: bool = True) 
         "results": out_dir / "results.json",
         "junit": write_junit(bundle, out_dir / "junit.xml", validate=False),
         "summary": write_summary(bundle, out_dir / "summary.md", validate=False),
-        "site": render_site(bundle, out_dir / "site", validate=False),
+        "site": render_site(bundle, out_dir / "site", validate=False, nav=nav),
     }

@@ -125,7 +125,9 @@ def _scorecard(history: History, bundles: _Bundles, record: RunRecord, site: Pat
         for artifact in cell["artifacts"].values():
             artifact["path"] = None
     out = site / "runs" / record.run_id
-    render_all(bundle, out, validate=False)
+    # the run's scorecard sits at runs/<id>/site/: its header links back to the published site
+    render_all(bundle, out, validate=False,
+               nav=[("Published site", "../../../index.html"), ("All runs", "../../../history/index.html")])
     (out / "results.json").write_bytes(history.raw_bundle(record.run_id))
     envelope = history.envelope(record.run_id)
     if envelope is not None:
