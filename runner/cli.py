@@ -221,6 +221,7 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from runner.cli_diff import add_parser as add_diff_parser
+    from runner.cli_hub import add_parsers as add_hub_parsers
     from runner.cli_merge import add_parser as add_merge_parser
     from runner.cli_pki import add_parser as add_pki_parser
     from runner.cli_plan import add_parser as add_plan_parser
@@ -293,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_merge_parser(sub)
     add_diff_parser(sub)
     add_publish_parser(sub)
+    add_hub_parsers(sub)
     add_pki_parser(sub)
     return parser
 
