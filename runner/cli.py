@@ -50,6 +50,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.produce and (args.baseline or args.retries):
         raise HarnessError("--produce writes a pack, not a run's cells: --baseline and --retries do not apply")
     baseline = _baseline(args.baseline, args.store)  # read before anything runs: a bad one is exit 2
+    flaky = _flaky(args.history)
     opts = RunOptions(
         profile=args.profile,
         vectors_dir=str(Path(args.vectors).resolve()) if args.vectors else None,
@@ -66,6 +67,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         signer_keyid=check_sign_key(args.sign_key),
         import_packs=[str(Path(p).resolve()) for p in args.import_pack],
         retries=args.retries,
+        flaky=flaky,
     )
     if args.produce:
         return produce_pack(opts, discover(), args)
@@ -79,9 +81,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from runner.cli_diff import load_side
         from runner.gates import baseline_gate
 
-        against = baseline_gate(baseline, load_side(summary.run_id, opts.store))
+        against = baseline_gate(baseline, load_side(summary.run_id, opts.store), flaky)
     print_summary(summary, gate_lines=describe(summary.level_gate, against))  # last: headline, gates, scorecard
     return 1 if summary.level_gate.failed or (against is not None and against.failed) else 0
+
+
+def _flaky(history: str | None) -> list[str]:
+    """The cells ``--history`` calls flaky (runner/history.py), kept out of the gates."""
+    if history is None:
+        return []
+    from runner.history import History, flaky_cells
+
+    if "://" not in history and not Path(history).is_file():
+        raise HarnessError(f"--history {history}: no such history store (`aiii publish` or the hub makes one)")
+    with History(history) as store:
+        return sorted(flaky_cells(store))
 
 
 def _baseline(spec: str | None, store: str | None) -> dict[str, Any] | None:
@@ -245,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store", metavar="PATH", help=f"SQLite results store (default: {state_dir() / 'results.sqlite'})")
     run.add_argument("--timeout", type=float, default=60.0, metavar="S", help="deadline of each adapter call in seconds (default 60)")
     run.add_argument("--fail-on", choices=["MUST", "SHOULD", "MAY", "never"], help="exit 1 when a cell at this level or stricter fails or errs (default: the profile's fail_on, else never)")
+    run.add_argument("--history", metavar="PATH|URL", help="a history store (aiii publish, the hub): the cells it "
+                     "calls flaky are kept out of --fail-on and --baseline, and listed")
     run.add_argument("--baseline", metavar="FILE|RUN_ID", help="exit 1 when a MUST cell regressed against this run (a results.json, a folder holding one, or a run id in the store) or a new MUST cell fails or errs")
     run.add_argument("--retries", type=int, default=0, metavar="N", help="run a cell whose outcome is error up to N more times, keeping every attempt (default 0)")
     run.add_argument("--placement", choices=movable_placements(), help="run every in-process vendor in this placement instead (e.g. docker: all containerised)")

@@ -62,6 +62,7 @@ class RunOptions:
     signer_keyid: str | None = None  # the key that will sign the bundle (--sign-key), in each own step's origin
     import_packs: list[str] = field(default_factory=list)  # vendors served from packs (runner/packs.py)
     retries: int = 0  # an `error` cell is run again up to this many times (runner/executor.py)
+    flaky: list[str] = field(default_factory=list)  # cell ids the history calls flaky: kept out of gates, listed
 
 
 @dataclass
@@ -270,7 +271,7 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
         out_dir = render_run(store, run.run_id, Path(opts.out), run.cache)
         cells = store.cells(run.run_id)
         outcomes = Counter(c["outcome"] for c in cells)
-        level = level_gate(cells, run.fail_level())
+        level = level_gate(cells, run.fail_level(), opts.flaky)
         wall = (datetime.now(UTC) - started_wall).total_seconds()
         return RunSummary(run.run_id, dict(outcomes), len(cells), len(level.failing), out_dir, executor.timing, wall,
                           len(done), level)
