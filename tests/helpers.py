@@ -10,6 +10,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,25 @@ def aiii(home: Path, *args: str, timeout: float = 900, env: dict[str, str] | Non
     env = {**os.environ, **(env or {}), "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=timeout)
+
+
+@contextmanager
+def serving_hub(home: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``aiii hub serve ARGS --listen 127.0.0.1:0`` as a real server process; yields its URL
+    (from the line it prints once it listens) and stops it afterwards."""
+    server = subprocess.Popen([sys.executable, "-m", "runner.cli", "hub", "serve", *args, "--listen", "127.0.0.1:0"],
+                              cwd=ROOT, env={**os.environ, **(env or {}), "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        if not line.startswith("hub serving http://"):
+            server.kill()
+            raise AssertionError(f"the hub did not start: {line}{server.stderr.read() if server.stderr else ''}")
+        yield line.split()[2]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
 
 def json_vector_folder(folder: Path, content: str, tag: str) -> Path:

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from helpers import ROOT, aiii
+from helpers import ROOT, aiii, serving_hub
 
 PROFILE = """name = "tiny"
 description = "exiv2 and exiftool on one JPEG"
@@ -65,23 +63,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tokens = {who: aiii(home, "hub", "token", who, "--tokens", str(w / "tokens.json")).stdout.strip()
               for who in ("hub", "acme")}
     assert all(len(t) > 30 for t in tokens.values())
-    server = subprocess.Popen(
-        [sys.executable, "-m", "runner.cli", "hub", "serve", "--tokens", str(w / "tokens.json"), "--site", str(w / "site"),
-         "--history", str(w / "history.sqlite"), "--listen", "127.0.0.1:0", "--state", str(w / "state"),
-         "--keys", str(w / "vendors"), "--max-upload-mib", "1"],
-        cwd=ROOT, env={**os.environ, **env, "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    line = server.stdout.readline()
-    if not line.startswith("hub serving http://"):
-        server.kill()
-        pytest.fail(f"the hub did not start: {line}{server.stderr.read() if server.stderr else ''}")
-    url = line.split()[2]
-    try:
+    with serving_hub(home, "--tokens", str(w / "tokens.json"), "--site", str(w / "site"), "--history",
+                     str(w / "history.sqlite"), "--state", str(w / "state"), "--keys", str(w / "vendors"),
+                     "--max-upload-mib", "1", env=env) as url:
         yield {"w": w, "home": home, "url": url, "tokens": tokens, "env": env}
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _post(hub: dict[str, Any], files: dict[str, Any], token: str | None, path: str = "api/v1/uploads",

@@ -16,17 +16,14 @@ API say what happened, step by step.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from helpers import ROOT, TESTS, aiii
+from helpers import TESTS, aiii, serving_hub
 
 PROFILE = """name = "nightly"
 description = "ExifTool's XMP read by two test doubles, on one JPEG"
@@ -52,19 +49,9 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     assert aiii(hub_home, "pki", "export", "--out", str(w / "pki.pem"), env=env).returncode == 0
     (w / "nightly.toml").write_text(PROFILE)
     token = aiii(hub_home, "hub", "token", "hub", "--tokens", str(w / "tokens.json")).stdout.strip()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "runner.cli", "hub", "serve", "--tokens", str(w / "tokens.json"), "--site", str(w / "site"),
-         "--history", str(w / "history.sqlite"), "--listen", "127.0.0.1:0", "--state", str(w / "hub-state")],
-        cwd=ROOT, env={**os.environ, **env, "AIII_HOME": str(hub_home), "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    line = server.stdout.readline()
-    if not line.startswith("hub serving http://"):
-        server.kill()
-        pytest.fail(f"the hub did not start: {line}{server.stderr.read() if server.stderr else ''}")
-    url = line.split()[2]
     seen: dict[int, dict[str, Any]] = {}
-    try:
+    with serving_hub(hub_home, "--tokens", str(w / "tokens.json"), "--site", str(w / "site"), "--history",
+                     str(w / "history.sqlite"), "--state", str(w / "hub-state"), env=env) as url:
         for night, extra in NIGHTS.items():
             home = w / f"runner-{night}"  # a fresh runner each night
             assert aiii(home, "pki", "import", str(w / "pki.pem")).returncode == 0
@@ -88,9 +75,6 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                 "stutter_page": requests.get(f"{url}history/vendors/stutter.html", timeout=30).text,
             }
         yield {"url": url, "nights": seen, "w": w}
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _cells(w: Path, night: int) -> dict[str, dict[str, Any]]:
