@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from reports.site_scores import percent_of
+
 #: (lowest score, shields colour name, hex) from best to worst.
 COLOURS = ((0.95, "brightgreen", "#4c1"), (0.80, "green", "#97ca00"), (0.60, "yellow", "#dfb317"),
            (0.40, "orange", "#fe7d37"), (0.0, "red", "#e05d44"))
@@ -33,7 +35,7 @@ def message(score: dict[str, Any], as_of: str | None = None) -> str:
     if score.get("score") is None:
         text = "no judged cells"
     else:
-        text = f"{score['score'] * 100:.0f}% ({score['working']}/{score['judged']})"
+        text = f"{percent_of(score['working'], score['judged'])} ({score['working']}/{score['judged']})"
     return f"{text}, as of {as_of}" if as_of else text
 
 

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from reports.score import METHOD
+from reports.site_scores import percent_of
 from reports.text import shorten, visible_html
 
 TEMPLATES = Path(__file__).with_name("templates") / "history"
@@ -39,7 +40,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       auto_reload=False, trim_blocks=True, lstrip_blocks=True)
     env.filters["v"] = _v
-    env.globals.update(method=METHOD)
+    env.globals.update(method=METHOD, percent_of=percent_of)
     return env
 
 

@@ -3,7 +3,6 @@ matrix of interop scores (``reports/score.py``, method :data:`~reports.score.MET
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,10 +53,19 @@ def family_matrices(bundle: dict[str, Any]) -> list[FamilyMatrix]:
     return matrices
 
 
+def percent_of(working: int, judged: int, places: int = 0) -> str:
+    """``working / judged`` as a percentage rounded down to ``places`` decimals, so only a
+    pair that always works shows 100% (``—`` when nothing was judged).  Every page and badge
+    shows scores this way: the hub's landing page and a run's scorecard never disagree."""
+    if not judged:
+        return "—"
+    scale = 10**places
+    return f"{working * 100 * scale // judged / scale:.{places}f}%"  # integer division: rounded down, exactly
+
+
 def percent(score: Score) -> str:
     """The score as a whole percentage, rounded down (so only a pair that always works shows 100%)."""
-    value = score.value
-    return "—" if value is None else f"{math.floor(value * 100 + 1e-9)}%"
+    return percent_of(score.working, score.judged)
 
 
 def colour(score: Score) -> str:
@@ -76,4 +84,4 @@ def describe(score: Score, producer: str, consumer: str) -> str:
     return what + (f"; {score.not_judged} not judged" if score.not_judged else "")
 
 
-__all__ = ["METHOD", "METHOD_TEXT", "FamilyMatrix", "colour", "describe", "family_matrices", "percent"]
+__all__ = ["METHOD", "METHOD_TEXT", "FamilyMatrix", "colour", "describe", "family_matrices", "percent", "percent_of"]

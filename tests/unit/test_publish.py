@@ -244,3 +244,19 @@ def test_an_empty_history_publishes_a_landing_page_and_an_empty_api(tmp_path: Pa
     assert "No runs published yet" in (tmp_path / "site" / "index.html").read_text()
     runs = json.loads((tmp_path / "site" / "api" / "runs.json").read_text())
     assert runs["runs"] == [] and _validator("runs").is_valid(runs)
+
+
+def test_scores_are_rounded_down_on_every_page_and_badge() -> None:
+    """The hub's landing page once showed 199/200 as 100% while the run's scorecard showed 99%:
+    every page and badge rounds down, so only a pair that always works shows 100%."""
+    from reports.badges import message
+    from reports.history_site import environment
+
+    template = environment().from_string('{% import "macros.html.j2" as m %}{{ m.score(s) }} | {{ m.pct(s) }}')
+    square, line = template.render(s={"score": 0.995, "working": 199, "judged": 200, "not_judged": 0}).split(" | ")
+    assert re.sub(r"<[^>]+>", " ", square).split() == ["99%", "199/200"]
+    assert template.render(s={"score": 0.9995, "working": 1999, "judged": 2000, "not_judged": 0}).endswith(
+        "99.9% (1999/2000)")
+    assert line == "99.5% (199/200)"
+    assert message({"score": 0.995, "working": 199, "judged": 200}) == "99% (199/200)"
+    assert message({"score": 1.0, "working": 5, "judged": 5}) == "100% (5/5)"
