@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
 import requests
-from helpers import ROOT, aiii
+from helpers import ROOT, aiii, serving_hub
 from report_bundle import SCRIPT, make_bundle
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
@@ -136,27 +135,14 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     adapter.write_text(code.replace(*LOSES_TITLE))
     run("run", *common, "--sign-key", str(w / "keys" / "acme.pem"), "--sign-as", "acme", "--out", str(w / "r2"))
     tokens = {who: run("hub", "token", who, "--tokens", str(w / "tokens.json")).stdout.strip() for who in ("hub", "acme")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "runner.cli", "hub", "serve", "--tokens", str(w / "tokens.json"), "--site", str(w / "site"),
-         "--history", str(w / "history.sqlite"), "--listen", "127.0.0.1:0", "--state", str(w / "state"),
-         "--keys", str(w / "vendors")],
-        cwd=ROOT, env={**os.environ, **env, "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        if not line.startswith("hub serving http://"):
-            server.kill()
-            pytest.fail(f"the hub did not start: {line}{server.stderr.read() if server.stderr else ''}")
-        url = line.split()[2]
+    serve = ("--tokens", str(w / "tokens.json"), "--site", str(w / "site"), "--history", str(w / "history.sqlite"),
+             "--state", str(w / "state"), "--keys", str(w / "vendors"))
+    with serving_hub(home, *serve, env=env) as url:
         for folder, who in (("r1", "hub"), ("r2", "acme")):
             sent = run("submit", url, str(w / folder), extra={"AIII_HUB_TOKEN": tokens[who]})
             assert sent.stdout.startswith("valid: "), sent.stdout
         bundles = {name: json.loads((w / name / "results.json").read_text()) for name in ("r1", "r2")}
         yield {"w": w, "url": url, "bundles": bundles}
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 # -- reading pages ---------------------------------------------------------------------------------
