@@ -47,14 +47,19 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def default_inproc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """The default profile run in-process, once per session: the cells every placement's
-    parity test compares with, cell by cell."""
+    """The default profile run in-process, once per session, from a fresh state folder and
+    with no gate asked for, as README command 1 runs it: it exits 0 (its failing cells are
+    findings) and ends with the headline and the scorecard's path.  Its cells are what
+    every placement's parity test compares with, cell by cell."""
     from helpers import aiii, cells
 
     where = tmp_path_factory.mktemp("default-inproc")
-    proc = aiii(where / "home", "run", "--out", str(where / "out"), "--store", str(where / "store.sqlite"),
-                "--fail-on", "never", "-q", timeout=1800)
+    proc = aiii(where / "home", "run", "--out", str(where / "out"), "--store", str(where / "store.sqlite"), "-q",
+                timeout=1800)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    last = proc.stdout.splitlines()[-2:]
+    assert last[0].startswith("run ") and " cells: " in last[0], last
+    assert last[1] == f"scorecard: {where / 'out' / 'site' / 'index.html'}", last
     got = cells(where / "store.sqlite")
     assert len(got) > 2000, f"the default profile planned only {len(got)} cells"
     return got
