@@ -14,6 +14,7 @@ import os
 import secrets
 import socket
 import ssl
+import sys
 import time
 import unicodedata
 import zlib
@@ -29,6 +30,15 @@ from runner.transports import TransportError
 from runner.transports.deadline import Deadline, seconds
 
 MAX_REPORT_BYTES = 16 * 1024 * 1024
+#: An answer is decoded wherever the call stack happens to be (a retry, a restart and the
+#: executor's frames all sit below it), and only then does the gate check the protocol's
+#: nesting limit (64, runner/gate.py) and name where it was broken.  The decoder needs a
+#: recursion limit with headroom above a call stack's depth, or an answer some hundreds
+#: deep is "too deep to read" from one place and named precisely from another.  Raised
+#: once, never lowered (the limit is the interpreter's, shared by every thread).
+DECODE_RECURSION_LIMIT = 5000
+if sys.getrecursionlimit() < DECODE_RECURSION_LIMIT:
+    sys.setrecursionlimit(DECODE_RECURSION_LIMIT)
 RETRYABLE_STATUS = (429, 502, 503, 504)
 
 

@@ -185,8 +185,8 @@ def test_every_step_says_who_computed_it_and_which_key_vouches_for_it(world: dic
     assert {"inproc", "harness"} & placements and any(who == "hub" for (_, who, _) in seen), seen
     assembled = [c for c in merged.values() if len({o["participant"] for o in c.get("origin", {}).values()}) > 1]
     assert assembled, "cells assembled from both participants' work"
-    index = (w / f"merged-{profile}" / "site" / "index.html").read_text()
-    assert 'class="assembled" href=' in index
+    matrices = "".join(page.read_text() for page in (w / f"merged-{profile}" / "site" / "checks").glob("*.html"))
+    assert 'class="assembled" href=' in matrices, "the check matrices mark positions assembled from both"
 
 
 def test_the_packs_and_bundles_say_who_signed_what(world: dict[str, Any]) -> None:
