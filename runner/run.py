@@ -6,7 +6,6 @@ The CLI is a thin face over :func:`execute_run` and :func:`render_run`.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import sys
@@ -19,11 +18,12 @@ from typing import Any
 
 from runner import METHODOLOGY_VERSION, __version__, gate, reap
 from runner.cache import ArtifactStore
-from runner.check import Answers, Fixtures, Suite
+from runner.check import Fixtures, Suite
 from runner.errors import HarnessError
 from runner.executor import CallTiming, Executor, VendorRuntime, now_iso
 from runner.gates import LevelGate, level_gate
-from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
+from runner.judging import cell_judge
+from runner.model import Cell, CellResult, Level, Profile, VendorManifest
 from runner.pack_run import plan_for_packs, serve_packs
 from runner.packs import check_plan
 from runner.paths import ROOT, state_dir
@@ -40,7 +40,6 @@ from runner.text import printable
 from runner.transports import Transport, TransportError, make_transport, placement_of, reaches_loopback
 from runner.vectors import Vector, load_attack_strings, load_catalogue
 from runner.vendors import availability, code_hash, load_vendors, rule_version, select_vendors
-from runner.verdicts import judge_cell
 
 DEFAULT_TIMEOUT_S = 60.0
 
@@ -238,19 +237,7 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
         lock = threading.Lock()
         executor.on_step = lambda cached: _locked(lock, bar.step, cached)
 
-        def judge(cell: Cell, results: dict[str, StepResult]) -> CellResult:
-            check = checks[cell.check]
-            answers = Answers(run.vectors[cell.vector], results, run.cache.get, versions)
-            verdict, expectation = judge_cell(
-                cell, results, lambda _r: check.judge(cell, answers), check.judges_clean_errors,
-                [(v, e) for v, e in expectations if v in (cell.producer or "").split("+") + [cell.consumer]], today,
-            )
-            notes = [n for r in results.values() for n in r.notes]
-            if notes:  # what the gate repaired in an answer the verdict rests on
-                verdict.reason += " [" + "; ".join(dict.fromkeys(notes)) + "]"
-            return CellResult(cell, verdict.outcome, verdict.reason, verdict.measurements,
-                              _artifacts(run, cell, results), expectation, 0.0, now_iso(),
-                              {role: executor.origins[step] for role, step in cell.steps.items() if step in executor.origins})
+        judge = cell_judge(checks, run.vectors, run.cache, versions, expectations, today, executor.origins)
 
         def save(result: CellResult) -> None:
             store.record(run.run_id, result)
@@ -291,18 +278,6 @@ def _locked(lock: threading.Lock, fn: Any, *args: Any) -> None:
 def _locality_order(cells: list[Cell]) -> list[Cell]:
     """Cells sharing a vector run close together, so shared steps are reused while hot."""
     return sorted(cells, key=lambda c: (c.vector, c.check, c.producer or "", c.consumer or "", c.variant or ""))
-
-
-def _artifacts(run: Run, cell: Cell, results: dict[str, StepResult]) -> dict[str, dict[str, Any]]:
-    vector = run.vectors[cell.vector]
-    out: dict[str, dict[str, Any]] = {"input": {"sha256": vector.sha256, "media_type": vector.media_type, "path": None}}
-    for role, res in results.items():
-        if res.asset_sha256:
-            out[role] = {"sha256": res.asset_sha256, "media_type": res.media_type, "path": None}
-        elif res.report is not None:
-            sha = run.cache.put(json.dumps(res.report, ensure_ascii=False, indent=1).encode())
-            out[role] = {"sha256": sha, "media_type": "application/json", "path": None}
-    return out
 
 
 def headline(summary: RunSummary) -> str:
