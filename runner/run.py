@@ -62,6 +62,9 @@ class RunOptions:
     import_packs: list[str] = field(default_factory=list)  # vendors served from packs (runner/packs.py)
     retries: int = 0  # an `error` cell is run again up to this many times (runner/executor.py)
     flaky: list[str] = field(default_factory=list)  # cell ids the history calls flaky: kept out of gates, listed
+    executor: str = "local"  # local (threads), dask (--scheduler), dask-local (--workers): runner/dask_executor.py
+    scheduler: str | None = None  # a Dask scheduler's address, for executor dask
+    workers: int = 2  # worker processes of executor dask-local
 
 
 @dataclass
@@ -246,11 +249,16 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
 
         status = "interrupted"
         try:
-            with contextlib.ExitStack() as sessions:  # the checks' servers, open while cells run
-                for check_id in dict.fromkeys(c.check for c in todo):
-                    sessions.enter_context(checks[check_id].session(run.cache.get))
-                executor.run_cells(_locality_order(todo), judge, save,
-                                   lambda cell, step: checks[cell.check].expand(cell, step))
+            if opts.executor != "local":  # each worker judges its cells (runner/dask_executor.py)
+                from runner.dask_executor import DaskRun, run_on_dask
+
+                run_on_dask(DaskRun(run, suite, versions, expectations, today, unavailable), todo, save, executor.timing)
+            else:
+                with contextlib.ExitStack() as sessions:  # the checks' servers, open while cells run
+                    for check_id in dict.fromkeys(c.check for c in todo):
+                        sessions.enter_context(checks[check_id].session(run.cache.get))
+                    executor.run_cells(_locality_order(todo), judge, save,
+                                       lambda cell, step: checks[cell.check].expand(cell, step))
             status = "complete"
         finally:
             bar.close()
