@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,25 +134,38 @@ def _step_keys(home: Path) -> set[str]:
         return {key for (key,) in db.execute("SELECT key FROM steps_v2")}
 
 
-def test_a_worker_killed_mid_run_loses_and_doubles_no_cell(tmp_path: Path) -> None:
-    expected = _run(tmp_path / "local-home", tmp_path, "local", *SLOW)
+@pytest.fixture(scope="module")
+def local_slow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
+    """The slower profile by the local thread executor."""
+    tmp = tmp_path_factory.mktemp("local-slow")
+    return _run(tmp / "home", tmp, "local", *SLOW)
+
+
+def _wait_for_cells(store: Path, harness: subprocess.Popen[bytes], also: Callable[[], bool] = lambda: True) -> int:
+    """Cells in ``store`` once some have arrived (and ``also`` holds), or 0 if the run ended first."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and harness.poll() is None:
+        time.sleep(0.1)
+        try:
+            done = len(cells(store)) if store.exists() else 0
+            if done and also():
+                return done
+        except sqlite3.Error:
+            continue
+    return 0
+
+
+def test_a_worker_killed_mid_run_loses_and_doubles_no_cell(local_slow: dict[str, tuple[str, str]], tmp_path: Path) -> None:
+    expected = local_slow
     store = tmp_path / "dask.sqlite"
     with dask_cluster(tmp_path) as cluster:
         harness = subprocess.Popen(
             [sys.executable, "-m", "runner.cli", "run", *SLOW, "--executor", "dask", "--scheduler", cluster.address,
              "--out", str(tmp_path / "dask"), "--store", str(store)],
             cwd=ROOT, env=_env(tmp_path / "client-home"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 120
-        before = 0
-        while time.monotonic() < deadline and harness.poll() is None:
-            time.sleep(0.1)
-            try:
-                before = len(cells(store)) if store.exists() else 0
-                victim_busy = (cluster.homes[0] / "cache" / "steps.sqlite").exists() and _step_keys(cluster.homes[0])
-            except sqlite3.Error:
-                continue
-            if before and victim_busy:  # results have arrived, and the victim has been given cells
-                break
+        victim_steps = cluster.homes[0] / "cache" / "steps.sqlite"
+        # results have arrived, and the victim has been given cells
+        before = _wait_for_cells(store, harness, lambda: victim_steps.exists() and bool(_step_keys(cluster.homes[0])))
         victim = cluster.workers[0]
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait(timeout=30)
@@ -165,6 +178,29 @@ def test_a_worker_killed_mid_run_loses_and_doubles_no_cell(tmp_path: Path) -> No
     ids = [c["id"] for c in bundle["cells"]]
     assert len(ids) == len(set(ids)) == len(expected)
     assert out.decode().splitlines()[-2].startswith(f"run {bundle['run']['id']}: {len(expected)} cells")
+
+
+def test_a_client_killed_mid_run_resumes_on_the_cluster(local_slow: dict[str, tuple[str, str]], tmp_path: Path) -> None:
+    store = tmp_path / "dask.sqlite"
+    client_home = tmp_path / "client-home"
+    with dask_cluster(tmp_path) as cluster:
+        harness = subprocess.Popen(
+            [sys.executable, "-m", "runner.cli", "run", *SLOW, "--executor", "dask", "--scheduler", cluster.address,
+             "--out", str(tmp_path / "dask"), "--store", str(store)],
+            cwd=ROOT, env=_env(client_home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for_cells(store, harness)
+        harness.kill()
+        harness.wait(timeout=30)
+        before = cells(store)
+        assert 0 < len(before) < len(local_slow), "the client must die mid-run"
+        with sqlite3.connect(store) as db:
+            (run_id,), = db.execute("SELECT id FROM runs").fetchall()
+        proc = aiii(client_home, "run", "--resume", run_id, "--store", str(store), "-q", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _outcomes(store) == local_slow
+    after = cells(store)
+    for cid, rec in before.items():  # nothing written before the kill was redone
+        assert after[cid]["finished"] == rec["finished"]
 
 
 def test_dask_local_with_two_workers_equals_the_local_run(
