@@ -42,11 +42,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from runner.run import RunOptions, execute_run, print_summary
     from runner.shards import parse_shard
 
-    for option, value, least in (("--retries", args.retries, 0), ("--jobs", args.jobs, 1)):
+    for option, value, least in (("--retries", args.retries, 0), ("--jobs", args.jobs, 1), ("--workers", args.workers, 1)):
         if value < least:
             raise HarnessError(f"{option} {value}: must be {least} or more")
     if not args.timeout > 0:
         raise HarnessError(f"--timeout {args.timeout:g}: a deadline is a number of seconds above 0")
+    if (args.executor == "dask") != bool(args.scheduler):
+        raise HarnessError("--executor dask and --scheduler ADDRESS go together")
+    if args.executor != "local" and (args.produce or args.import_pack):
+        raise HarnessError(f"--executor {args.executor} runs a whole plan: --produce and --import-pack need --executor local")
     if args.produce and (args.baseline or args.retries):
         raise HarnessError("--produce writes a pack, not a run's cells: --baseline and --retries do not apply")
     baseline = _baseline(args.baseline, args.store)  # read before anything runs: a bad one is exit 2
@@ -68,6 +72,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         import_packs=[str(Path(p).resolve()) for p in args.import_pack],
         retries=args.retries,
         flaky=flaky,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        workers=args.workers,
     )
     if args.produce:
         return produce_pack(opts, discover(), args)
@@ -265,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--retries", type=int, default=0, metavar="N", help="run a cell whose outcome is error up to N more times, keeping every attempt (default 0)")
     run.add_argument("--placement", choices=movable_placements(), help="run every in-process vendor in this placement instead (e.g. docker: all containerised)")
     run.add_argument("--shard", metavar="I/N", help="run only shard I of N (1-based): a deterministic split of the plan that keeps cells sharing producer calls together")
+    run.add_argument("--executor", choices=("local", "dask", "dask-local"), default="local", help="where cells run: this process's threads (default), an existing Dask cluster (--scheduler), or a local one (--workers)")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler of --executor dask, e.g. tcp://10.0.0.5:8786")
+    run.add_argument("--workers", type=int, default=2, metavar="N", help="worker processes of --executor dask-local (default 2)")
     run.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run; its options are reused")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_run_options(run)

@@ -6,7 +6,6 @@ The CLI is a thin face over :func:`execute_run` and :func:`render_run`.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import sys
@@ -19,11 +18,12 @@ from typing import Any
 
 from runner import METHODOLOGY_VERSION, __version__, gate, reap
 from runner.cache import ArtifactStore
-from runner.check import Answers, Fixtures, Suite
+from runner.check import Fixtures, Suite
 from runner.errors import HarnessError
 from runner.executor import CallTiming, Executor, VendorRuntime, now_iso
 from runner.gates import LevelGate, level_gate
-from runner.model import Cell, CellResult, Level, Profile, StepResult, VendorManifest
+from runner.judging import cell_judge
+from runner.model import Cell, CellResult, Level, Profile, VendorManifest
 from runner.pack_run import plan_for_packs, serve_packs
 from runner.packs import check_plan
 from runner.paths import ROOT, state_dir
@@ -40,7 +40,6 @@ from runner.text import printable
 from runner.transports import Transport, TransportError, make_transport, placement_of, reaches_loopback
 from runner.vectors import Vector, load_attack_strings, load_catalogue
 from runner.vendors import availability, code_hash, load_vendors, rule_version, select_vendors
-from runner.verdicts import judge_cell
 
 DEFAULT_TIMEOUT_S = 60.0
 
@@ -63,6 +62,9 @@ class RunOptions:
     import_packs: list[str] = field(default_factory=list)  # vendors served from packs (runner/packs.py)
     retries: int = 0  # an `error` cell is run again up to this many times (runner/executor.py)
     flaky: list[str] = field(default_factory=list)  # cell ids the history calls flaky: kept out of gates, listed
+    executor: str = "local"  # local (threads), dask (--scheduler), dask-local (--workers): runner/dask_executor.py
+    scheduler: str | None = None  # a Dask scheduler's address, for executor dask
+    workers: int = 2  # worker processes of executor dask-local
 
 
 @dataclass
@@ -238,19 +240,7 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
         lock = threading.Lock()
         executor.on_step = lambda cached: _locked(lock, bar.step, cached)
 
-        def judge(cell: Cell, results: dict[str, StepResult]) -> CellResult:
-            check = checks[cell.check]
-            answers = Answers(run.vectors[cell.vector], results, run.cache.get, versions)
-            verdict, expectation = judge_cell(
-                cell, results, lambda _r: check.judge(cell, answers), check.judges_clean_errors,
-                [(v, e) for v, e in expectations if v in (cell.producer or "").split("+") + [cell.consumer]], today,
-            )
-            notes = [n for r in results.values() for n in r.notes]
-            if notes:  # what the gate repaired in an answer the verdict rests on
-                verdict.reason += " [" + "; ".join(dict.fromkeys(notes)) + "]"
-            return CellResult(cell, verdict.outcome, verdict.reason, verdict.measurements,
-                              _artifacts(run, cell, results), expectation, 0.0, now_iso(),
-                              {role: executor.origins[step] for role, step in cell.steps.items() if step in executor.origins})
+        judge = cell_judge(checks, run.vectors, run.cache, versions, expectations, today, executor.origins)
 
         def save(result: CellResult) -> None:
             store.record(run.run_id, result)
@@ -259,11 +249,16 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
 
         status = "interrupted"
         try:
-            with contextlib.ExitStack() as sessions:  # the checks' servers, open while cells run
-                for check_id in dict.fromkeys(c.check for c in todo):
-                    sessions.enter_context(checks[check_id].session(run.cache.get))
-                executor.run_cells(_locality_order(todo), judge, save,
-                                   lambda cell, step: checks[cell.check].expand(cell, step))
+            if opts.executor != "local":  # each worker judges its cells (runner/dask_executor.py)
+                from runner.dask_executor import DaskRun, run_on_dask
+
+                run_on_dask(DaskRun(run, suite, versions, expectations, today, unavailable), todo, save, executor.timing)
+            else:
+                with contextlib.ExitStack() as sessions:  # the checks' servers, open while cells run
+                    for check_id in dict.fromkeys(c.check for c in todo):
+                        sessions.enter_context(checks[check_id].session(run.cache.get))
+                    executor.run_cells(_locality_order(todo), judge, save,
+                                       lambda cell, step: checks[cell.check].expand(cell, step))
             status = "complete"
         finally:
             bar.close()
@@ -291,18 +286,6 @@ def _locked(lock: threading.Lock, fn: Any, *args: Any) -> None:
 def _locality_order(cells: list[Cell]) -> list[Cell]:
     """Cells sharing a vector run close together, so shared steps are reused while hot."""
     return sorted(cells, key=lambda c: (c.vector, c.check, c.producer or "", c.consumer or "", c.variant or ""))
-
-
-def _artifacts(run: Run, cell: Cell, results: dict[str, StepResult]) -> dict[str, dict[str, Any]]:
-    vector = run.vectors[cell.vector]
-    out: dict[str, dict[str, Any]] = {"input": {"sha256": vector.sha256, "media_type": vector.media_type, "path": None}}
-    for role, res in results.items():
-        if res.asset_sha256:
-            out[role] = {"sha256": res.asset_sha256, "media_type": res.media_type, "path": None}
-        elif res.report is not None:
-            sha = run.cache.put(json.dumps(res.report, ensure_ascii=False, indent=1).encode())
-            out[role] = {"sha256": sha, "media_type": "application/json", "path": None}
-    return out
 
 
 def headline(summary: RunSummary) -> str:
