@@ -25,6 +25,7 @@ from aiii_kit.vocab import NO_MEDIA_TYPE
 from runner import gate
 from runner.cache import ArtifactStore, step_key
 from runner.check import Transform
+from runner.cpu import CpuMeter
 from runner.limits import set_pillow_limit
 from runner.model import (
     NO_INPUT,
@@ -68,13 +69,40 @@ class VendorRuntime:
 
 @dataclass
 class CallTiming:
-    """Totals of adapter calls and the time spent inside them (benchmarks, tests)."""
+    """Totals of adapter calls and the time spent inside them (benchmarks, tests).
 
+    The CPU figures (runner/cpu.py says how each is measured) add up: the harness
+    process's CPU holds the in-process adapters' and the transforms' CPU, the rest of it
+    is the harness's own; adapter processes, containers and other child processes are
+    outside it."""
+
+    #: wall time inside adapter calls, summed over threads: the slot waits are in it
     adapter_s: float = 0.0
     calls: int = 0
     cached: int = 0
     #: "vendor operation" -> calls made (not served from the cache)
     by_operation: Counter[str] = field(default_factory=Counter)
+    #: wall time spent waiting for a vendor's concurrency slot, summed over threads
+    slot_wait_s: float = 0.0
+    #: placement -> CPU seconds inside adapter calls (inproc: the calling threads')
+    adapter_cpu_s: dict[str, float] = field(default_factory=dict)
+    #: CPU of the harness's other child processes (what in-process adapters and transforms start)
+    children_cpu_s: float = 0.0
+    #: thread CPU of the harness's transforms, and how many it computed (not from the cache)
+    transform_cpu_s: float = 0.0
+    transforms: int = 0
+    #: the harness process's CPU while the cells ran, all its threads
+    process_cpu_s: float = 0.0
+
+    @property
+    def necessary_cpu_s(self) -> float:
+        """The work the matrix needs: adapters (every placement), their helpers, transforms."""
+        return sum(self.adapter_cpu_s.values()) + self.children_cpu_s + self.transform_cpu_s
+
+    @property
+    def overhead_cpu_s(self) -> float:
+        """The harness process's own CPU while the cells ran: scheduling, caching, checks, the store."""
+        return self.process_cpu_s - self.adapter_cpu_s.get("inproc", 0.0) - self.transform_cpu_s
 
 
 class Executor:
@@ -230,13 +258,17 @@ class Executor:
         fn = self.transforms.get(step.operation)
         if fn is None:
             return StepResult(ok=False, error=f"unknown transform {step.operation}", error_kind=ErrorKind.ERROR)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             out = fn(asset, params)
         except Unsupported as exc:
             return StepResult(ok=False, error=gate.message(f"{step.operation}: {exc}"), error_kind=ErrorKind.UNSUPPORTED)
         except Exception as exc:  # noqa: BLE001 - a transform failure is this cell's error
             return StepResult(ok=False, error=gate.message(f"transform {step.operation} failed: {exc}"), error_kind=ErrorKind.ERROR)
+        finally:
+            with self._memo_lock:
+                self.timing.transform_cpu_s += time.thread_time() - cpu
+                self.timing.transforms += 1
         sha = self.artifacts.put(out.data)
         return StepResult(ok=True, asset_sha256=sha, media_type=out.media_type, duration_s=time.perf_counter() - started)
 
@@ -375,6 +407,7 @@ class Executor:
                 result.duration_s = sum(t.duration_s for t in tries)
             on_result(result)
 
+        meter = CpuMeter.start({vid: (rt.placement, rt.transport) for vid, rt in self.vendors.items()})
         with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="cell") as pool:
             futures = [pool.submit(one, cell) for cell in cells]
             try:
@@ -383,6 +416,7 @@ class Executor:
             except BaseException:  # Ctrl-C, SIGTERM: the cells not yet started are not started
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
+        meter.finish(self.timing)
 
 
 def _label(source: Step | str) -> str:

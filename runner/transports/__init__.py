@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from aiii_kit import Asset
 
+from runner.cpu import CpuAccount
 from runner.errors import TransportError
 from runner.model import VendorManifest
 
@@ -29,6 +30,8 @@ class Transport(ABC):
 
     def __init__(self, manifest: VendorManifest, log_dir: Path | None = None) -> None:
         self.manifest = manifest
+        #: CPU inside the adapter and the wait for its slots (runner/cpu.py)
+        self.account = CpuAccount()
 
     @abstractmethod
     def start(self) -> None:
@@ -41,6 +44,14 @@ class Transport(ABC):
     @abstractmethod
     def call(self, operation: str, asset: Asset, params: dict[str, Any], timeout_s: float) -> Asset | dict[str, Any]:
         """Run one operation; raise AdapterError/Unsupported (clean) or TransportError."""
+
+    def adapter_cpu_s(self) -> float | None:
+        """CPU seconds the adapter has spent serving calls so far (None: not measured here)."""
+        return self.account.cpu_s
+
+    def process_groups(self) -> list[int]:
+        """The process groups of the adapter's running servers (kept out of the harness's children)."""
+        return []
 
     def close(self) -> None:  # noqa: B027 - most placements have nothing to stop
         """Stop whatever ``start`` started."""

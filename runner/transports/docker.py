@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import __version__
+from runner.cpu import container_cpu_s
 from runner.docker_engine import docker_client
 from runner.images import ensure_vendor_image
 from runner.model import VendorManifest
@@ -80,6 +81,9 @@ class DockerTransport(ServedTransport):
                 name=f"aiii-{self.manifest.id}-{secrets.token_hex(4)}")
         except Exception as exc:  # noqa: BLE001 - the engine refused: not a harness bug
             raise TransportError(f"vendor {self.manifest.id}: the engine could not start its container: {str(exc)[:300]}") from None
+
+    def _instance_cpu_s(self, instance: Any) -> float | None:
+        return container_cpu_s(instance)  # its cgroup's usage, outside the harness's process tree
 
     def _looks_alive(self, instance: Any) -> bool:
         return True  # asking the engine before every call costs a round trip; failures tell us

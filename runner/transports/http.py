@@ -102,9 +102,12 @@ class HttpTransport(Transport):
     def implementation_version(self) -> str | None:
         return self._version
 
+    def adapter_cpu_s(self) -> float | None:
+        return None  # spent on the vendor's machine
+
     def call(self, operation: str, asset: Asset, params: dict[str, Any], timeout_s: float) -> Asset | dict[str, Any]:
         deadline = time.monotonic() + timeout_s  # the wait for a slot, every attempt and backoff included
-        if not self._slots.acquire(timeout=timeout_s):
+        if not self.account.acquire(self._slots, timeout_s):
             raise TransportError(f"vendor {self.manifest.id}: no free slot within {timeout_s:.0f} s")
         try:
             safe = OPERATIONS[operation] == "report"

@@ -145,14 +145,16 @@ class InprocTransport(Transport):
             raise TransportError(f"vendor {self.manifest.id}: not started")
         if self._hung:
             raise TransportError(f"vendor {self.manifest.id}: skipped, the adapter hung earlier ({self._hung})")
-        if not self._slots.acquire(timeout=timeout_s):
+        if not self.account.acquire(self._slots, timeout_s):
             raise TransportError(f"vendor {self.manifest.id}: no free slot within {timeout_s:.0f} s")
         adapter = self._adapter
 
         def work() -> Asset | dict[str, Any]:
+            started = time.thread_time()  # this thread's CPU: the adapter's own native threads are not in it
             try:
                 return adapter.call(operation, asset, params)
             finally:
+                self.account.add(cpu_s=time.thread_time() - started)
                 self._slots.release()
 
         box = _on_thread(f"{self.manifest.id}:{operation}", work, timeout_s)

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import IO
 
+from runner.cpu import group_cpu_s
 from runner.kit_wheel import kit_hash, kit_wheel
 from runner.model import VendorManifest
 from runner.paths import state_dir
@@ -147,6 +148,13 @@ class ProcessTransport(ServedTransport):
             log.write(f"--- start {time.strftime('%H:%M:%S')} ---\n".encode())
             return subprocess.Popen(self._command(socket_path), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                     cwd=self.manifest.folder, env=self._environment(), start_new_session=True)
+
+    def _instance_cpu_s(self, instance: subprocess.Popen[bytes]) -> float | None:
+        return group_cpu_s(instance.pid)  # the server leads its own group: its helpers are counted too
+
+    def process_groups(self) -> list[int]:
+        instance = self._instance
+        return [instance.pid] if instance is not None else []
 
     def _exit_status(self, instance: subprocess.Popen[bytes], wait_s: float = 0.0) -> tuple[bool, str]:
         if wait_s:

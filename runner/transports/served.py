@@ -59,6 +59,7 @@ class ServedTransport(Transport):
         self._restarts = 0
         self._killed: list[Any] = []  # instances killed for hanging
         self._version: str | None = None
+        self._cpu_mark: float | None = None  # the instance's CPU when it became healthy
 
     # -- what a placement provides -----------------------------------------------------
 
@@ -76,6 +77,10 @@ class ServedTransport(Transport):
 
     def _startup_timeout(self) -> float:
         return 60.0
+
+    def _instance_cpu_s(self, instance: Any) -> float | None:
+        """CPU seconds the instance has used so far (None when unknown)."""
+        return None
 
     def _looks_alive(self, instance: Any) -> bool:
         """A cheap check before each call; a death it misses shows on the call itself."""
@@ -104,6 +109,7 @@ class ServedTransport(Transport):
                     self._client.health(timeout=min(10.0, max(0.05, deadline - time.monotonic())))
                     left = min(10.0, max(0.05, deadline - time.monotonic()))
                     self._version = self._client.describe(timeout=left)["implementation_version"]
+                    self._cpu_mark = self._instance_cpu_s(self._instance)
                     return
                 except TransportError as exc:
                     last = f"; last answer: {exc}"
@@ -122,6 +128,7 @@ class ServedTransport(Transport):
         """Discard the current instance (if any) and its socket folder."""
         instance, self._instance = self._instance, None
         if instance is not None:
+            self._count_cpu(instance)
             self._discard(instance, gently)
         if self._sock_dir:
             shutil.rmtree(self._sock_dir, ignore_errors=True)
@@ -143,13 +150,26 @@ class ServedTransport(Transport):
     def implementation_version(self) -> str | None:
         return self._version
 
+    def _count_cpu(self, instance: Any) -> None:
+        """Add what the instance spent since it became healthy, before it is stopped."""
+        mark, self._cpu_mark = self._cpu_mark, None
+        now = self._instance_cpu_s(instance) if mark is not None else None
+        if now is not None and mark is not None:
+            self.account.add(cpu_s=max(0.0, now - mark))
+
+    def adapter_cpu_s(self) -> float | None:
+        """The stopped instances' CPU since they became healthy, and the running one's so far."""
+        instance, mark = self._instance, self._cpu_mark
+        now = self._instance_cpu_s(instance) if instance is not None and mark is not None else None
+        return self.account.cpu_s + (max(0.0, now - mark) if now is not None and mark is not None else 0.0)
+
     @property
     def endpoint(self) -> Endpoint | None:
         """Where the running adapter listens (for `aiii adapter check`)."""
         return self._client.endpoint if self._client else None
 
     def call(self, operation: str, asset: Asset, params: dict[str, Any], timeout_s: float) -> Asset | dict[str, Any]:
-        if not self._slots.acquire(timeout=timeout_s):
+        if not self.account.acquire(self._slots, timeout_s):
             raise TransportError(f"vendor {self.manifest.id}: no free slot within {timeout_s:.0f} s")
         try:
             client, instance = self._ensure_running()
