@@ -17,20 +17,17 @@ import json
 import os
 import shutil
 import subprocess
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urldefrag, urlsplit
+from urllib.parse import urldefrag
 
 import pytest
 import requests
+from browser import assert_no_alert, chromium, console_errors, crawl, crawl_disk, http_exists, open_page
 from helpers import ROOT, aiii, serving_hub
 from report_bundle import SCRIPT, make_bundle
-from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -40,12 +37,6 @@ from reports.score import Score, family_scores, pair_scores, vendor_scores
 
 pytestmark = pytest.mark.debian  # Debian's chromium and chromium-driver
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-#: The window the pages are read (and the README's screenshots taken) at.
-WIDTH, HEIGHT = 1200, 900
-#: At most this many pages are loaded per crawl (the test sites hold far fewer).
-CRAWL_LIMIT = 300
 
 #: The participant's vendor name: markup, a right-to-left override and a zero-width space.
 HOSTILE_NAME = f"{SCRIPT} Acme \u202egnp.exe Zero\u200bWidth"
@@ -69,24 +60,8 @@ params = { value_sets = ["ascii"] }
 @pytest.fixture(scope="module")
 def driver() -> Iterator[WebDriver]:
     """Headless chromium at a fixed window size, its console log kept."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        pytest.fail(f"{' and '.join(missing)} missing: .ci/run installs them (apt-get install chromium chromium-driver)",
-                    pytrace=False)
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={WIDTH},{HEIGHT}",
-                     "--hide-scrollbars"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    # The viewport itself WIDTH x HEIGHT (the window's size includes what headless pretends is its frame).
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
-    try:
+    with chromium() as browser:
         yield browser
-    finally:
-        browser.quit()
 
 
 @pytest.fixture(scope="module")
@@ -148,26 +123,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 # -- reading pages ---------------------------------------------------------------------------------
 
 
-def _console_errors(driver: WebDriver) -> list[str]:
-    """The console's errors since the last call (the log is drained as it is read)."""
-    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-
-
-def _assert_no_alert(driver: WebDriver) -> None:
-    try:
-        alert = driver.switch_to.alert
-    except NoAlertPresentException:
-        return
-    pytest.fail(f"a JavaScript alert is open: {alert.text!r}")
-
-
-def _open(driver: WebDriver, url: str) -> None:
-    """Load ``url``; it must open with no alert and no console error."""
-    driver.get(url)
-    _assert_no_alert(driver)
-    assert _console_errors(driver) == [], url
-
-
 def _percent(score: Score) -> str:
     """A score as the scorecard shows it: a whole percentage, rounded down."""
     return "—" if not score.judged else f"{100 * score.working // score.judged}%"
@@ -190,101 +145,13 @@ def _matrix(table: WebElement) -> dict[tuple[str, str], str]:
     return squares
 
 
-# -- the crawl -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Crawl:
-    """What a breadth-first walk of a site found."""
-
-    pages: dict[str, set[str]] = field(default_factory=dict)  # page URL -> the ids of its elements
-    targets: set[str] = field(default_factory=set)  # every in-site link or image target, without fragment
-    anchors: list[tuple[str, str, str]] = field(default_factory=list)  # (target, fragment, the page linking)
-    problems: list[str] = field(default_factory=list)
-    left: int = 0  # pages found but not loaded (over CRAWL_LIMIT)
-
-
-def _is_page(url: str) -> bool:
-    path = urlsplit(url).path
-    return path.endswith((".html", "/"))
-
-
-def crawl(driver: WebDriver, start: str, inside: Callable[[str], bool], exists: Callable[[str], bool]) -> Crawl:
-    """Load ``start`` and every page linked from it that is ``inside`` the site, breadth
-    first, up to :data:`CRAWL_LIMIT` pages; check each link's target ``exists`` and each
-    anchor is an element id on its page."""
-    found = Crawl()
-    queue, queued = deque([start]), {start}
-    while queue and len(found.pages) < CRAWL_LIMIT:
-        url = queue.popleft()
-        if not exists(url):
-            continue  # reported with the link that leads here
-        driver.get(url)
-        _assert_no_alert(driver)
-        found.problems += [f"{url}: console error: {message}" for message in _console_errors(driver)]
-        if driver.find_elements(By.TAG_NAME, "script"):
-            found.problems.append(f"{url}: has a <script> element")
-        if not driver.find_elements(By.CSS_SELECTOR, "head link[rel~='icon']"):
-            # over HTTP the browser then fetches /favicon.ico: a 404 in the console, of whichever page is next
-            found.problems.append(f"{url}: declares no icon")
-        found.pages[url] = set(driver.execute_script("return Array.from(document.querySelectorAll('[id]'), e => e.id)"))
-        links = driver.execute_script(
-            "return Array.from(document.querySelectorAll('a[href], img[src]'), e => e.href || e.src)")
-        for link in links:
-            if link.lower().startswith("javascript:"):
-                found.problems.append(f"{url}: a javascript: link")
-            target, fragment = urldefrag(link)
-            if not inside(target):
-                continue
-            found.targets.add(target)
-            if fragment:
-                found.anchors.append((target, fragment, url))
-            if _is_page(target) and target not in queued:
-                queued.add(target)
-                queue.append(target)
-    found.left = len(queue)
-    found.problems += [f"broken link: {target}" for target in sorted(found.targets) if not exists(target)]
-    for target, fragment, page in found.anchors:
-        if target in found.pages and fragment not in found.pages[target]:
-            found.problems.append(f"{page}: links to #{fragment}, which {target} lacks")
-    return found
-
-
-def _file_exists(url: str) -> bool:
-    path = Path(unquote(urlsplit(url).path))
-    return path.is_dir() if url.endswith("/") else path.is_file()
-
-
-def _under(folder: Path) -> Callable[[str], bool]:
-    prefix = folder.resolve().as_uri() + "/"
-    return lambda url: url.startswith(prefix)
-
-
-def _crawl_disk(driver: WebDriver, index: Path, bound: Path) -> Crawl:
-    """Crawl a site from disk: pages under ``index``'s folder, links checked under ``bound``."""
-    site, checked = _under(index.parent), _under(bound)
-    return crawl(driver, index.resolve().as_uri(), lambda url: checked(url) and (site(url) or not _is_page(url)),
-                 _file_exists)
-
-
-def _http_exists(session: requests.Session) -> Callable[[str], bool]:
-    seen: dict[str, bool] = {}
-
-    def exists(url: str) -> bool:
-        if url not in seen:
-            seen[url] = session.get(url, timeout=30).status_code == 200
-        return seen[url]
-
-    return exists
-
-
 # -- the scorecard from disk -----------------------------------------------------------------------
 
 
 def test_the_landing_page_shows_who_works_with_whom_as_the_bundle_scores_it(
         driver: WebDriver, hostile_site: tuple[dict[str, Any], Path]) -> None:
     bundle, index = hostile_site
-    _open(driver, index.as_uri())
+    open_page(driver, index.as_uri())
     as_of = driver.find_element(By.ID, "as-of").text
     assert as_of.startswith(f"Data as of {bundle['run']['finished']}: run {bundle['run']['id']}, profile core"), as_of
     headline = driver.find_element(By.ID, "headline")
@@ -307,7 +174,7 @@ def test_clicking_down_from_the_landing_page_reaches_a_cell_with_its_outcome_and
         driver: WebDriver, hostile_site: tuple[dict[str, Any], Path]) -> None:
     bundle, index = hostile_site
     cell = next(c for c in bundle["cells"] if c["reason"] == f"creator differs: {SCRIPT}")
-    _open(driver, index.as_uri())
+    open_page(driver, index.as_uri())
     driver.find_element(By.CSS_SELECTOR, f"#checks a[href='{check_page(cell['check'])}']").click()
     assert driver.current_url.endswith(check_page(cell["check"]))
     assert driver.find_element(By.TAG_NAME, "h1").text.startswith(f"{cell['check']}: ")
@@ -319,7 +186,7 @@ def test_clicking_down_from_the_landing_page_reaches_a_cell_with_its_outcome_and
                == (cell["check"], cell["producer"], cell["consumer"], "fail")]
     assert square.text == f"✗ {len(failing)}"
     square.find_element(By.CSS_SELECTOR, "a.o-fail").click()
-    _assert_no_alert(driver)
+    assert_no_alert(driver)
     listing = driver.find_element(By.ID, urldefrag(driver.current_url)[1])
     assert listing.is_displayed() and SCRIPT in listing.text
     line = next(tr for tr in listing.find_elements(By.CSS_SELECTOR, "tr") if tr.text.endswith(SCRIPT))
@@ -330,14 +197,14 @@ def test_clicking_down_from_the_landing_page_reaches_a_cell_with_its_outcome_and
     assert heading.startswith("✗ fail ") and cell["id"] in heading
     assert article.find_element(By.CSS_SELECTOR, "div.long").text == f"Reason: creator differs: {SCRIPT}"
     assert driver.find_elements(By.TAG_NAME, "script") == []
-    assert _console_errors(driver) == []
+    assert console_errors(driver) == []
 
 
 def test_a_vendor_page_shows_its_name_as_text_and_its_scores_per_family(
         driver: WebDriver, hostile_site: tuple[dict[str, Any], Path]) -> None:
     bundle, index = hostile_site
-    _open(driver, (index.parent / vendor_page("acme")).as_uri())
-    _assert_no_alert(driver)
+    open_page(driver, (index.parent / vendor_page("acme")).as_uri())
+    assert_no_alert(driver)
     h1 = driver.find_element(By.TAG_NAME, "h1")
     assert h1.text == f"{SCRIPT} Acme \\u202egnp.exe 🧪 👩\u200d🔬 (acme)"  # the override shown, not obeyed
     assert driver.find_elements(By.TAG_NAME, "script") == []
@@ -352,7 +219,7 @@ def test_a_vendor_page_shows_its_name_as_text_and_its_scores_per_family(
 def test_crawling_the_hostile_scorecard_finds_no_broken_link_console_error_or_script(
         driver: WebDriver, hostile_site: tuple[dict[str, Any], Path]) -> None:
     _, index = hostile_site
-    found = _crawl_disk(driver, index, index.parent)
+    found = crawl_disk(driver, index, index.parent)
     assert found.problems == []
     assert found.left == 0 and len(found.pages) >= 15, sorted(found.pages)
     assert sum(1 for _, fragment, _ in found.anchors if fragment.startswith("c-")) >= 1
@@ -361,7 +228,7 @@ def test_crawling_the_hostile_scorecard_finds_no_broken_link_console_error_or_sc
 def test_crawling_a_real_runs_scorecard_from_disk_finds_every_link_and_artifact(
         driver: WebDriver, hub: dict[str, Any]) -> None:
     out = hub["w"] / "r1"
-    found = _crawl_disk(driver, out / "site" / "index.html", out)
+    found = crawl_disk(driver, out / "site" / "index.html", out)
     assert found.problems == []
     assert found.left == 0
     assert any("/artifacts/" in target for target in found.targets), "the cells link to their artifacts"
@@ -372,7 +239,7 @@ def test_crawling_a_real_runs_scorecard_from_disk_finds_every_link_and_artifact(
 
 def test_the_hubs_landing_page_shows_the_latest_run_as_its_bundle_scores_it(driver: WebDriver, hub: dict[str, Any]) -> None:
     latest = hub["bundles"]["r2"]
-    _open(driver, hub["url"])
+    open_page(driver, hub["url"])
     as_of = driver.find_element(By.CSS_SELECTOR, "p.asof").text
     assert as_of.startswith(f"Data as of run {latest['run']['id']}, profile browser, ")
     assert latest["run"]["plan_digest"]["sha256"][:12] in as_of and "signed by acme" in as_of
@@ -387,7 +254,7 @@ def test_the_hubs_landing_page_shows_the_latest_run_as_its_bundle_scores_it(driv
 
 def test_the_run_list_leads_to_each_run_its_diff_and_scorecard(driver: WebDriver, hub: dict[str, Any]) -> None:
     first, second = (hub["bundles"][name]["run"]["id"] for name in ("r1", "r2"))
-    _open(driver, hub["url"] + "history/index.html")
+    open_page(driver, hub["url"] + "history/index.html")
     rows = driver.find_elements(By.CSS_SELECTOR, "tr[id^='run-']")
     assert [row.get_attribute("id") for row in rows] == [f"run-{second}", f"run-{first}"]  # newest first
     before = {c["id"]: c["outcome"] for c in hub["bundles"]["r1"]["cells"]}
@@ -397,10 +264,10 @@ def test_the_run_list_leads_to_each_run_its_diff_and_scorecard(driver: WebDriver
     assert changes.text.startswith("3 regressions, 0 fixes, 0 new, 0 removed, 0 changed")
     changes.click()
     assert driver.current_url == hub["url"] + f"history/diffs/{second}.html"
-    assert _console_errors(driver) == []
+    assert console_errors(driver) == []
     body = driver.find_element(By.TAG_NAME, "body").text
     assert first in body and all(cell in body for cell in regressed)
-    _open(driver, hub["url"] + "history/index.html")
+    open_page(driver, hub["url"] + "history/index.html")
     driver.find_element(By.CSS_SELECTOR, f"#run-{first} a.mono").click()
     assert driver.current_url == hub["url"] + f"runs/{first}/site/index.html"
     assert driver.find_element(By.ID, "as-of").text.startswith(f"Data as of {hub['bundles']['r1']['run']['finished']}: run {first}")
@@ -410,7 +277,7 @@ def test_the_run_list_leads_to_each_run_its_diff_and_scorecard(driver: WebDriver
 def test_the_hubs_vendor_page_shows_the_hostile_name_as_text_its_trend_and_badge(
         driver: WebDriver, hub: dict[str, Any]) -> None:
     latest = hub["bundles"]["r2"]
-    _open(driver, hub["url"] + "history/vendors/acme.html")
+    open_page(driver, hub["url"] + "history/vendors/acme.html")
     assert driver.find_element(By.TAG_NAME, "h1").text == f"{SCRIPT} Acme \\u202egnp.exe Zero\\u200bWidth acme over time"
     assert driver.find_elements(By.TAG_NAME, "script") == []
     scores = vendor_scores(latest)["acme"]
@@ -426,14 +293,14 @@ def test_the_hubs_vendor_page_shows_the_hostile_name_as_text_its_trend_and_badge
     assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", badge) > 0
     svg = requests.get(hub["url"] + "badges/acme.svg", timeout=30)
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
-    _open(driver, hub["url"] + "badges/acme.svg")
+    open_page(driver, hub["url"] + "badges/acme.svg")
     total = Score(sum((s.counts for s in scores.values()), Counter()))
     assert f"({total.working}/{total.judged})" in (driver.find_element(By.TAG_NAME, "svg").get_attribute("textContent") or "")
 
 
 def test_crawling_the_hubs_site_finds_no_broken_link_console_error_or_script(driver: WebDriver, hub: dict[str, Any]) -> None:
     with requests.Session() as session:
-        found = crawl(driver, hub["url"], lambda url: url.startswith(hub["url"]), _http_exists(session))
+        found = crawl(driver, hub["url"], lambda url: url.startswith(hub["url"]), http_exists(session))
     assert found.problems == []
     assert found.left == 0
     run_ids = [b["run"]["id"] for b in hub["bundles"].values()]
@@ -447,7 +314,7 @@ def test_screenshots_for_the_readme(driver: WebDriver, hub: dict[str, Any]) -> N
     folder = os.environ.get("AIII_SCREENSHOTS")
     pages = {"landing.png": hub["url"], "vendor.png": hub["url"] + "history/vendors/exiv2.html"}
     for name, url in pages.items():
-        _open(driver, url)
+        open_page(driver, url)
         driver.execute_script("window.scrollTo(0, 0)")
         if folder:
             target = Path(folder) / name
