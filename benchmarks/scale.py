@@ -1,7 +1,9 @@
 """Where a run's time and CPU go, in figures that add up (issue 15), side by side.
 
     python benchmarks/scale.py [--jobs N] [--changed VENDOR] [--watermark quick|full|skip]
-                               [--plan-cells N | --no-plan]
+                               [--no-wm-compare] [--plan-cells N | --no-plan] [--no-default]
+
+(``--no-default --watermark skip``: the synthetic plan alone, about a minute.)
 
 Prints, in one run:
 
@@ -14,7 +16,11 @@ Prints, in one run:
    a concurrency slot, the warm/cold ratio, and for the changed vendor the steps run again
    and the cost as a fraction of cold against 1/N + 5 %;
 2. efficiency on the cold ``watermark-image`` profile (``quick``: shard 1/4 of its plan,
-   about a quarter of its 9 minutes; ``full``; ``skip``);
+   about a quarter of its 9 minutes; ``full``; ``skip``), with blind-watermark served by its
+   pool of processes (``[adapter] processes``) as its manifest says and, unless
+   ``--no-wm-compare``, as one adapter in the harness's process (``--placement inproc``),
+   and the wall time on a local Dask cluster of 1 worker against 2 workers (``--executor
+   dask-local``) with the speed-up;
 3. peak memory of the default cold run, and the time and peak memory of planning about a
    million cells (synthetic vendors on the ``metadata`` profile, planning only).
 
@@ -55,7 +61,8 @@ def _child_run(spec: dict[str, Any]) -> dict[str, Any]:
     from runner.run import RunOptions, execute_run
 
     opts = RunOptions(profile=spec["profile"], jobs=spec["jobs"], out=spec["out"], store=spec["store"],
-                      shard=spec.get("shard"))
+                      shard=spec.get("shard"), placement=spec.get("placement"),
+                      executor=spec.get("executor", "local"), workers=spec.get("workers", 2))
     started = time.perf_counter()
     summary = execute_run(opts, discover(), progress=False)
     wall = time.perf_counter() - started
@@ -92,11 +99,13 @@ class ChildFailed(Exception):
     """A child run or plan did not finish (it failed, or ran past its limit)."""
 
 
-def run_child(kind: str, spec: dict[str, Any], env: dict[str, str], timeout_s: float = 3600) -> dict[str, Any]:
-    """Run a child (``--_run`` or ``--_plan`` with ``spec``); its figures with the CPU and peak
-    memory of its whole process tree (``wait4``)."""
+def run_child(kind: str, spec: dict[str, Any], env: dict[str, str], timeout_s: float = 3600,
+              script: str = __file__) -> dict[str, Any]:
+    """Run a child (``script --_<kind> SPEC``: here ``--_run`` or ``--_plan``; other benchmarks
+    pass their own ``script``); its figures, the JSON of its last line of output, with the CPU
+    and peak memory of its whole process tree (``wait4``)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, f"--_{kind}", json.dumps(spec)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, script, f"--_{kind}", json.dumps(spec)], stdout=subprocess.PIPE,
                             env={**os.environ, **env}, cwd=REPO)
     assert proc.stdout is not None
     timer = threading.Timer(timeout_s, proc.kill)  # a figure too slow to wait for is one too
@@ -186,7 +195,8 @@ def _plan_million(tmp: Path, target: int) -> None:
     print(f"planning {got['cells']:,} cells ({n} synthetic vendors with exiv2's capabilities, metadata profile,"
           f" no adapter calls): {got['plan_s']:.1f} s, peak RSS {got['maxrss_kb'] / 1024:.0f} MB"
           f" ({(got['maxrss_kb'] - got['base_rss_kb']) / 1024:.0f} MB above the {got['base_rss_kb'] / 1024:.0f} MB after"
-          f" imports); goal: under 60 s and 2 GB")
+          f" imports, {(got['maxrss_kb'] - got['base_rss_kb']) * 1024 / max(got['cells'], 1):.0f} bytes a cell);"
+          f" goal: under 60 s and 2 GB")
 
 
 
@@ -213,6 +223,39 @@ def _default_runs(args: argparse.Namespace, root: Path, env: dict[str, str], cor
           f" largest process of its tree {cold['tree_maxrss_kb'] / 1024:.0f} MB")
 
 
+def _watermark_runs(args: argparse.Namespace, tmp: Path, env: dict[str, str], cores: int, run: Any) -> None:
+    """``watermark-image`` cold (quick: shard 1/4), each run in a fresh ``AIII_HOME``: as the
+    manifests say (blind-watermark served by its process pool), then unless ``--no-wm-compare``
+    with every adapter in the harness's own process (``--placement inproc``: blind-watermark as
+    one in-process adapter, as before ``processes``), and on a local Dask cluster of 1 then 2
+    single-threaded workers."""
+    shard = "1/4" if args.watermark == "quick" else None
+
+    def cold(label: str, **more: Any) -> dict[str, Any]:
+        return run(label, "watermark-image", {**env, "AIII_HOME": str(tmp / f"home-{label}")}, shard, **more)
+
+    wm = cold("wm")
+    what = "shard 1/4 of its plan (--watermark quick)" if shard else "the whole profile (--watermark full)"
+    print(f"\nwatermark-image cold, {what}:")
+    if args.no_wm_compare:
+        print_runs([("wm cold", wm)], cores)
+        print(f"efficiency {_figures(wm, cores)['efficiency']:.2f} (goal >= 0.8)")
+        return
+    inproc = cold("wm-inproc", placement="inproc")
+    print_runs([("wm pool", wm), ("wm inproc", inproc)], cores)
+    print(f"efficiency {_figures(wm, cores)['efficiency']:.2f} with blind-watermark's process pool"
+          f" ([adapter] processes), {_figures(inproc, cores)['efficiency']:.2f} in the harness's process"
+          f" (--placement inproc); goal >= 0.8; wall {inproc['wall_s'] / wm['wall_s']:.2f}x faster pooled;"
+          f" outcomes identical: {wm['outcomes'] == inproc['outcomes']}")
+    one = cold("wm-dask1", executor="dask-local", workers=1)
+    two = cold("wm-dask2", executor="dask-local", workers=2)
+    print(f"1 worker against 2 workers on watermark-image ({what}; --executor dask-local, one cell at a time"
+          f" per worker, cold): wall {one['wall_s']:.1f} s against {two['wall_s']:.1f} s, speed-up"
+          f" {one['wall_s'] / two['wall_s']:.2f} (goal >= 1.8); whole tree CPU {one['tree_cpu_s']:.1f} and"
+          f" {two['tree_cpu_s']:.1f} CPU-s; outcomes identical to the local run: 1 worker"
+          f" {one['outcomes'] == wm['outcomes']}, 2 workers {two['outcomes'] == wm['outcomes']}")
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] in ("--_run", "--_plan"):
         fn = _child_run if sys.argv[1] == "--_run" else _child_plan
@@ -225,6 +268,8 @@ def main() -> int:
     parser.add_argument("--watermark", choices=["quick", "full", "skip"], default="quick",
                         help="watermark-image cold: shard 1/4 of its plan (quick, the default: its cells are few"
                              " and uneven, so it is a smoke figure), all of it (about 9 minutes on 2 cores), or not at all")
+    parser.add_argument("--no-wm-compare", action="store_true",
+                        help="watermark-image only as the manifests say: not also in-process and on 1 and 2 Dask workers")
     parser.add_argument("--plan-cells", type=int, default=1_000_000, help="the size of the synthetic plan")
     parser.add_argument("--no-plan", action="store_true", help="skip the synthetic plan")
     parser.add_argument("--no-default", action="store_true", help="skip the default profile's three runs")
@@ -236,9 +281,9 @@ def main() -> int:
         root = copy_root(tmp / "root")
         env = {"AIII_HOME": str(tmp / "home"), "AIII_ROOT": str(root)}
 
-        def run(label: str, profile: str, run_env: dict[str, str], shard: str | None = None) -> dict[str, Any]:
+        def run(label: str, profile: str, run_env: dict[str, str], shard: str | None = None, **more: Any) -> dict[str, Any]:
             spec = {"profile": profile, "jobs": args.jobs, "out": str(tmp / f"out-{label}"),
-                    "store": str(Path(run_env["AIII_HOME"]) / "results.sqlite"), "shard": shard}
+                    "store": str(Path(run_env["AIII_HOME"]) / "results.sqlite"), "shard": shard, **more}
             return run_child("run", spec, run_env)
 
         if args.no_default:
@@ -249,12 +294,7 @@ def main() -> int:
         if args.watermark == "skip":
             print("\nwatermark-image: skipped (--watermark skip)")
         else:
-            shard = "1/4" if args.watermark == "quick" else None
-            wm = run("wm", "watermark-image", {**env, "AIII_HOME": str(tmp / "home-wm")}, shard)
-            what = "shard 1/4 of its plan (--watermark quick)" if shard else "the whole profile (--watermark full)"
-            print(f"\nwatermark-image cold, {what}:")
-            print_runs([("wm cold", wm)], cores)
-            print(f"efficiency {_figures(wm, cores)['efficiency']:.2f} (goal >= 0.8)")
+            _watermark_runs(args, tmp, env, cores, run)
 
         if args.no_plan:
             print("\nsynthetic plan: skipped (--no-plan)")

@@ -1,23 +1,29 @@
 """Runs a plan's cells on a Dask cluster: ``aiii run --executor dask|dask-local``.
 
-The client plans as a local run does, then hands the cells to the cluster in groups
-(:func:`plan_tasks`): cells that share producer steps go together (runner/shards.py), so
-a producer call is made once per group, and each group is one task with a key derived
-from the run and its cells' ids.  A worker runs a group with an :class:`Executor` of
-its own and the client's checks (the suite travels with the run: runner/ takes checks
-as arguments), over its own state folder (``AIII_HOME`` of the worker's process: its step
-cache, logs and vendor environments), with the vendors it serves started once per
-worker by :class:`VendorsPlugin` in their placements (so a vendor's
-``max_concurrency`` holds per worker) and closed at its teardown.  It judges the cells
-there with the judge a local run uses (runner/judging.py) and returns the results with
-the bytes of every artifact they cite and the step-cache entries of the vendor steps it
-computed, by sha256: the client's artifact store and step cache end up as a local run's
-would.  The input vectors reach the workers as tasks of their own, keyed by sha256.
+The client plans as a local run does, then hands the plan to the cluster as two kinds of
+task.  **Cell tasks** (:func:`plan_tasks`) are groups of cells: cells that share producer
+steps go together (runner/shards.py), and a worker runs a group with an :class:`Executor`
+of its own, whose memo makes each step the group needs once.  **Step tasks**
+(:func:`shared_steps`) are the planned steps that cells of more than one group need (a
+signer's manifest read by every validator, a watermarked photo sent through every channel):
+each is one task, keyed by the run and its step cache key (:class:`PlanKeys`), which the cell tasks
+that need it depend on, so Dask runs it once across the cluster and moves its result (and
+its asset's bytes) to whichever workers need it.
+
+A worker runs its tasks with the client's checks (the suite travels with the run:
+runner/ takes checks as arguments), over its own state folder (``AIII_HOME`` of the
+worker's process: its step cache, logs and vendor environments), with the vendors it
+serves started once per worker by :class:`VendorsPlugin` in their placements (so a
+vendor's ``max_concurrency`` holds per worker) and closed at its teardown.  It judges the
+cells there with the judge a local run uses (runner/judging.py) and returns the results
+with the bytes of every artifact they cite and the step-cache entries of the vendor steps
+it computed, by sha256: the client's artifact store and step cache end up as a local
+run's would.  The input vectors reach the workers as tasks of their own, keyed by sha256.
 
 The client writes each cell to the results store as its task's result arrives, once: a
 worker killed mid-run loses its tasks, Dask runs them again elsewhere, and a cell the
 client has already written is not written again; ``--resume`` works as it does locally.
-Cells that involve a vendor in the ``docker`` placement ask for the ``docker`` resource,
+Tasks that involve a vendor in the ``docker`` placement ask for the ``docker`` resource,
 so only workers started with ``--resources docker=N`` get them.
 """
 
@@ -25,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import logging
 import threading
 from collections import Counter
@@ -33,66 +38,42 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
+from distributed import Client, Future, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from runner.cache import ArtifactStore
 from runner.check import Suite
+from runner.dask_plan import (
+    DOCKER,
+    TASKS_PER_WORKER,
+    CellTask,
+    PlanKeys,
+    StepTask,
+    cell_inputs,
+    chain,
+    plan_tasks,
+    shared_steps,
+)
 from runner.errors import HarnessError
 from runner.executor import CallTiming, Executor, VendorRuntime, now_iso
 from runner.judging import cell_judge
-from runner.model import Cell, CellResult, Expectation, Limits, Outcome, Step, StepResult, Vector, VendorManifest
+from runner.model import (
+    Cell,
+    CellResult,
+    Expectation,
+    Limits,
+    Outcome,
+    Step,
+    StepResult,
+    Vector,
+    VendorManifest,
+)
 from runner.paths import state_dir
-from runner.shards import expanding_checks, split
 from runner.transports import placement_of
 
 if TYPE_CHECKING:
     from distributed import Worker
 
     from runner.run import Run
-
-#: The worker resource a cell with a containerised vendor asks for.
-DOCKER = "docker"
-#: Tasks per worker the plan is cut into: enough to balance and to lose little with a worker.
-TASKS_PER_WORKER = 4
-
-
-# -- planning (client) -----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CellTask:
-    """One Dask task: cells run together on one worker, and what that worker must have."""
-
-    key: str
-    cells: tuple[Cell, ...]
-    resources: Mapping[str, float]
-
-
-def cell_vendors(cell: Cell) -> set[str]:
-    """Every vendor a cell names or plans a step of."""
-    vendors = {*(cell.producer or "").split("+"), cell.consumer or ""}
-    for top in cell.steps.values():
-        step: Step | str = top
-        while isinstance(step, Step):
-            vendors.add(step.vendor or "")
-            step = step.source
-    return {v for v in vendors if v}
-
-
-def plan_tasks(run_id: str, cells: Sequence[Cell], checks: Mapping[str, Any], docker_vendors: set[str],
-               tasks: int) -> list[CellTask]:
-    """``cells`` cut into about ``tasks`` groups that keep cells sharing producer steps
-    together; a group's cells that involve a vendor of ``docker_vendors`` form a task
-    of their own asking for the ``docker`` resource.  The same plan gives the same tasks
-    and keys whatever its order."""
-    out: list[CellTask] = []
-    for piece in split(cells, max(1, min(len(cells), tasks)), expanding_checks(checks)):
-        boxed = [c for c in piece if cell_vendors(c) & docker_vendors]
-        for group, resources in ((boxed, {DOCKER: 1.0}), ([c for c in piece if c not in boxed], {})):
-            if group:
-                digest = hashlib.sha256("\n".join(c.id for c in group).encode()).hexdigest()[:24]
-                out.append(CellTask(f"aiii-cells-{run_id}-{digest}", tuple(group), resources))
-    return out
-
 
 # -- the worker's side -----------------------------------------------------------------
 
@@ -106,6 +87,7 @@ class RunContext:
     placement: str | None
     timeout_s: float
     versions: dict[str, str]  # the client's: a worker whose vendor reports another is not used
+    cache_versions: dict[str, str]  # the client's (version and adapter code hash): the same holds
     unavailable: dict[str, str]
     vectors: dict[str, Vector]
     limits: Limits
@@ -147,6 +129,9 @@ class _WorkerRun:
             elif rt.version != ctx.versions.get(vid):  # the outcome must not depend on the worker
                 rt.transport.close()
                 self.unavailable[vid] = f"version {rt.version} on this worker, {ctx.versions.get(vid)} on the client"
+            elif rt.cache_version != ctx.cache_versions.get(vid):
+                rt.transport.close()
+                self.unavailable[vid] = "its adapter's code on this worker differs from the client's"
             else:
                 self.runtimes[vid] = rt
         self.vectors: dict[str, Vector] = {}
@@ -221,34 +206,79 @@ def _vector_bytes(data: bytes) -> bytes:
     return data
 
 
-def run_cell_task(plugin: str, cells: Sequence[Cell], data: Mapping[str, bytes]) -> TaskOutput:
-    """Run and judge ``cells`` on this worker (the task the client submits)."""
-    return run_cells_here(get_worker().plugins[plugin].run(), cells, data)  # type: ignore[attr-defined]
+@dataclass
+class StepOutput:
+    """A step task's result: the step's result, where and under which key it was
+    computed, and what the client keeps of it (as :class:`TaskOutput`)."""
+
+    step: Step
+    result: StepResult
+    key: str | None  # its step cache key (vendor steps)
+    origin: dict[str, Any] | None
+    blobs: dict[str, bytes]
+    steps: list[tuple[str, StepResult]]
+    timing: CallTiming
 
 
-def run_cells_here(here: _WorkerRun, cells: Sequence[Cell], data: Mapping[str, bytes]) -> TaskOutput:
-    """Run and judge ``cells`` with the run's state on this worker ``here``."""
+def _executor(here: _WorkerRun, vectors: dict[str, Vector], store: ArtifactStore,
+              shared: Sequence[StepOutput] = ()) -> Executor:
+    """An executor over this worker's vendors with the steps ``shared`` by other tasks
+    taken as computed (their assets' bytes put into this worker's store)."""
     ctx, suite = here.ctx, here.suite
-    vectors = here.prepare({c.check for c in cells}, data)
-    store = _Noting(here.cache)
     executor = Executor(here.runtimes, vectors, store, dict(suite.transforms), ctx.jobs, here.unavailable,
                         suite.transform_version, ctx.limits, origin=ctx.origin, retries=ctx.retries)
-    judge = cell_judge(suite.checks, vectors, here.cache, ctx.versions, ctx.expectations, ctx.today, executor.origins)
-    results: list[CellResult] = []
-    executor.run_cells(sorted(cells, key=lambda c: c.id), judge, results.append,
-                       lambda cell, step: suite.checks[cell.check].expand(cell, step))
-    blobs: dict[str, bytes] = {}
+    for out in shared:
+        for data in out.blobs.values():
+            here.cache.put(data)
+        executor.adopt(out.step, out.result, out.key, out.origin)
+    return executor
+
+
+def _kept(here: _WorkerRun, store: _Noting, shas: set[str]) -> tuple[dict[str, bytes], list[tuple[str, StepResult]]]:
+    """The bytes of ``shas`` and of the assets of the step-cache entries ``store`` saw, and those entries."""
     steps: list[tuple[str, StepResult]] = []
     for key in sorted(store.keys):
         kept = here.cache.lookup(key)  # what the step cache keeps: answers and clean refusals
         if kept is not None:
             steps.append((key, kept))
             if kept.asset_sha256:
-                blobs[kept.asset_sha256] = here.cache.get(kept.asset_sha256)
-    for result in results:
-        for role, artifact in result.artifacts.items():
-            if role != "input":
-                blobs[artifact["sha256"]] = here.cache.get(artifact["sha256"])
+                shas.add(kept.asset_sha256)
+    return {sha: here.cache.get(sha) for sha in sorted(shas)}, steps
+
+
+def run_step_task(plugin: str, step: Step, data: Mapping[str, bytes], source: StepOutput | None) -> StepOutput:
+    """Compute one shared ``step`` on this worker (``source``: its source step's output,
+    when that is a step task too; ``data``: the input vector's bytes, when it starts one)."""
+    here: _WorkerRun = get_worker().plugins[plugin].run()  # type: ignore[attr-defined]
+    store = _Noting(here.cache)
+    executor = _executor(here, here.prepare(set(), data), store, [source] if source else [])
+    meter = executor.measured()
+    result = executor.step(step)
+    meter.finish(executor.timing)
+    blobs, steps = _kept(here, store, {result.asset_sha256} if result.asset_sha256 else set())
+    return StepOutput(step, result, executor.keys.get(step), executor.origins.get(step), blobs, steps, executor.timing)
+
+
+def run_cell_task(plugin: str, cells: Sequence[Cell], data: Mapping[str, bytes],
+                  shared: Sequence[StepOutput] = ()) -> TaskOutput:
+    """Run and judge ``cells`` on this worker (the task the client submits)."""
+    return run_cells_here(get_worker().plugins[plugin].run(), cells, data, shared)  # type: ignore[attr-defined]
+
+
+def run_cells_here(here: _WorkerRun, cells: Sequence[Cell], data: Mapping[str, bytes],
+                   shared: Sequence[StepOutput] = ()) -> TaskOutput:
+    """Run and judge ``cells`` with the run's state on this worker ``here``, the steps
+    ``shared`` by other tasks taken as computed."""
+    ctx, suite = here.ctx, here.suite
+    vectors = here.prepare({c.check for c in cells}, data)
+    store = _Noting(here.cache)
+    executor = _executor(here, vectors, store, shared)
+    judge = cell_judge(suite.checks, vectors, here.cache, ctx.versions, ctx.expectations, ctx.today, executor.origins)
+    results: list[CellResult] = []
+    executor.run_cells(sorted(cells, key=lambda c: c.id), judge, results.append,
+                       lambda cell, step: suite.checks[cell.check].expand(cell, step))
+    cited = {a["sha256"] for r in results for role, a in r.artifacts.items() if role != "input"}
+    blobs, steps = _kept(here, store, cited)
     return TaskOutput(results, blobs, steps, executor.timing)
 
 
@@ -264,6 +294,7 @@ class DaskRun:
     expectations: list[tuple[str, Expectation]]
     today: str
     unavailable: dict[str, str] = dataclasses.field(default_factory=dict)
+    cache_versions: dict[str, str] = dataclasses.field(default_factory=dict)  # version + adapter code hash
 
 
 @contextlib.contextmanager
@@ -291,7 +322,8 @@ def run_on_dask(dr: DaskRun, todo: Sequence[Cell], save: Callable[[CellResult], 
         return
     docker_vendors = {vid for vid, m in run.manifests.items()
                       if placement_of(m, opts.placement) == DOCKER and vid in dr.versions}
-    ctx = RunContext(run.run_id, dr.suite, run.manifests, opts.placement, opts.timeout_s, dr.versions, dr.unavailable,
+    ctx = RunContext(run.run_id, dr.suite, run.manifests, opts.placement, opts.timeout_s, dr.versions, dr.cache_versions,
+                     dr.unavailable,
                      run.vectors, run.profile.limits, {"participant": opts.participant, "run": run.run_id,
                                                       "keyid": opts.signer_keyid},
                      opts.retries, 1, dr.expectations, dr.today)
@@ -308,17 +340,40 @@ def run_on_dask(dr: DaskRun, todo: Sequence[Cell], save: Callable[[CellResult], 
         plugin = VendorsPlugin(ctx)
         client.register_plugin(plugin, name=plugin.name)
         try:
+            known = set(run.vectors)
+            inputs = {c.id: cell_inputs(c, known) for c in todo}
             vectors = {}
-            for vid in sorted({c.vector for c in todo}):
+            for vid in sorted(set().union(*inputs.values())):
                 data = run.vectors[vid].read_bytes()
                 run.cache.put(data)  # the cells cite their input, as a local run's do
                 vectors[vid] = client.submit(_vector_bytes, data, key=f"aiii-vector-{run.vectors[vid].sha256}")
-            futures = {client.submit(run_cell_task, plugin.name, list(t.cells),
-                                     {vid: vectors[vid] for vid in sorted({c.vector for c in t.cells})},
-                                     key=t.key, resources=dict(t.resources) or None, pure=False): t for t in tasks}
+            keys = PlanKeys({vid: v.sha256 for vid, v in run.vectors.items()}, dr.cache_versions,
+                            dr.suite.transform_version, run.run_id)
+            steps: dict[Step, Future] = {}
+            futures: dict[Future, StepTask | CellTask] = {}
+            for st in shared_steps(tasks, keys, docker_vendors):  # sources first
+                source = st.step.source
+                data_of = {source: vectors[source]} if isinstance(source, str) and source in vectors else {}
+                steps[st.step] = client.submit(run_step_task, plugin.name, st.step, data_of,
+                                               steps[source] if isinstance(source, Step) else None,
+                                               key=f"aiii-step-{run.run_id}-{st.key}",
+                                               resources=dict(st.resources) or None, pure=False)
+                futures[steps[st.step]] = st
+            for t in tasks:
+                needs = sorted({s for c in t.cells if not c.preset for top in c.steps.values() for s in chain(top)
+                                if s in steps}, key=keys)
+                futures[client.submit(run_cell_task, plugin.name, list(t.cells),
+                                      {vid: vectors[vid] for vid in sorted(set().union(*(inputs[c.id] for c in t.cells)))},
+                                      [steps[s] for s in needs],
+                                      key=t.key, resources=dict(t.resources) or None, pure=False)] = t
             written: set[str] = set()
             for future in as_completed(futures):
                 task = futures[future]
+                if isinstance(task, StepTask):  # its cells' tasks carry its failure, if any, to the cells
+                    with contextlib.suppress(Exception):
+                        _keep(run.cache, future.result(), timing)
+                    future.release()
+                    continue
                 try:
                     out: TaskOutput = future.result()
                 except Exception as exc:  # noqa: BLE001 - a task the cluster gave up on is its cells' error
@@ -334,7 +389,7 @@ def run_on_dask(dr: DaskRun, todo: Sequence[Cell], save: Callable[[CellResult], 
                 client.unregister_worker_plugin(plugin.name)
 
 
-def _keep(cache: ArtifactStore, out: TaskOutput, timing: CallTiming) -> None:
+def _keep(cache: ArtifactStore, out: TaskOutput | StepOutput, timing: CallTiming) -> None:
     """A task's artifacts and step-cache entries into the client's store; its call counts into ``timing``."""
     for data in out.blobs.values():
         cache.put(data)
@@ -344,6 +399,9 @@ def _keep(cache: ArtifactStore, out: TaskOutput, timing: CallTiming) -> None:
         mine, theirs = getattr(timing, f.name), getattr(out.timing, f.name, None)
         if isinstance(mine, Counter) and isinstance(theirs, Counter):
             mine.update(theirs)
+        elif isinstance(mine, dict) and isinstance(theirs, dict):  # CPU seconds by placement
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0.0) + v
         elif isinstance(mine, int | float) and isinstance(theirs, int | float):
             setattr(timing, f.name, mine + theirs)
 

@@ -62,18 +62,27 @@ def placement_of(manifest: VendorManifest, override: str | None) -> str:
 
     Only adapters the harness holds (inproc) can be moved; process, docker and http
     vendors stay where their manifest puts them, and inproc is never forced on them.
+    An inproc vendor that declares ``[adapter] processes`` runs in the ``process``
+    placement (a pool of servers, runner/transports/pool.py), unless the run says
+    ``--placement inproc``: then it runs in the harness's own process after all.
     """
-    if override and override != "inproc" and manifest.adapter_entry and manifest.placement in ("inproc", "process"):
+    movable = manifest.adapter_entry and manifest.placement in ("inproc", "process")
+    if override and movable and (override != "inproc" or manifest.placement == "inproc"):
         return override
+    if manifest.placement == "inproc" and manifest.processes is not None:
+        return "process"
     return manifest.placement
 
 
 def make_transport(manifest: VendorManifest, placement: str | None = None, log_dir: Path | None = None) -> Transport:
-    """The transport for a vendor in its placement (its manifest's unless given)."""
-    where = placement or manifest.placement
+    """The transport for a vendor in its placement (:func:`placement_of` without an override
+    unless given); in the ``process`` placement, a pool when it declares several processes."""
+    where = placement or placement_of(manifest, None)
     cls = PLACEMENTS.get(where)
     if cls is None:
         raise TransportError(f"vendor {manifest.id}: placement {where!r} is not available in this harness yet")
+    if cls is ProcessTransport and pool_size(manifest) > 1:
+        return ProcessPool(manifest, log_dir)
     return cls(manifest, log_dir)
 
 
@@ -99,6 +108,7 @@ from runner.transports.docker import DockerTransport  # noqa: E402
 from runner.transports.http import HttpTransport  # noqa: E402
 from runner.transports.inproc import InprocTransport  # noqa: E402
 from runner.transports.pack import PackTransport  # noqa: E402
+from runner.transports.pool import ProcessPool, pool_size  # noqa: E402
 from runner.transports.process import ProcessTransport  # noqa: E402
 
 #: Placement name -> its transport class, in the order the docs list them.
