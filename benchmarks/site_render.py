@@ -42,7 +42,7 @@ CHECKS = [
     ("provenance.pipeline", "provenance", "SHOULD"),
     ("identifiers.iscc_conformance", "identifiers", "MUST"),
     ("identifiers.compare", "identifiers", "SHOULD"),
-    ("identifiers.recognition", "identifiers", "MAY"),
+    ("recognition.iscc", "recognition", "MAY"),
 ]
 CHANNELS = ["none", "jpeg-q50", "social-media"]
 
@@ -72,7 +72,7 @@ def _roles(vector: str) -> Iterator[tuple[str, str | None, str | None, str | Non
             for channel in CHANNELS:
                 yield "identifiers.compare", p, c, channel, None
     for c in VENDORS:
-        yield "identifiers.recognition", None, c, "none", None
+        yield "recognition.iscc", None, c, "none", None
 
 
 def site_bundle(cells: int, seed: int = 14) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The numbers behind the watermark figures: robustness heatmaps, ROC curves, crosstalk.
+"""The numbers behind the figures: robustness heatmaps, ROC curves, crosstalk.
 
 Pure functions of a bundle's cells (no plotting here; :mod:`reports.plots` draws), so
 the same numbers go into the bundle's ``figures``, the PNGs, and the text tables that
@@ -11,6 +11,9 @@ say in words what the pictures show.
   channel, the TPR in each square) and one ROC figure per embedder (one curve per channel).
 - ``watermark.crosstalk`` cells (embedder E, another vendor's detector D) carry
   ``measurements.crosstalk``: how often D claims E's marks as its own, per channel.
+- ``recognition.robustness`` cells carry ``measurements.recognition`` of the same shape
+  (the statistic is a fingerprint similarity, a "detection" a match), with ``row`` naming
+  the implementation (or the pair A->B) and algorithm; they give the same two figures.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import re
 from typing import Any
 
 ROBUSTNESS_CHECK = "watermark.robustness"
+#: Checks whose cells give robustness figures -> the family, which is also their
+#: measurements' key and their figure ids' prefix.
+ROBUSTNESS_CHECKS = {ROBUSTNESS_CHECK: "watermark", "recognition.robustness": "recognition"}
 CROSSTALK_CHECK = "watermark.crosstalk"
 #: The variant of a cell whose asset went through no channel.
 NO_CHANNEL = "none"
@@ -64,12 +70,23 @@ def _slug(text: str) -> str:
 
 
 def _watermark(cell: dict[str, Any]) -> dict[str, Any] | None:
-    value = cell["measurements"].get("watermark") if isinstance(cell.get("measurements"), dict) else None
+    """A robustness cell's statistics (``measurements.watermark`` or ``.recognition``)."""
+    key = ROBUSTNESS_CHECKS.get(cell.get("check", ""), "watermark")
+    value = cell["measurements"].get(key) if isinstance(cell.get("measurements"), dict) else None
     return value if isinstance(value, dict) else None
 
 
+def _row(cell: dict[str, Any]) -> str:
+    """A cell's row in the figures: its statistics' ``row`` if they name one, else the producer."""
+    row = (_watermark(cell) or {}).get("row")
+    return row if isinstance(row, str) and row else str(cell["producer"])
+
+
 def _channel(cell: dict[str, Any]) -> str:
-    return cell["variant"] or NO_CHANNEL
+    """The cell's channel: its statistics' (a recognition variant is "algorithm/channel"),
+    else its variant."""
+    named = (_watermark(cell) or {}).get("channel") if cell.get("check") != ROBUSTNESS_CHECK else None
+    return named if isinstance(named, str) and named else (cell["variant"] or NO_CHANNEL)
 
 
 def _ordered_channels(channels: list[str]) -> list[str]:
@@ -130,10 +147,10 @@ def roc_curve(positives: list[Any], negatives: list[Any]) -> dict[str, Any]:
     }
 
 
-def _heatmap(kind: str, cells: list[dict[str, Any]]) -> dict[str, Any]:
-    rows = sorted({cell["producer"] for cell in cells})
+def _heatmap(kind: str, cells: list[dict[str, Any]], family: str = "watermark") -> dict[str, Any]:
+    rows = sorted({_row(cell) for cell in cells})
     columns = _ordered_channels([_channel(cell) for cell in cells])
-    at = {(cell["producer"], _channel(cell)): cell for cell in cells}  # one cell per square
+    at = {(_row(cell), _channel(cell)): cell for cell in cells}  # one cell per square
 
     def grid(read: Any) -> list[list[Any]]:
         return [[read(at[(r, c)]) if (r, c) in at else None for c in columns] for r in rows]
@@ -142,9 +159,10 @@ def _heatmap(kind: str, cells: list[dict[str, Any]]) -> dict[str, Any]:
         return (_watermark(cell) or {}).get(key)
 
     return {
-        "id": f"watermark-robustness-{kind}",
+        "id": f"{family}-robustness-{kind}",
         "kind": "heatmap",
-        "title": f"Watermark robustness ({kind}): detection rate after each channel",
+        "title": (f"Watermark robustness ({kind}): detection rate after each channel" if family == "watermark" else
+                  f"Recognition robustness ({kind}): match rate after each channel at the calibrated threshold"),
         "media_kind": kind,
         "rows": rows,
         "columns": columns,
@@ -153,11 +171,12 @@ def _heatmap(kind: str, cells: list[dict[str, Any]]) -> dict[str, Any]:
         "trials": grid(lambda cell: _count(mark(cell, "trials"))),
         "outcomes": grid(lambda cell: cell["outcome"]),
         "cells": grid(lambda cell: cell["id"]),
-        "png": f"figures/watermark-robustness-{kind}.png",
+        "png": f"figures/{family}-robustness-{kind}.png",
     }
 
 
-def _roc(vendor: str, cells: list[dict[str, Any]], kinds: dict[str, str]) -> dict[str, Any] | None:
+def _roc(vendor: str, cells: list[dict[str, Any]], kinds: dict[str, str], family: str = "watermark"
+         ) -> dict[str, Any] | None:
     several_kinds = len({kinds[cell["id"]] for cell in cells}) > 1
     curves, points = [], []
     for cell in cells:
@@ -185,38 +204,45 @@ def _roc(vendor: str, cells: list[dict[str, Any]], kinds: dict[str, str]) -> dic
     if not curves and not points:
         return None
     name = vendor.replace("+", "_")  # a chain of producers, in a file name
+    if family != "watermark":  # rows like "pdqhash->rust-recognition pdq"
+        name = _UNSAFE.sub("-", vendor.lower().replace("->", "-to-")).strip("-")
+    title = (f"Watermark ROC of {vendor}: its own detector, per channel" if family == "watermark" else
+             f"Recognition ROC of {vendor}: originals against channel outputs, per channel")
     return {
-        "id": f"watermark-roc-{name}",
+        "id": f"{family}-roc-{name}",
         "kind": "roc",
-        "title": f"Watermark ROC of {vendor}: its own detector, per channel",
+        "title": title,
         "vendor": vendor,
         "curves": curves,
         "operating_points": points,
-        "png": f"figures/watermark-roc-{name}.png",
+        "png": f"figures/{family}-roc-{name}.png",
     }
 
 
 def figure_data(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per watermark figure: a heatmap per media kind, then a ROC per embedder.
+    """One entry per figure: per robustness check (watermark, then recognition), a heatmap
+    per media kind, then a ROC per embedder (recognition: per implementation or pair).
 
-    Deterministic for the same cells (in the same order); empty when no cell is of
-    ``watermark.robustness``; never NaN.
+    Deterministic for the same cells (in the same order); empty when no cell is of a
+    robustness check; never NaN.
     """
-    # A square needs an embedder; a cell without one (never planned so) has no place.
-    robust = [cell for cell in cells if cell["check"] == ROBUSTNESS_CHECK and cell["producer"]]
-    if not robust:
-        return []
-    kinds = _media_kinds(robust)
-    by_kind: dict[str, list[dict[str, Any]]] = {}
-    by_vendor: dict[str, list[dict[str, Any]]] = {}
-    for cell in robust:
-        by_kind.setdefault(kinds[cell["id"]], []).append(cell)
-        by_vendor.setdefault(cell["producer"], []).append(cell)
-    figures = [_heatmap(kind, by_kind[kind]) for kind in sorted(by_kind)]
-    for vendor in sorted(by_vendor):
-        roc = _roc(vendor, by_vendor[vendor], kinds)
-        if roc is not None:
-            figures.append(roc)
+    figures: list[dict[str, Any]] = []
+    for check, family in ROBUSTNESS_CHECKS.items():
+        # A square needs an embedder; a cell without one (never planned so) has no place.
+        robust = [cell for cell in cells if cell["check"] == check and cell["producer"]]
+        if not robust:
+            continue
+        kinds = _media_kinds(robust)
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        by_vendor: dict[str, list[dict[str, Any]]] = {}
+        for cell in robust:
+            by_kind.setdefault(kinds[cell["id"]], []).append(cell)
+            by_vendor.setdefault(_row(cell), []).append(cell)
+        figures += [_heatmap(kind, by_kind[kind], family) for kind in sorted(by_kind)]
+        for vendor in sorted(by_vendor):
+            roc = _roc(vendor, by_vendor[vendor], kinds, family)
+            if roc is not None:
+                figures.append(roc)
     return figures
 
 

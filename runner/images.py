@@ -2,9 +2,9 @@
 
 No registry is needed: the base image is a Debian bookworm rootfs made with
 ``debootstrap`` and imported into the engine; a vendor image is built ``FROM`` it with
-the vendor's folder, the adapter kit's wheel (``runner/kit_wheel.py``) and wheels
-downloaded on this host (the build
-itself has no network).  Images are tagged by a hash of what went into them and
+the vendor's folder, the adapter kit's wheel (``runner/kit_wheel.py``), wheels
+downloaded on this host and, for a vendor whose server ``[process] build`` makes, that
+binary as built on this host (``runner/builds.py``); the build itself has no network.  Images are tagged by a hash of what went into them and
 reused while it is unchanged; a vendor's older images are removed after a build.
 
 The base image is made by :mod:`runner.base_image`, the engine's client and build lock
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from runner.base_image import SCRIPT_VERSION, base_tag, ensure_base_image
+from runner.builds import built_binary
 from runner.docker_engine import ImageError, _machine_lock, _run, _say, docker_client
 from runner.kit_wheel import kit_hash, kit_wheel
 from runner.model import VendorManifest
@@ -102,10 +103,13 @@ def vendor_dockerfile(manifest: VendorManifest) -> Path:
 
 
 def context_hash(manifest: VendorManifest, harness_version: str, base: str, requirements: list[str],
-                 pins: list[str]) -> str:
-    """The hash of everything a vendor image is built from."""
+                 pins: list[str], binary: Path | None = None) -> str:
+    """The hash of everything a vendor image is built from (``binary``: the server
+    ``[process] build`` made, copied in as ``bin/<name>``)."""
     digest = hashlib.sha256(json.dumps([SCRIPT_VERSION, harness_version, base, requirements, pins,
                                         WHEEL_PLATFORMS]).encode())
+    if binary is not None:
+        digest.update(b"bin/" + binary.name.encode() + b"\0" + hashlib.sha256(binary.read_bytes()).digest())
     digest.update(b"dockerfile\0" + hashlib.sha256(vendor_dockerfile(manifest).read_bytes()).digest())
     for path in _vendor_files(manifest):
         digest.update(b"vendor/" + str(path.relative_to(manifest.folder)).encode() + b"\0")
@@ -167,10 +171,13 @@ def _pure_python_version(name: str) -> str | None:
 
 
 def _build_context(manifest: VendorManifest, requirements: list[str], pins: list[str], where: Path,
-                   progress: IO[str] | None) -> None:
+                   progress: IO[str] | None, binary: Path | None = None) -> None:
     for path in manifest.code_files():  # the vendor's own tests stay out of its image
         (where / "vendor" / path.relative_to(manifest.folder)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, where / "vendor" / path.relative_to(manifest.folder))
+    if binary is not None:
+        (where / "bin").mkdir()
+        shutil.copy2(binary, where / "bin" / binary.name)
     (where / "kit").mkdir()
     wheel = kit_wheel()
     shutil.copyfile(wheel, where / "kit" / wheel.name)
@@ -189,7 +196,10 @@ def ensure_vendor_image(manifest: VendorManifest, harness_version: str, progress
     client = docker_client()
     requirements = [str(r) for r in manifest.docker.get("wheels", [])]
     pins = host_pins(requirements)
-    key = context_hash(manifest, harness_version, client.images.get(base).id, requirements, pins)
+    # a server built from the vendor's sources is built on this host (the base image's
+    # Debian and glibc) and copied in: the image build itself has no network
+    binary = built_binary(manifest, progress) if manifest.process.get("build") else None
+    key = context_hash(manifest, harness_version, client.images.get(base).id, requirements, pins, binary)
     tag = f"aiii-vendor-{manifest.id}:{key[:12]}"
     with _machine_lock(f"vendor-{manifest.id}"):
         found = client.images.list(filters={"label": f"{LABEL_CONTEXT}={key}"})
@@ -198,7 +208,7 @@ def ensure_vendor_image(manifest: VendorManifest, harness_version: str, progress
         started = time.monotonic()
         _say(progress, f"building {tag}")
         with tempfile.TemporaryDirectory(prefix="aiii-ctx-") as ctx:
-            _build_context(manifest, requirements, pins, Path(ctx), progress)
+            _build_context(manifest, requirements, pins, Path(ctx), progress, binary)
             shutil.copyfile(dockerfile, Path(ctx) / "Dockerfile.aiii")
             image_id = _docker_build(client, Path(ctx), "Dockerfile.aiii", tag, {"BASE": base}, {
                 LABEL_HARNESS: harness_version, LABEL_VENDOR: manifest.id, LABEL_CONTEXT: key}, progress)

@@ -1,12 +1,11 @@
 """Identifiers: ISCC (ISO 24138) across implementations, registry identifiers, and the
-differential property-testing mode applied to validators.
+differential property-testing mode applied to validators.  (Content recognition by ISCC
+content codes is in the recognition family: ``recognition.iscc``.)
 
 Checks:
 - ``identifiers.iscc_conformance``: the conformance data shipped in iscc-core, every test
   of every function against every ISCC vendor (function mode of identifier.generate);
 - ``identifiers.iscc_agreement``: every pair of ISCC vendors makes identical codes;
-- ``identifiers.recognition``: the content code survives distribution channels (distance
-  at most the profile's threshold) and tells different works apart (more than it);
 - ``identifiers.compare``: a vendor's distances between two codes equal the harness's;
 - ``identifiers.registry``: curated valid and invalid identifiers per scheme;
 - ``identifiers.differential``: Hypothesis-driven search for a disagreement between two
@@ -17,17 +16,15 @@ Checks:
 """
 
 from conformance.family import Family
-from conformance.identifiers.codes import decode_unit, encode_unit, unit_distance
 from conformance.identifiers.differential import Differential, iswc_check
 from conformance.identifiers.iscc import IsccAgreement, IsccCompare, IsccConformance
-from conformance.identifiers.recognition import Recognition
 from conformance.identifiers.registry import IdentifiersInMetadata, RegistryIdentifiers
 from conformance.identifiers.soft_binding import IsccSoftBinding
 
 FAMILY = Family(
     name="identifiers",
-    checks=[IsccConformance(), IsccAgreement(), Recognition(), IsccCompare(), RegistryIdentifiers(), Differential(),
+    checks=[IsccConformance(), IsccAgreement(), IsccCompare(), RegistryIdentifiers(), Differential(),
             IdentifiersInMetadata(), IsccSoftBinding()],
 )
 
-__all__ = ["FAMILY", "decode_unit", "encode_unit", "iswc_check", "unit_distance"]
+__all__ = ["FAMILY", "iswc_check"]

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from conformance import differential
 from conformance.base import Answers, Check, PlanContext, planned
-from conformance.identifiers.codes import encode_unit
 from conformance.identifiers.registry import load_cases, validate_step, validators
+from conformance.iscc_codes import encode_unit
 from runner.model import (
     Cell,
     CellContext,
@@ -175,6 +175,7 @@ class DifferentialContext(CellContext):
 
 class Differential(Check):
     id = "identifiers.differential"
+    catalogue_data = "the registry cases"
     title = "Differential property testing of validators (Hypothesis)"
     family = "identifiers"
     description = (

@@ -13,7 +13,8 @@ from typing import Any
 from aiii_kit.iscc import ASSET_AS_BYTES, ASSET_AS_STREAM
 
 from conformance.base import Answers, Check, PlanContext, planned
-from conformance.identifiers.codes import conformance_tests, decode_unit, iscc_vendors, unit_distance
+from conformance.identifiers.codes import conformance_tests
+from conformance.iscc_codes import decode_unit, generate_params, iscc_vendors, unit_distance
 from conformance.planning import option
 from runner.model import (
     NO_INPUT,
@@ -21,7 +22,6 @@ from runner.model import (
     CellContext,
     Outcome,
     Step,
-    Vector,
     Verdict,
     transform_step,
     vendor_step,
@@ -40,6 +40,7 @@ class ExpectedOutputs(CellContext):
 
 class IsccConformance(Check):
     id = "identifiers.iscc_conformance"
+    catalogue_data = "the ISO 24138 conformance data"
     title = "ISCC conformance data (ISO 24138, from iscc-core)"
     family = "identifiers"
     description = (
@@ -97,13 +98,6 @@ def _short(value: Any, limit: int = 80) -> str:
 # -- ISCC agreement ---------------------------------------------------------------------
 
 
-def generate_params(vector: Vector, bits: int, units: list[str] | None = None) -> dict[str, Any]:
-    params: dict[str, Any] = {"scheme": "iscc", "bits": bits, "meta": {"name": vector.id, "description": "aiii-interop"}}
-    if units:
-        params["units"] = units
-    return params
-
-
 class IsccAgreement(Check):
     id = "identifiers.iscc_agreement"
     title = "ISCC agreement (vendor x vendor x vector)"
@@ -159,6 +153,7 @@ class UnitPair(CellContext):
 
 class IsccCompare(Check):
     id = "identifiers.compare"
+    catalogue_data = "ISCC-UNIT pairs of the ISO 24138 conformance data"
     title = "ISCC comparison (vendor distance = harness distance)"
     family = "identifiers"
     description = "Pairs of ISCC-UNITs from the conformance data: each comparing vendor's distance equals the Hamming distance the harness computes."

@@ -70,6 +70,7 @@ class RegistryCase(CellContext):
 
 class RegistryIdentifiers(Check):
     id = "identifiers.registry"
+    catalogue_data = "the registry cases"
     title = "Registry identifiers: curated valid and invalid values"
     family = "identifiers"
     description = (

@@ -10,7 +10,7 @@ from typing import Any
 
 from conformance.base import Answers, Check, PlanContext, planned
 from conformance.c2pa import read_params, sign_params
-from conformance.identifiers.codes import decode_unit, iscc_vendors, unit_distance
+from conformance.iscc_codes import decode_unit, iscc_vendors, unit_distance
 from conformance.planning import option
 from runner.model import (
     Cell,

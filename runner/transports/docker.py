@@ -1,6 +1,8 @@
 """The ``docker`` placement: the adapter served by the kit's server in a hardened container.
 
-One container per vendor per run, from the vendor's image (``runner/images.py``): no
+One container per vendor per run, from the vendor's image (``runner/images.py``), serving
+the adapter with the kit's server or, for a vendor without ``[adapter] entry``, with the
+server its image's entry point starts (on ``/run/aiii/adapter.sock``): no
 network, read-only root, a small ``/tmp`` tmpfs, uid 65534, no capabilities, no new
 privileges, memory/CPU/pids limits.  The harness speaks the protocol over a unix socket
 in a host folder bind-mounted at ``/run/aiii``.  A crash is noticed on the call it
@@ -59,8 +61,9 @@ class DockerTransport(ServedTransport):
         os.chmod(folder, 0o777)  # the server runs as uid 65534
         return folder
 
-    def _command(self) -> list[str]:
-        assert self.manifest.adapter_entry, f"vendor {self.manifest.id}: the docker placement needs [adapter] entry"
+    def _command(self) -> list[str] | None:
+        if not self.manifest.adapter_entry:  # a server of the vendor's own: its image says how to start it
+            return None
         return ["--entry", self.manifest.adapter_entry, "--vendor", self.manifest.id,
                 "--config", json.dumps(dict(self.manifest.config)),
                 "--version-rule", json.dumps(dict(self.manifest.version_rule))]

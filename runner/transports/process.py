@@ -5,13 +5,15 @@ virtual environment, created once from the manifest's ``[process] requirements``
 kit's wheel (``runner/kit_wheel.py``), cached by their hash.  It holds only the kit,
 never the rest of the harness, so the vendor's dependencies and ours cannot clash (a
 vendor without requirements is served by the harness's own interpreter, which has the
-kit installed).  A crash is noticed on the next call and the process restarted
-with backoff; a hang is killed at the call's deadline.
+kit installed).  A vendor's own server (``[process] command``) may be built from its
+sources first (``[process] build``, :mod:`runner.builds`), or a published program
+the adapter runs installed first (``build = "cargo-install"``, given to the adapter as
+``{binary}`` in its config).  A crash is noticed on the next call and the process
+restarted with backoff; a hang is killed at the call's deadline.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import fcntl
 import hashlib
@@ -21,17 +23,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import IO
 
+from runner.builds import built_binary, run_step
 from runner.cpu import group_cpu_s
 from runner.kit_wheel import kit_hash, kit_wheel
 from runner.model import VendorManifest
 from runner.paths import state_dir
 from runner.text import printable
-from runner.transports import TransportError
 from runner.transports.served import ServedTransport
 
 PIP_TIMEOUT_S = 1200
@@ -68,15 +69,15 @@ def venv_python(requirements: list[str], progress: IO[str] | None = None, no_dep
             extra = f", then without dependencies {', '.join(no_deps)}" if no_deps else ""
             progress.write(printable(f"creating the environment for {', '.join(requirements)}{extra} (once, in {home})") + "\n")
             progress.flush()
-        _run([sys.executable, "-m", "venv", str(home)], "python -m venv")
+        run_step([sys.executable, "-m", "venv", str(home)], "python -m venv", None, PIP_TIMEOUT_S)
         pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"]
         if not progress:
             pip.append("--quiet")
         if requirements:
-            _run([*pip, *requirements], f"pip install {' '.join(requirements)}", progress)
+            run_step([*pip, *requirements], f"pip install {' '.join(requirements)}", progress, PIP_TIMEOUT_S)
         if no_deps:
-            _run([*pip, "--no-deps", *no_deps], f"pip install --no-deps {' '.join(no_deps)}", progress)
-        _run([*pip, "--no-deps", str(kit_wheel())], "pip install the adapter kit's wheel", progress)
+            run_step([*pip, "--no-deps", *no_deps], f"pip install --no-deps {' '.join(no_deps)}", progress, PIP_TIMEOUT_S)
+        run_step([*pip, "--no-deps", str(kit_wheel())], "pip install the adapter kit's wheel", progress, PIP_TIMEOUT_S)
         (home / ".ready").write_text(json.dumps({"requirements": requirements, "no_deps": no_deps or []}))
         if progress:
             progress.write(f"environment ready after {time.monotonic() - started:.0f} s\n")
@@ -84,29 +85,12 @@ def venv_python(requirements: list[str], progress: IO[str] | None = None, no_dep
     return str(python)
 
 
-def _run(cmd: list[str], what: str, progress: IO[str] | None = None) -> None:
-    """Run a build step with a deadline; with ``progress``, its output is passed on line by line."""
-    deadline = time.monotonic() + PIP_TIMEOUT_S
-    last: collections.deque[str] = collections.deque(maxlen=3)
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                          text=True, errors="replace") as child:
-        timer = threading.Timer(PIP_TIMEOUT_S, child.kill)  # a silent hang must not outlive the deadline
-        timer.start()
-        try:
-            assert child.stdout is not None
-            for line in child.stdout:
-                if progress:  # pip's output names the vendor's packages: shown, never obeyed
-                    progress.write(f"  | {printable(line.rstrip())}\n")
-                    progress.flush()
-                if line.strip():
-                    last.append(line.strip())
-            code = child.wait()
-        finally:
-            timer.cancel()
-    if code != 0 and time.monotonic() >= deadline:
-        raise TransportError(f"{what} did not finish within {PIP_TIMEOUT_S} s")
-    if code != 0:
-        raise TransportError(f"{what} failed: {' '.join(last)}")
+def with_binary(config: dict[str, object], binary: str) -> dict[str, object]:
+    """``[adapter.config]`` with ``{binary}`` in its string values replaced by the program
+    ``[process] build`` made (``build = "cargo-install"``: a tool the adapter runs)."""
+    if not binary:
+        return config
+    return {k: v.replace("{binary}", binary) if isinstance(v, str) else v for k, v in config.items()}
 
 
 class ProcessTransport(ServedTransport):
@@ -116,10 +100,13 @@ class ProcessTransport(ServedTransport):
     def __init__(self, manifest: VendorManifest, log_dir: Path | None = None) -> None:
         super().__init__(manifest, log_dir)
         self._python = ""
+        self._binary = ""
 
     def start(self) -> None:
         self._python = venv_python(list(self.manifest.process.get("requirements", [])), sys.stderr,
                                    list(self.manifest.process.get("no_deps", [])))
+        if self.manifest.process.get("build"):  # a server built from the vendor's sources
+            self._binary = str(built_binary(self.manifest, sys.stderr))
         with self._lock:
             self._spawn()
 
@@ -129,12 +116,13 @@ class ProcessTransport(ServedTransport):
     def _command(self, socket_path: str) -> list[str]:
         custom = self.manifest.process.get("command")
         if custom:  # the vendor's own server, in any language
-            values = {"socket": socket_path, "python": self._python, "vendor_dir": str(self.manifest.folder)}
+            values = {"socket": socket_path, "python": self._python, "vendor_dir": str(self.manifest.folder),
+                      "binary": self._binary}
             return [part.format(**values) for part in custom]
         assert self.manifest.adapter_entry
         return [self._python, "-m", "aiii_kit", "--entry", self.manifest.adapter_entry, "--base",
                 str(self.manifest.folder), "--vendor", self.manifest.id, "--unix", socket_path,
-                "--config", json.dumps(dict(self.manifest.config)),
+                "--config", json.dumps(with_binary(dict(self.manifest.config), self._binary)),
                 "--version-rule", json.dumps(dict(self.manifest.version_rule)), "--parent-pid", str(os.getpid())]
 
     def _environment(self) -> dict[str, str]:

@@ -49,7 +49,7 @@ def test_the_implementations_agree_on_media_and_say_which_units(iscc_run: dict[s
 
 
 def test_recognition_reports_distances_and_applies_the_threshold(iscc_run: dict[str, dict]) -> None:
-    rec = {(c["vector"], c["consumer"], c["variant"]): c for c in iscc_run.values() if c["check"] == "identifiers.recognition"}
+    rec = {(c["vector"], c["consumer"], c["variant"]): c for c in iscc_run.values() if c["check"] == "recognition.iscc"}
     # the audio survives both channels within 8 bits
     for channel in ("mp3-128k", "resample-16k"):
         cell = rec[("librispeech-198-209-0000", "iscc-core", channel)]

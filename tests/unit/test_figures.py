@@ -205,6 +205,24 @@ def test_pngs_are_reproducible(rendered: tuple[dict[str, Any], Path, dict[str, P
         assert (tmp_path / "site" / figure["png"]).read_bytes() == (out / "site" / figure["png"]).read_bytes()
 
 
+def test_a_figure_cache_keeps_drawings_by_their_data(rendered: tuple[dict[str, Any], Path, dict[str, Path]],
+                                                      tmp_path: Path) -> None:
+    bundle, out, _ = rendered
+    cache = tmp_path / "figures"
+    render_all(bundle, tmp_path / "first", figure_cache=cache)
+    kept = sorted(cache.iterdir())
+    assert len(kept) == len(bundle["figures"]) and all(p.suffix == ".png" for p in kept)
+    for figure in bundle["figures"]:  # drawn once, the same bytes as without a cache
+        assert (tmp_path / "first" / "site" / figure["png"]).read_bytes() == (out / "site" / figure["png"]).read_bytes()
+    kept[0].write_bytes(b"kept")  # a re-render copies what it kept instead of drawing again
+    render_all(bundle, tmp_path / "again", figure_cache=cache)
+    assert b"kept" in [(tmp_path / "again" / "site" / f["png"]).read_bytes() for f in bundle["figures"]]
+    changed = copy.deepcopy(bundle)  # other data: another key, drawn anew
+    changed["figures"][0]["title"] += " (changed)"
+    render_all(changed, tmp_path / "changed", figure_cache=cache)
+    assert len(list(cache.iterdir())) == len(kept) + 1
+
+
 def test_heatmap_marks_inconclusive_and_greys_errors(rendered: tuple[dict[str, Any], Path, dict[str, Path]]) -> None:
     bundle, out, _ = rendered
     heatmap = _by_id(bundle["figures"])["watermark-robustness-image"]

@@ -11,7 +11,7 @@ from aiii_kit import Asset
 from helpers import ROOT
 
 from conformance import channels
-from conformance.identifiers import decode_unit, encode_unit, unit_distance
+from conformance.iscc_codes import decode_unit, encode_unit, unit_distance
 
 
 def test_harness_unit_decoding_agrees_with_the_reference() -> None:

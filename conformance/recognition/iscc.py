@@ -1,5 +1,5 @@
-"""Content recognition (ISO 24138 content codes): the code survives distribution
-channels and tells different works apart."""
+"""``recognition.iscc``: ISO 24138 content codes survive distribution channels and tell
+different works apart (the check that was ``recognition.iscc``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Any
 
 from conformance.base import Answers, Check, PlanContext, planned
 from conformance.channels import chain_steps, describe_channel
-from conformance.identifiers.codes import iscc_vendors, unit_distance
-from conformance.identifiers.iscc import generate_params
-from runner.errors import PlanError
+from conformance.iscc_codes import generate_params, iscc_vendors, unit_distance
+from conformance.recognition.fingerprints import channel_names
 from runner.model import (
     Cell,
     CellContext,
@@ -20,8 +19,6 @@ from runner.model import (
     Verdict,
     vendor_step,
 )
-
-# -- content recognition ----------------------------------------------------------------
 
 #: The channels of the catalogue (conformance/channels.py) a content code is tried
 #: through unless the profile names others.
@@ -43,10 +40,10 @@ class RecognitionContext(CellContext):
     other: str | None = None
 
 
-class Recognition(Check):
-    id = "identifiers.recognition"
-    title = "Content recognition through distribution channels"
-    family = "identifiers"
+class IsccRecognition(Check):
+    id = "recognition.iscc"
+    title = "ISCC content codes through distribution channels"
+    family = "recognition"
     description = (
         "The content-code distance between a vector and its channel versions stays at or under the profile's"
         " threshold; between different vectors of one kind it stays above it. Distances are reported."
@@ -56,10 +53,7 @@ class Recognition(Check):
         params = ctx.config.params
         bits = int(params.get("bits", 64))
         threshold = dict(params.get("threshold_bits", {"image": 8, "audio": 8}))
-        channels = list(params.get("channels", RECOGNITION_DEFAULT))
-        unknown = [c for c in channels if c not in ctx.channels]
-        if unknown:
-            raise PlanError(f"params.channels: unknown channels {unknown}; known: {sorted(ctx.channels)}")
+        channels = channel_names(ctx, RECOGNITION_DEFAULT)
         for v in iscc_vendors(ctx):
             by_kind: dict[str, list[Vector]] = {}
             for vector in ctx.vectors:
