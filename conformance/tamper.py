@@ -18,7 +18,10 @@ format is out of its reach.
 * ``strip``: the whole manifest store is removed (JPEG APP11 segments, PNG ``caBX``
   chunk, RIFF ``C2PA`` chunk, TIFF tag 52545, ID3 ``GEOB`` frame).
 
-The manifest store is located by parsing the container, never by searching for bytes.
+The manifest store is located by parsing the container, never by searching for bytes
+(in TIFF, tag 52545 in IFD0, where c2pa-rs 0.91 writes it, or in an IFD of its own after
+the last page, where c2pa-rs 0.90 / c2patool 0.27 writes it; such an IFD is unlinked by
+``strip``).
 In the active (last) manifest of the store, assertions and the signature are found by
 parsing JUMBF and CBOR.
 
@@ -89,7 +92,7 @@ def _locate_store(data: bytes, media_type: str, what: str) -> _Store:
         _, start, end = _riff_chunk(data, b"C2PA")
         return _Store(data[start:end], ((start, end - start),))
     if media == _TIFF:
-        start, end = _tiff_c2pa(data)[1:]
+        start, end = _tiff_c2pa(data)[2:]
         return _Store(data[start:end], ((start, end - start),))
     if media in (_MP3, _FLAC):
         frame = _id3_c2pa_frame(data)

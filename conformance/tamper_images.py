@@ -215,6 +215,8 @@ class _Ifd:
     entries: tuple[tuple[int, int, int, int], ...]  # (tag, type, count, entry_offset)
 
 
+#: IFDs followed at most (a multi-page TIFF, then a C2PA IFD of its own).
+_MAX_IFDS = 64
 _TIFF_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 
 
@@ -226,17 +228,40 @@ def _tiff_ifd0(data: bytes) -> _Ifd:
     if magic != 42:
         raise _unsupported("BigTIFF", _TIFF)
     (offset,) = struct.unpack_from(order + "I", data, 4)
+    return _tiff_ifd(data, order, offset, "IFD0")
+
+
+def _tiff_ifd(data: bytes, order: str, offset: int, name: str) -> _Ifd:
     if offset + 2 > len(data):
-        raise ValueError("TIFF IFD0 outside the file")
+        raise ValueError(f"TIFF {name} outside the file")
     (count,) = struct.unpack_from(order + "H", data, offset)
     if offset + 2 + 12 * count + 4 > len(data):
-        raise ValueError("TIFF IFD0 overruns the file")
+        raise ValueError(f"TIFF {name} overruns the file")
     entries = []
     for index in range(count):
         at = offset + 2 + 12 * index
         tag, kind, n = struct.unpack_from(order + "HHI", data, at)
         entries.append((tag, kind, n, at))
     return _Ifd(order, offset, tuple(entries))
+
+
+def _tiff_next(data: bytes, ifd: _Ifd) -> tuple[int, int]:
+    """Where an IFD's next-IFD offset is stored, and its value (0: the last IFD)."""
+    at = ifd.offset + 2 + 12 * len(ifd.entries)
+    return at, struct.unpack_from(ifd.order + "I", data, at)[0]
+
+
+def _tiff_chain(data: bytes) -> list[_Ifd]:
+    """IFD0 and the IFDs linked after it (pages, or a C2PA IFD of its own), loops cut."""
+    chain = [_tiff_ifd0(data)]
+    seen = {chain[0].offset}
+    while len(chain) < _MAX_IFDS:
+        _, offset = _tiff_next(data, chain[-1])
+        if not offset or offset in seen:
+            break
+        seen.add(offset)
+        chain.append(_tiff_ifd(data, chain[0].order, offset, f"IFD{len(chain)}"))
+    return chain
 
 
 def _tiff_values(data: bytes, ifd: _Ifd, tag: int) -> list[int]:
@@ -256,19 +281,23 @@ def _tiff_values(data: bytes, ifd: _Ifd, tag: int) -> list[int]:
     raise ValueError(f"TIFF without tag {tag}")
 
 
-def _tiff_c2pa(data: bytes) -> tuple[int, int, int]:
-    """Entry offset of tag 52545 and the range of its JUMBF bytes."""
-    ifd = _tiff_ifd0(data)
-    for tag, kind, count, at in ifd.entries:
-        if tag == _TIFF_C2PA_TAG:
-            size = _TIFF_SIZES.get(kind, 1) * count
-            start = at + 8
-            if size > 4:
-                (start,) = struct.unpack_from(ifd.order + "I", data, at + 8)
-            if start + size > len(data):
-                raise ValueError("TIFF C2PA tag data outside the file")
-            return at, start, start + size
-    raise ValueError("no C2PA tag (52545) in TIFF IFD0")
+def _tiff_c2pa(data: bytes) -> tuple[_Ifd, int, int, int]:
+    """The IFD holding tag 52545, the tag's entry offset and the range of its JUMBF bytes.
+
+    Looked for where c2pa-rs reads it: an IFD of its own after the last page (c2pa-rs
+    0.90, c2patool 0.27, writes it there), else IFD0 (c2pa-rs 0.91 writes it there)."""
+    chain = _tiff_chain(data)
+    for ifd in dict.fromkeys((chain[-1], chain[0])):
+        for tag, kind, count, at in ifd.entries:
+            if tag == _TIFF_C2PA_TAG:
+                size = _TIFF_SIZES.get(kind, 1) * count
+                start = at + 8
+                if size > 4:
+                    (start,) = struct.unpack_from(ifd.order + "I", data, at + 8)
+                if start + size > len(data):
+                    raise ValueError("TIFF C2PA tag data outside the file")
+                return ifd, at, start, start + size
+    raise ValueError("no C2PA tag (52545) in TIFF IFD0 or the last IFD")
 
 
 def _tiff_pixel(data: bytes) -> bytes:
@@ -284,14 +313,19 @@ def _tiff_pixel(data: bytes) -> bytes:
 
 
 def _tiff_strip(data: bytes) -> bytes:
-    entry, start, end = _tiff_c2pa(data)
-    ifd = _tiff_ifd0(data)
+    ifd, entry, start, end = _tiff_c2pa(data)
     out = bytearray(data)
-    table_end = ifd.offset + 2 + 12 * len(ifd.entries)
-    struct.pack_into(ifd.order + "H", out, ifd.offset, len(ifd.entries) - 1)
-    # Shift the later entries and the next-IFD offset up by one entry.
-    out[entry : table_end + 4 - 12] = data[entry + 12 : table_end + 4]
-    out[table_end + 4 - 12 : table_end + 4] = bytes(12)
+    chain = _tiff_chain(data)
+    if len(ifd.entries) == 1 and ifd != chain[0]:
+        # an IFD holding nothing but the manifest store: unlink it from the chain
+        before = chain[chain.index(ifd) - 1]
+        struct.pack_into(ifd.order + "I", out, _tiff_next(data, before)[0], _tiff_next(data, ifd)[1])
+    else:
+        table_end = ifd.offset + 2 + 12 * len(ifd.entries)
+        struct.pack_into(ifd.order + "H", out, ifd.offset, len(ifd.entries) - 1)
+        # Shift the later entries and the next-IFD offset up by one entry.
+        out[entry : table_end + 4 - 12] = data[entry + 12 : table_end + 4]
+        out[table_end + 4 - 12 : table_end + 4] = bytes(12)
     if end - start > 4:
         out[start:end] = bytes(end - start)
     return bytes(out)

@@ -133,6 +133,7 @@ class ReaderContext(CellContext):
 
 class PublicFiles(Check):
     id = "provenance.public_files"
+    catalogue_data = "the C2PA public test files and their expected results"
     title = "C2PA public test files"
     family = "provenance"
     description = "Each validator's state and codes match the catalogue's expectation for that validator's version."

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from aiii_kit._core import AdapterError, Asset, Unsupported
 from aiii_kit.vocab import TRAINING_MINING_KEYS, TRAINING_MINING_USES
 
 
@@ -129,7 +130,7 @@ def summarise_manifest_json(manifest: dict[str, Any], notes: list[str],
             soft_bindings.extend(normalise_soft_bindings(data.get("alg"), data.get("blocks")))
     title, manifest_label = manifest.get("title"), manifest.get("label")
     ingredients = manifest.get("ingredients")
-    return {
+    summary: dict[str, Any] = {
         "label": manifest_label if isinstance(manifest_label, str) else None,
         "title": title if isinstance(title, str) else None,
         "claim_generator": claim_generator_of(manifest),
@@ -139,7 +140,24 @@ def summarise_manifest_json(manifest: dict[str, Any], notes: list[str],
         "ingredients_count": len(ingredients) if isinstance(ingredients, list) else 0,
         "assertion_labels": assertion_labels if assertion_labels is not None
         else sorted({str(a.get("label")) for a in assertions}),
+        "ingredients": [summarise_ingredient(i) for i in ingredients if isinstance(i, dict)]
+        if isinstance(ingredients, list) else [],
     }
+    signature = manifest.get("signature_info")
+    if isinstance(signature, dict) and "common_name" in signature:  # older SDKs give only the issuer
+        summary["signer"] = {"common_name": _text(signature.get("common_name"))}
+    return summary
+
+
+def summarise_ingredient(ingredient: dict[str, Any]) -> dict[str, Any]:
+    """An ingredient as ``{title, relationship}``, from the SDKs' JSON (``title``) or an
+    ingredient assertion as stored (``dc:title``)."""
+    return {"title": _text(ingredient.get("title", ingredient.get("dc:title"))),
+            "relationship": _text(ingredient.get("relationship"))}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def manifest_definition(params: dict[str, Any], created: bool = False) -> dict[str, Any]:
@@ -179,3 +197,15 @@ def manifest_definition(params: dict[str, Any], created: bool = False) -> dict[s
             data["bindingMetadata"] = binding["binding_metadata"]
         assertions.append({"label": "c2pa.soft-binding", "data": data, **mark})
     return {"claim_generator_info": [{"name": params["claim_generator"]}], "title": params["title"], "assertions": assertions}
+
+
+def manifest_text(asset: Asset, vendor: str) -> str:
+    """A ``text/plain`` asset's text, for C2PA in text (Annex A.8): UTF-8, a leading U+FEFF
+    kept as part of the text.  Another media type is :class:`~aiii_kit.Unsupported`; bytes
+    that are not UTF-8 are an :class:`~aiii_kit.AdapterError`, both naming ``vendor``."""
+    if asset.media_type != "text/plain":
+        raise Unsupported(f"{vendor} marks and reads only text/plain here, not {asset.media_type}")
+    try:
+        return asset.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AdapterError(f"{vendor}: the text is not UTF-8: {exc}") from exc

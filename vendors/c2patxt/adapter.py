@@ -1,7 +1,7 @@
-"""c2patxt 0.2.0 (Duale AI), a pure-Python C2PA 2.4 validator, reading JPEG manifests.
+"""c2patxt 0.2.0 (Duale AI), a pure-Python C2PA 2.4 implementation: signs and validates
+text (C2PA Annex A.8, through its public API: :mod:`.text`) and validates JPEG manifests.
 
-c2patxt is written for text (C2PA Annex A.8).  Its public ``verify()`` only takes text,
-so this adapter drives its internals on a JPEG manifest store:
+Its public ``verify()`` only takes text, so for JPEG this adapter drives its internals:
 
 * library: JUMBF/CBOR parsing of the store and selection of the active manifest
   (``_extract.parse_manifest_store``), the claim shape and hashed-URI checks of every
@@ -27,7 +27,8 @@ import struct
 from typing import Any
 
 from aiii_kit import Adapter, AdapterError, Asset, Unsupported
-from aiii_kit.c2pa import add_training_mining, normalise_actions, normalise_soft_bindings
+from aiii_kit.c2pa import add_training_mining, normalise_actions, normalise_soft_bindings, summarise_ingredient
+from c2patxt import _cose
 from c2patxt._extract import parse_manifest_store
 from c2patxt._verify import VerifyContext, _binding_parameters, _check_assertions, _check_signature
 from c2patxt.exceptions import MarkCorruptError
@@ -35,8 +36,10 @@ from c2patxt.manifest import HASH_ALGORITHMS, ManifestStore
 from c2patxt.status import StatusCode
 from c2patxt.verdict import Provenance, Verdict
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store, VerificationError
+
+from .text import TEXT, own_signer, sign_text, verify_text
 
 #: The c2patxt release whose private API this adapter uses.
 PINNED_VERSION = "0.2.0"
@@ -58,7 +61,10 @@ _STATES = {Provenance.INVALID: "Invalid", Provenance.VALID: "Valid", Provenance.
 
 
 class C2patxtAdapter(Adapter):
-    """A validating reader of JPEG manifests built from c2patxt's internals."""
+    """A signer and validating reader of text (Annex A.8), and a validating reader of JPEG
+    manifests built from c2patxt's internals."""
+
+    _signer: Any = None
 
     def health(self) -> None:
         """The adapter drives private modules: refuse any release but the pinned one."""
@@ -67,10 +73,21 @@ class C2patxtAdapter(Adapter):
         if installed != pinned:
             raise AdapterError(f"c2patxt {installed} installed, adapter written for {pinned}")
 
+    def provenance_sign(self, asset: Asset, params: dict[str, Any]) -> Asset:
+        """Mark the text with a manifest signed by the adapter's own Ed25519 test chain."""
+        if self._signer is None:
+            self._signer = own_signer()
+        return sign_text(asset, params, self._signer)
+
     def provenance_read(self, asset: Asset, params: dict[str, Any]) -> dict[str, Any]:
-        """Validate the JPEG's manifest store and return the normalised report."""
+        """Validate the text's or the JPEG's manifest store and return the normalised report."""
+        if asset.media_type == TEXT:
+            verdict, store = verify_text(asset, params.get("trust_anchors_pem"), PathEvaluator())
+            report = _report(verdict is not None, verdict, verdict.manifest if verdict is not None else None)
+            report["manifest_store"] = store
+            return report
         if asset.media_type != "image/jpeg":
-            raise Unsupported(f"c2patxt adapter reads only image/jpeg, not {asset.media_type}")
+            raise Unsupported(f"c2patxt adapter reads only text/plain and image/jpeg, not {asset.media_type}")
         store = extract_jpeg_jumbf(asset.data)
         if store is None:
             return _report(False, None, None)
@@ -268,5 +285,19 @@ def _summary(manifest: ManifestStore, notes: list[str]) -> dict[str, Any]:
         "soft_bindings": soft_bindings,
         "ingredients_count": sum(1 for label in manifest.assertion_bytes if _INGREDIENT.match(label)),
         "assertion_labels": sorted(manifest.assertion_bytes),
+        "ingredients": [summarise_ingredient(data) for label, data in sorted(manifest.assertions.items())
+                        if _INGREDIENT.match(label) and isinstance(data, dict)],
+        **_signer(manifest),
     }
+
+
+def _signer(manifest: ManifestStore) -> dict[str, Any]:
+    """The leaf's subject commonName, from the COSE x5chain as c2patxt parses it; nothing
+    (not exposed) when the signature does not parse."""
+    try:
+        leaf = x509.load_der_x509_certificate(_cose.parse(manifest.signature).x5chain()[0])
+    except (_cose.CoseError, ValueError, IndexError):
+        return {}
+    names = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return {"signer": {"common_name": str(names[0].value) if names else None}}
 
