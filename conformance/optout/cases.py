@@ -92,7 +92,8 @@ class Precedence(CaseCheck):
     id = "optout.precedence"
     title = "Opt-out precedence and combination rules"
     description = ("Curated sites for each rule: a TDMRep file beats a header, which beats embedded metadata; in AI"
-                   " preferences any disallow wins; robots.txt longest match with * and $; EPUB 3 and PDF namespaces."
+                   " preferences any disallow wins; robots.txt longest match with * and $; EPUB 3 and PDF namespaces;"
+                   " Content-Signal against the agent's Disallow, its group and Content-Usage."
                    " Each case names its spec section.")
 
 

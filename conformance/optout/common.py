@@ -253,6 +253,7 @@ class OptoutCheck(Check):
     """A check of this family: it runs with the test site open."""
 
     family = "optout"
+    catalogue_data = "the catalogue's opt-out intents and curated sites"
 
     def session(self, load: Callable[[str], bytes]) -> AbstractContextManager[Any]:
         return SITE.open(load)

@@ -133,6 +133,10 @@ class ChannelMatrix(OptoutCheck):
                     cell = self._cell(ctx, vector, channel, signer.id, reader.id, intent, **base, family="c2pa")
                     read = vendor_step(reader.id, "provenance.read", sign, read_params(ctx, True))
                     yield planned(cell, steps={"sign": sign, "read": read})
+                for ev in [e for e in evaluators(ctx) if reads(e, channel)]:  # evaluators fetch the signed asset
+                    cell = self._cell(ctx, vector, channel, signer.id, ev.id, intent,
+                                      **base | {"mode": material_mode(ctx, ev.id, mode)}, family="c2pa")
+                    yield planned(cell, steps={"sign": sign})
 
     def expand(self, cell: Cell, step: Callable[[Step], StepResult]) -> Cell:
         ctx = cell.context_as(MatrixContext)
@@ -143,11 +147,12 @@ class ChannelMatrix(OptoutCheck):
                 return cell
             files, resource = declared_files(declared.report), declared.report["resource"]
             first = "declare"
-        elif "write" in cell.steps and "read" not in cell.steps:
-            written = step(cell.steps["write"])
+        elif "read" not in cell.steps:  # an in-asset channel for an evaluator: the written or signed asset
+            first = "write" if "write" in cell.steps else "sign"
+            written = step(cell.steps[first])
             if not written.ok or written.asset_sha256 is None:
                 return cell
-            resource, first = "/photo.jpg", "write"
+            resource = "/photo.jpg"
             files = [{"path": resource, "headers": [["Content-Type", ctx.media_type]], "sha256": written.asset_sha256}]
         else:
             return cell

@@ -8,10 +8,12 @@ the harness's mapping of the channels' vocabularies (in :mod:`aiii_kit.vocab`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from aiii_kit._core import Asset
+from aiii_kit._core import Asset, Unsupported
 from aiii_kit.vocab import (
+    CONTENT_SIGNAL_PURPOSES,
     OPTOUT_DECISIONS,
     OPTOUT_EXPRESSES,
     OPTOUT_PURPOSES,
@@ -144,6 +146,19 @@ def aipref_decisions(prefs: dict[str, str | None]) -> dict[str, str]:
     return out
 
 
+def content_signal_decisions(signals: dict[str, bool | None]) -> dict[str, str]:
+    """Per purpose, what a Content-Signal says: ``signals`` maps each key (``ai-train``,
+    ``ai-input``, ``search``) to True (yes), False (no) or None (not given).  Yes allows and
+    no denies the key's purposes (contentsignals.org (a), (b)); a key not given neither
+    grants nor restricts (c): unknown, as is every purpose no key speaks to."""
+    out = dict.fromkeys(OPTOUT_PURPOSES, "unknown")
+    for key, purposes in CONTENT_SIGNAL_PURPOSES.items():
+        said = signals.get(key)
+        for purpose in purposes:
+            out[purpose] = "unknown" if said is None else "allowed" if said else "denied"
+    return out
+
+
 def robots_fetch_decision(fetched: dict[str, Any]) -> str | None:
     """RFC 9309 2.3.1: what the fetch of robots.txt alone decides for every path:
     ``allowed`` (unavailable: 4xx, or more than five redirects), ``denied`` (unreachable:
@@ -158,3 +173,26 @@ def robots_fetch_decision(fetched: dict[str, Any]) -> str | None:
     if status >= 500:
         return "denied"
     return None
+
+
+def robots_answer(asset: Asset, params: dict[str, Any], library: str,
+                  can_fetch: Callable[[str, str, str], tuple[bool, list[str]]]) -> dict[str, Any]:
+    """A whole optout.evaluate answer for an evaluator of robots.txt alone, as a crawler
+    would reach it: the material fetched (or inline), RFC 9309 2.3.1's access results for a
+    robots.txt that could not be read, and ``can_fetch(text, agent, url)`` (the library's
+    verdict and any notes) for the rest.  The decision is the same for every purpose asked:
+    a crawler's user agent acts for one purpose."""
+    if params.get("channels") and "robots" not in params["channels"]:
+        raise Unsupported(f"{library} reads robots.txt only")
+    material, _body = optout_material(asset, params)
+    agent, purposes = str(params["agent"]), list(params["purposes"])
+    fetched = material["robots"]
+    preset = robots_fetch_decision(fetched)
+    notes: list[str] = []
+    if preset is not None:
+        decision, source = preset, f"robots.txt {fetched.get('error') or fetched.get('status')}"
+    else:
+        ok, notes = can_fetch(material_body(fetched).decode("utf-8", "replace"), agent, material["resource"]["url"])
+        decision, source = ("allowed" if ok else "denied"), f"robots.txt ({library})"
+    decisions = {p: optout_decision(decision, "robots", source, library) for p in purposes}
+    return {"decisions": decisions, "channels": {"robots": {p: decision for p in purposes}}, "notes": notes}

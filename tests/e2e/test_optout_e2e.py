@@ -16,35 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiii_kit import Adapter, Asset
 from aiii_kit.optout import crawl
-from aiii_kit.vocab import NO_MEDIA_TYPE, OPTOUT_EXPRESSES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS
+from aiii_kit.vocab import OPTOUT_EXPRESSES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS
 from helpers import ROOT, aiii, cells, json_vector_folder
+from optout_cases import CASES, EMPTY, VECTORS, decisions, evaluate_case, evaluator
 
-from conformance.optout import SIGNAL_FAMILY
 from conformance.optout.site import TestSite, serving
 from reports.matrix import build_matrices
 from runner.schema import first_error
 from runner.transports.inproc import load_adapter_class
 from runner.vendors import load_manifest
 
-VECTORS = ROOT / "test_vectors" / "optout"
-EMPTY = Asset(b"", NO_MEDIA_TYPE)
 EVALUATORS = ("optout-reference", "protego", "urllib-robotparser", "http-sf", "http-sfv")
-
-
-def _adapter(vendor: str) -> tuple[Adapter, list[str]]:
-    manifest = load_manifest(ROOT / "vendors" / vendor / "vendor.toml")
-    cap = manifest.capability("optout.evaluate")
-    assert cap is not None
-    return load_adapter_class(manifest)(config=dict(manifest.config)), list(cap.options["channels"])
-
-
-ADAPTERS = {v: _adapter(v) for v in EVALUATORS}
-CASES: dict[str, dict[str, Any]] = {
-    c["id"]: c for name in ("precedence", "malformed", "conflict")
-    for c in json.loads((VECTORS / f"{name}-cases.json").read_text())["cases"]
-}
+ADAPTERS = {v: evaluator(v) for v in EVALUATORS}
 
 
 @pytest.fixture(scope="module")
@@ -55,26 +39,7 @@ def site() -> Iterator[TestSite]:
 
 def evaluate(site: TestSite, vendor: str, case_id: str, inline: bool = False) -> dict[str, Any]:
     """One evaluator's schema-valid answer on one case's site."""
-    case = CASES[case_id]
-    adapter, _channels = ADAPTERS[vendor]
-    families = sorted({SIGNAL_FAMILY[c] for c in case["channels"]})
-    published = site.publish(case["site"])
-    params = {"url": published.url(case["resource"]), "agent": case.get("agent", "GPTBot"),
-              "purposes": list(case["expect"]) or list(OPTOUT_PURPOSES), "channels": families,
-              "timeout_s": float(case.get("timeout_s", 2))}
-    asset = EMPTY
-    if inline:
-        material, body = crawl(params["url"], params["agent"], params["timeout_s"])
-        params["material"], asset = material, Asset(body, NO_MEDIA_TYPE)
-    assert first_error("aiii:protocol/v1/optout.evaluate.params", params) is None
-    answer = adapter.call("optout.evaluate", asset, params)
-    assert isinstance(answer, dict)
-    assert first_error("aiii:protocol/v1/optout.evaluate.result", answer) is None, answer
-    return answer
-
-
-def decisions(answer: dict[str, Any]) -> dict[str, str]:
-    return {p: d["decision"] for p, d in answer["decisions"].items()}
+    return evaluate_case(site, ADAPTERS[vendor][0], case_id, inline)
 
 
 def readers_of(case_id: str) -> list[str]:
@@ -158,13 +123,15 @@ def test_rfc9651_structured_field_rules_in_every_parser(site: TestSite, case_id:
 
 ROBOTS_RULES = ["robots-longest-match", "robots-longest-match-disallow", "robots-allow-wins-tie", "robots-wildcard",
                 "robots-dollar-match", "robots-dollar-no-match", "robots-specific-group-over-star",
-                "robots-star-fallback", "robots-agent-case-insensitive", "robots-groups-combined", "robots-ai-robots-list"]
+                "robots-star-fallback", "robots-agent-case-insensitive", "robots-groups-combined", "robots-ai-robots-list",
+                "robots-non-ascii-path-percent-encoded"]
 
 
 @pytest.mark.parametrize("case_id", ROBOTS_RULES)
 def test_rfc9309_matching_rules_in_reference_and_protego(site: TestSite, case_id: str) -> None:
     """RFC 9309 2.2.1 (groups: product token, case-insensitive, combined, * fallback),
-    2.2.2 (longest match, allow on a tie) and 2.2.3 (``*`` and ``$``)."""
+    2.2.2 (longest match, allow on a tie, non-ASCII octets percent-encoded before comparing)
+    and 2.2.3 (``*`` and ``$``)."""
     assert_case(site, case_id, ("optout-reference", "protego"))
 
 
@@ -183,6 +150,27 @@ def test_rfc9309_access_results_and_limits_for_every_robots_evaluator(site: Test
     """RFC 9309 2.3.1.2 (redirects), 2.3.1.3 (4xx: allow), 2.3.1.4 (5xx, timeout:
     disallow), 2.5 (500 KiB) and undecodable bytes: each evaluator answers, nothing crashes."""
     assert_case(site, case_id, ("optout-reference", "protego", "urllib-robotparser"))
+
+
+# -- Content-Signal ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case_id", [c for c, case in CASES.items() if "content-signal" in case["channels"] and case["expect"]])
+def test_content_signal_precedence_in_the_reference(site: TestSite, case_id: str) -> None:
+    """Content Signals Policy (a) yes grants, (b) no restricts, (c) absent is unknown; a yes
+    does not lift the agent's Disallow (RFC 9309 2.2.2); the agent's group is read (2.2.1);
+    against Content-Usage the most restrictive wins (aipref vocabulary, combining)."""
+    assert_case(site, case_id)
+
+
+# -- X-Robots-Tag noai, noimageai ------------------------------------------------------------
+
+@pytest.mark.parametrize("case_id", [c for c, case in CASES.items() if case["channels"] == ["x-robots-tag"]])
+def test_x_robots_tag_rules_in_the_reference(site: TestSite, case_id: str) -> None:
+    """noai and noimageai deny AI training (DeviantArt's directives, read by Spawning's tools),
+    with the robots rules' syntax (Google's X-Robots-Tag specification): a crawler's name and
+    a colon scope a field to it, names and rules are case-insensitive, fields combine, rules
+    a crawler does not know are ignored, and ``all`` is the default."""
+    assert_case(site, case_id)
 
 
 def test_hostile_resources_redirect_and_timeout(site: TestSite) -> None:
@@ -264,6 +252,19 @@ def optout_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict
     return cells(out / "s.sqlite"), bundle
 
 
+#: datadiligence's C2PAMetadataRule reads c2pa.training-mining only (CAWG's successor label
+#: reads as nothing reserved) and answers one yes or no for all four entries (a file that
+#: denies training but allows inference and mining is denied for everything).
+_CAWG_DENIES = {"cawg-training-mining.reserve-all", "cawg-training-mining.search-only"}
+DATADILIGENCE_C2PA_FAILS = {
+    "train-ai": _CAWG_DENIES | {"cawg-training-mining.no-ai-training"},
+    "train-genai": _CAWG_DENIES | {"cawg-training-mining.no-ai-training"},
+    "search": set(),
+    "inference": _CAWG_DENIES | {"c2pa-training-mining.no-ai-training"},
+    "data-mining": _CAWG_DENIES | {"c2pa-training-mining.no-ai-training"},
+}
+
+
 @pytest.mark.slow  # the optout profile run
 def test_profile_shows_a_channel_by_evaluator_matrix_per_purpose(optout_run: tuple[dict[str, dict[str, Any]], dict[str, Any]]) -> None:
     _cells, bundle = optout_run
@@ -273,9 +274,12 @@ def test_profile_shows_a_channel_by_evaluator_matrix_per_purpose(optout_run: tup
         assert m.row_title == "channel (producer)"
         rows = {r.split(" ")[0] for r in m.rows}
         assert rows == set(OPTOUT_SITE_CHANNELS) | {"plus-datamining", "c2pa-training-mining", "cawg-training-mining"}
-        assert {"optout-reference", "protego", "urllib-robotparser", "http-sf", "http-sfv", "c2pa-python", "c2patxt",
-                "exiv2", "exiftool", "xmp-reference"} <= set(m.columns)
-        assert m.counts["error"] == 0 and m.counts["blocked"] == 0 and m.counts["fail"] == 0
+        assert {"optout-reference", "protego", "urllib-robotparser", "http-sf", "http-sfv", "datadiligence", "c2pa-python",
+                "c2patxt", "exiv2", "exiftool", "xmp-reference"} <= set(m.columns)
+        assert m.counts["error"] == 0 and m.counts["blocked"] == 0
+        # the only failures: datadiligence on C2PA training-mining (DATADILIGENCE_C2PA_FAILS)
+        failing = {c["id"] for g in m.groups.values() for c in g.cells if c["outcome"] == "fail"}
+        assert failing == {f"{m.check['id']}/optout-intents/c2pa-python/datadiligence/{v}" for v in DATADILIGENCE_C2PA_FAILS[purpose]}
         # the one unsupported row: TDMRep has one switch, so "no AI training but mining" cannot be written
         assert all(c["variant"].endswith(".no-ai-training") and c["channel"].startswith("tdmrep-")
                    for g in m.groups.values() for c in g.cells if c["outcome"] == "unsupported")
@@ -287,11 +291,33 @@ def test_profile_cells_say_why_and_disagreements_are_explained(optout_run: tuple
     unknown = by_id["optout.search/optout-intents/optout-reference/optout-reference/tdmrep-header.reserve-all"]
     assert unknown["outcome"] == "pass" and "cannot express" in unknown["reason"]
     failing = {cid for cid, c in by_id.items() if c["outcome"] == "fail"}
-    assert {cid.split("/")[0] for cid in failing} == {"optout.precedence", "optout.conflicts"}
-    assert all("/urllib-robotparser/" in cid for cid in failing if cid.startswith("optout.precedence"))
+    # the purpose matrices' failures are datadiligence's C2PA cells (DATADILIGENCE_C2PA_FAILS)
+    assert {cid.split("/")[0] for cid in failing} == {"optout.precedence", "optout.malformed", "optout.conflicts",
+                                                      "optout.train_ai", "optout.train_genai", "optout.inference", "optout.data_mining"}
+    # the findings: urllib.robotparser predates RFC 9309; fast-robotstxt reads the * group's
+    # Content-Signal for an agent with a group of its own; robotspy splits lines on LF only;
+    # datadiligence binds another crawler's X-Robots-Tag rule list to every crawler, matches
+    # noai and agent names case-sensitively, and reads any tdm-reservation but 1 as allowed
+    assert {cid for cid in failing if cid.startswith("optout.precedence") and "/urllib-robotparser/" not in cid} == {
+        "optout.precedence/optout-precedence/-/fast-robotstxt/content-signal-star-group-not-read-for-a-named-agent",
+        "optout.precedence/optout-precedence/-/datadiligence/x-robots-tag-other-agent-rule-list"}
+    assert {cid for cid in failing if cid.startswith("optout.malformed")} == {
+        "optout.malformed/optout-malformed/-/robotspy/robots-cr-line-endings",
+        *(f"optout.malformed/optout-malformed/-/datadiligence/{c}" for c in (
+            "x-robots-tag-uppercase", "x-robots-tag-agent-case", "tdmrep-header-value-2", "tdmrep-header-value-yes"))}
+    assert {cid.rsplit("/", 1)[1] for cid in failing if cid.startswith("optout.conflicts")} == {
+        "content-signal-two-lines-disagree", "robots-wildcard-only", "robots-longest-match-vs-order", "robots-allows-tdmrep-reserves"}
+    two_lines = by_id["optout.conflicts/optout-conflicts/-/-/content-signal-two-lines-disagree"]
+    assert "content-signal/train-ai: allowed by fast-robotstxt; denied by optout-reference" in two_lines["measurements"]["disagreements"]
     conflict = by_id["optout.conflicts/optout-conflicts/-/-/robots-wildcard-only"]
-    assert conflict["outcome"] == "fail"
-    assert "allowed by urllib-robotparser" in conflict["reason"] and "denied by optout-reference, protego" in conflict["reason"]
+    assert ("robots/train-ai: denied by fast-robotstxt, optout-reference, protego, robotspy; allowed by urllib-robotparser"
+            in conflict["measurements"]["disagreements"])
+    # datadiligence reads TDMRep's header only and has no "unset": no header is allowed, so a
+    # reservation in /.well-known/tdmrep.json is missed, and a site without TDMRep reads as allowed
+    tdm_file = by_id["optout.conflicts/optout-conflicts/-/-/robots-allows-tdmrep-reserves"]
+    assert tdm_file["measurements"]["disagreements"] == [
+        f"tdmrep/{p}: allowed by datadiligence; denied by optout-reference" for p in ("train-ai", "train-genai", "data-mining")]
+    assert "tdmrep/train-ai: allowed by datadiligence; unknown by optout-reference" in conflict["measurements"]["disagreements"]
     xmp = by_id["optout.conflicts/optout-conflicts/-/-/headers-allow-xmp-prohibits"]
     assert xmp["outcome"] == "pass" and "train-ai: " in xmp["reason"]
     assert any("plus denied" in c and "tdmrep allowed" in c for c in xmp["measurements"]["channel_conflicts"])

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from aiii_kit.optout import plus_decisions, training_mining_decisions
-from aiii_kit.vocab import OPTOUT_PURPOSES
+from aiii_kit.optout import content_signal_decisions, plus_decisions, training_mining_decisions
+from aiii_kit.vocab import OPTOUT_EXPRESSES, OPTOUT_PURPOSES, OPTOUT_SIGNAL_FAMILIES, OPTOUT_SITE_CHANNELS
 from helpers import ROOT
 
-from conformance.optout import evaluate_step, plus_code
+from conformance.optout import SIGNAL_FAMILY, evaluate_step, plus_code
 
 VECTORS = ROOT / "test_vectors" / "optout"
 
@@ -23,6 +23,32 @@ VECTORS = ROOT / "test_vectors" / "optout"
 
 
 # -- robots.txt ---------------------------------------------------------------------------
+
+
+# -- Content-Signal ----------------------------------------------------------------------------
+
+def test_content_signal_keys_map_to_purposes_and_absence_is_unknown() -> None:
+    """Content Signals Policy: ai-train is all AI training, ai-input is input to a model
+    (inference), search is search; yes allows, no denies, a key not given and data mining
+    (no key) are unknown."""
+    assert content_signal_decisions({"ai-train": False, "ai-input": True}) == {
+        "train-ai": "denied", "train-genai": "denied", "search": "unknown", "inference": "allowed", "data-mining": "unknown"}
+    assert content_signal_decisions({}) == dict.fromkeys(OPTOUT_PURPOSES, "unknown")
+    said = content_signal_decisions({"ai-train": True, "ai-input": True, "search": True})
+    assert {p for p, d in said.items() if d != "unknown"} == set(OPTOUT_EXPRESSES["content-signal"])
+
+
+def test_protocol_schemas_list_every_channel_and_family_of_the_vocabulary() -> None:
+    """The channel a declarer writes and the families an evaluator is asked for are listed in
+    the kit's schemas as in aiii_kit.vocab: a channel added to one is added to the other."""
+    schemas = ROOT / "kit" / "aiii_kit" / "protocol" / "schemas"
+    declare = json.loads((schemas / "optout.declare.params.json").read_text())
+    evaluate = json.loads((schemas / "optout.evaluate.params.json").read_text())
+    result = json.loads((schemas / "optout.evaluate.result.json").read_text())
+    assert set(declare["properties"]["channel"]["enum"]) == set(OPTOUT_SITE_CHANNELS)
+    assert evaluate["properties"]["channels"]["items"]["enum"] == list(OPTOUT_SIGNAL_FAMILIES)
+    assert result["properties"]["channels"]["propertyNames"]["enum"] == list(OPTOUT_SIGNAL_FAMILIES)
+    assert set(OPTOUT_EXPRESSES) == set(OPTOUT_SIGNAL_FAMILIES) == set(SIGNAL_FAMILY.values())
 
 
 # -- the declarer ---------------------------------------------------------------------------

@@ -14,13 +14,22 @@ it comes from:
 - [AIPREF-VOCAB], [AIPREF-ATTACH]: the IETF AI preferences drafts: keys ``train-ai`` and
   ``search`` with ``y``/``n``; the ``Content-Usage`` header; ``Content-Usage`` rules in
   robots.txt groups, matched like allow/disallow; combining preferences, any disallow wins;
+- [CONTENT-SIGNALS]: Cloudflare's Content Signals Policy (contentsignals.org; "Giving users
+  choice with Cloudflare's new Content Signals Policy", blog.cloudflare.com, 2025-09-24):
+  ``Content-Signal: search=yes, ai-train=no, ai-input=no`` in robots.txt groups;
+- [X-ROBOTS-TAG]: Google Search Central, "Robots meta tag, data-nosnippet, and X-Robots-Tag
+  specifications" (developers.google.com/search/docs/crawling-indexing/robots-meta-tag):
+  comma-separated rules, an optional ``agent:`` prefix, case-insensitive; [NOAI]: the
+  ``noai`` and ``noimageai`` rules (DeviantArt, 2022; Spawning's datadiligence reads them):
+  no AI training;
 - [PLUS]: PLUS LDF, property Data Mining (``plus:DataMining``), in XMP.
 
 C2PA/CAWG training-mining is not read here: reading a manifest store is the C2PA
 vendors' job (``provenance.read``); the check asks them.
 
 Sibling modules: ``declaring.py``, ``evaluating.py``, ``sfv.py`` ([RFC9651]),
-``robots.py`` ([RFC9309]) and ``common.py`` (what they share).
+``robots.py`` ([RFC9309]), ``contentsignal.py`` ([CONTENT-SIGNALS]), ``xrobotstag.py``
+([X-ROBOTS-TAG], [NOAI]) and ``common.py`` (what they share).
 """
 
 from __future__ import annotations
@@ -31,8 +40,10 @@ from aiii_kit import Adapter, Asset, Unsupported
 from aiii_kit.optout import optout_material
 
 from .common import FAMILIES, REFERENCE_VERSION, Decisions
+from .contentsignal import evaluate_content_signal
 from .declaring import declare
 from .evaluating import combine, evaluate_aipref, evaluate_plus, evaluate_robots, evaluate_tdmrep
+from .xrobotstag import evaluate_x_robots_tag
 
 
 class OptoutReferenceAdapter(Adapter):
@@ -56,6 +67,10 @@ class OptoutReferenceAdapter(Adapter):
             per["aipref"] = evaluate_aipref(material, purposes, agent, notes)
         if "robots" in families:
             per["robots"] = evaluate_robots(material, purposes, agent)
+        if "content-signal" in families:
+            per["content-signal"] = evaluate_content_signal(material, purposes, agent)
+        if "x-robots-tag" in families:
+            per["x-robots-tag"] = evaluate_x_robots_tag(material, purposes, agent)
         if "plus" in families:
             per["plus"] = evaluate_plus(body, purposes)
         return {"decisions": combine(per, purposes),

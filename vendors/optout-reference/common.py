@@ -7,8 +7,8 @@ from typing import Any
 
 from aiii_kit.optout import optout_decision
 
-REFERENCE_VERSION = "1.0"
-FAMILIES = ("tdmrep", "aipref", "robots", "plus")
+REFERENCE_VERSION = "1.2"
+FAMILIES = ("tdmrep", "aipref", "robots", "content-signal", "x-robots-tag", "plus")
 PLUS_NS = "http://ns.useplus.org/ldf/xmp/1.0/"
 ROBOTS_PARSE_LIMIT = 500 * 1024  # [RFC9309] 2.5: parse at least 500 KiB; this parser stops there
 OPF_NS = "http://www.idpf.org/2007/opf"

@@ -8,7 +8,14 @@ import zipfile
 from typing import Any
 
 from aiii_kit import AdapterError, Unsupported
-from aiii_kit.vocab import OPTOUT_EXPRESSES, OPTOUT_PURPOSES, OPTOUT_SITE_CHANNELS, TDMREP_NS_EPUB3, TDMREP_NS_XMP
+from aiii_kit.vocab import (
+    CONTENT_SIGNAL_PURPOSES,
+    OPTOUT_EXPRESSES,
+    OPTOUT_PURPOSES,
+    OPTOUT_SITE_CHANNELS,
+    TDMREP_NS_EPUB3,
+    TDMREP_NS_XMP,
+)
 
 from .common import OPF_NS, _b64
 
@@ -123,6 +130,15 @@ def declare(params: dict[str, Any]) -> dict[str, Any]:
         files.append({"path": "/robots.txt", "media_type": "text/plain",
                       "body": f"User-agent: *\nAllow: /\nContent-Usage: {_aipref_value(intent)}\n".encode()})
         files.append({**html_page, "body": PAGE.format(meta="").encode()})
+    elif channel == "content-signal":
+        # [CONTENT-SIGNALS]: the line sits in the group every crawler reads; crawling stays allowed
+        files.append({"path": "/robots.txt", "media_type": "text/plain",
+                      "body": f"User-agent: *\nContent-Signal: {_content_signal_value(intent)}\nAllow: /\n".encode()})
+        files.append({**html_page, "body": PAGE.format(meta="").encode()})
+    elif channel == "x-robots-tag":
+        # [X-ROBOTS-TAG], [NOAI]: one switch for AI training; "all" is the default, written out
+        value = "noai, noimageai" if _one_value(intent, "x-robots-tag") == "denied" else "all"
+        files.append({**html_page, "headers": [["X-Robots-Tag", value]], "body": PAGE.format(meta="").encode()})
     else:  # robots
         agents = params.get("agents") or {}
         lines = []
@@ -149,16 +165,29 @@ def declare(params: dict[str, Any]) -> dict[str, Any]:
     return {"channel": channel, "resource": resource, "files": out, "notes": notes}
 
 
+def _preference_value(intent: dict[str, str], name: str, keys: dict[str, tuple[str, ...]], yes: str, no: str) -> str:
+    """A preferences line, ``key=yes|no`` for each key whose purposes the intent names.  A
+    key that speaks for several purposes (one training key for train-ai and train-genai)
+    needs them to agree: a split intent is refused, not rounded."""
+    items = []
+    for key, purposes in keys.items():
+        said = {intent[p] for p in purposes if p in intent}
+        if len(said) > 1:
+            raise Unsupported(f"{name}: one {key} key for {' and '.join(purposes)}; the intent gives them different values")
+        if said:
+            items.append(f"{key}=" + (no if said.pop() == "denied" else yes))
+    if not items:
+        named = ", ".join(p for purposes in keys.values() for p in purposes)
+        raise Unsupported(f"the intent names none of the purposes {name} can express ({named})")
+    return ", ".join(items)
+
+
 def _aipref_value(intent: dict[str, str]) -> str:
     """[AIPREF-VOCAB] keys; train-genai has no key of its own: it must agree with train-ai."""
-    items = []
-    train = {intent[p] for p in ("train-ai", "train-genai") if p in intent}
-    if len(train) > 1:
-        raise Unsupported("AI preferences have one train-ai key for all AI training; the intent splits train-ai and train-genai")
-    if train:
-        items.append("train-ai=" + ("n" if train.pop() == "denied" else "y"))
-    if "search" in intent:
-        items.append("search=" + ("n" if intent["search"] == "denied" else "y"))
-    if not items:
-        raise Unsupported("the intent names none of the purposes AI preferences express (train-ai, search)")
-    return ", ".join(items)
+    return _preference_value(intent, "AI preferences", {"train-ai": ("train-ai", "train-genai"), "search": ("search",)}, "y", "n")
+
+
+def _content_signal_value(intent: dict[str, str]) -> str:
+    """[CONTENT-SIGNALS] keys: ai-train (all AI training: train-ai and train-genai must
+    agree), search, ai-input (inference); data mining has no key."""
+    return _preference_value(intent, "Content-Signal", CONTENT_SIGNAL_PURPOSES, "yes", "no")

@@ -9,6 +9,13 @@ from aiii_kit.optout import material_body
 
 from .common import ROBOTS_PARSE_LIMIT
 
+#: The rules of a group: [RFC9309] 2.2.2's and [AIPREF-ATTACH]'s Content-Usage (which
+#: updates RFC 9309); other records are dropped.
+GROUP_FIELDS = ("allow", "disallow", "content-usage")
+#: Other records a group keeps without being closed by them ([RFC9309] 2.2.4: parsing
+#: other records must not interfere with the protocol's): [CONTENT-SIGNALS]' lines.
+GROUP_RECORDS = ("content-signal",)
+
 
 def robots_groups(text: str) -> list[tuple[list[str], list[tuple[str, str]]]]:
     """Groups of (user agents, [(field, value)]): consecutive user-agent lines start one
@@ -26,11 +33,13 @@ def robots_groups(text: str) -> list[tuple[list[str], list[tuple[str, str]]]]:
                 groups.append(([], []))
             groups[-1][0].append(value)
             last_was_agent = True
-        elif groups and field in ("allow", "disallow", "content-usage"):
+        elif groups and field in GROUP_FIELDS:
             groups[-1][1].append((field, value))
             last_was_agent = False
+        elif groups and field in GROUP_RECORDS:
+            groups[-1][1].append((field, value))
         else:
-            last_was_agent = False if field in ("allow", "disallow", "content-usage") else last_was_agent
+            last_was_agent = False if field in GROUP_FIELDS else last_was_agent
     return groups
 
 
@@ -66,6 +75,19 @@ def robots_text(fetched: dict[str, Any]) -> str:
     return data.decode("utf-8", "replace")  # 2.2: UTF-8; undecodable bytes cannot match anything
 
 
+#: ASCII that stays as it is: everything printable (reserved characters are compared as
+#: written, "%" keeps existing escapes).
+_ASCII_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def percent_encoded(path: str) -> str:
+    """[RFC9309] 2.2.2: octets outside ASCII, in the URI and in robots.txt paths, are
+    percent-encoded (UTF-8, [RFC3986] 2.1) before they are compared."""
+    from urllib.parse import quote
+
+    return quote(path, safe=_ASCII_SAFE)
+
+
 def robots_allowed(text: str, agent: str, path: str) -> tuple[bool, str]:
     """[RFC9309] 2.2.2: the longest matching allow/disallow rule wins; on a tie allow
     (the least restrictive); no match allows; /robots.txt is always allowed."""
@@ -73,11 +95,13 @@ def robots_allowed(text: str, agent: str, path: str) -> tuple[bool, str]:
         return True, "2.2.2: /robots.txt is implicitly allowed"
     rules, group = group_rules(text, agent)
     best: tuple[int, bool, str] | None = None
+    path = percent_encoded(path)
     for field, value in rules:
         if field not in ("allow", "disallow") or not value:
             continue  # an empty disallow allows everything: it matches nothing
-        if pattern_matches(value, path):
-            candidate = (len(value), field == "allow", f"{field}: {value}")
+        pattern = percent_encoded(value)
+        if pattern_matches(pattern, path):
+            candidate = (len(pattern), field == "allow", f"{field}: {value}")
             if best is None or candidate[:2] > best[:2]:
                 best = candidate
     if best is None:
