@@ -8,7 +8,7 @@ import fnmatch
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.errors import ConfigError
@@ -31,6 +31,8 @@ class Catalogue:
     sha256: str
     #: Where corpus files are written (``None``: next to nothing; corpora are refused).
     cache_dir: Path | None = None
+    #: The member ids of each corpus the plan made (``corpus:<name>`` -> ids).
+    members: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Vector]:
         return iter(self.vectors)
@@ -74,6 +76,7 @@ class Catalogue:
                     raise CatalogueError(f"corpus {name!r} was defined twice with different members")
                 return known
         self.vectors.append(vector)
+        self.members[vector.id] = tuple(v.id for v in members)
         return vector
 
     def select(

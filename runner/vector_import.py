@@ -19,7 +19,7 @@ from aiii_kit.vocab import MEDIA_SUFFIX
 from runner import derive as deriver
 from runner.catalogue import CatalogueError
 from runner.paths import display
-from runner.vector_files import _KNOWN_SUFFIXES, _escaped_char, _printable, refusal, sniff_file
+from runner.vector_files import _KNOWN_SUFFIXES, _escaped_char, _printable, open_regular, refusal, sniff_file
 from runner.vectors import CATALOGUE_FILE, _file_sha256, _read_document, _schema_problem, _walk
 
 DEFAULT_IMPORT_LICENCE = "unknown (user-supplied)"
@@ -123,7 +123,7 @@ def import_directory(
             remarks.append(f"{shown}: skipped, a catalogue path cannot hold a backslash")
             continue
         try:
-            media_type = sniff_file(file)
+            media_type = sniff_file(file) or _text_type(file)
             sha256 = _file_sha256(file) if media_type is not None else ""
         except (OSError, CatalogueError) as exc:  # vanished, unreadable, swapped for a FIFO
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -132,7 +132,7 @@ def import_directory(
         if media_type is None:
             remarks.append(f"{shown}: skipped, not a media type the harness knows")
             continue
-        if file.suffix.lower() not in _KNOWN_SUFFIXES.get(media_type, ()):
+        if media_type != "text/plain" and file.suffix.lower() not in _KNOWN_SUFFIXES.get(media_type, ()):
             remarks.append(f"{shown}: the bytes say {media_type}, whatever the name says")
         old = previous.get(rel)
         if old is not None:
@@ -147,6 +147,7 @@ def import_directory(
         entries.append(entry)
     for rel in sorted(set(previous) - {e["file"] for e in entries}):
         remarks.append(f"{_printable(rel)}: dropped from the catalogue, the file is gone")
+    _add_derived_formats(entries, remarks)
 
     header = ["Written by `aiii vectors import` (runner.vector_import.import_directory); edit licences and tags freely."]
     header += remarks
@@ -159,6 +160,49 @@ def import_directory(
     if notes is not None:
         notes.extend(remarks)
     return target
+
+
+#: Names of plain-text files: a file so named whose bytes are UTF-8 without NUL is text/plain.
+TEXT_SUFFIXES = (".txt", ".text", ".md")
+#: Larger text files are not imported as text (a vector is read whole).
+TEXT_MAX_BYTES = 8 * 1024 * 1024
+
+
+def _text_type(file: Path) -> str | None:
+    """``text/plain`` for a UTF-8 text file with a text name (no magic bytes say so)."""
+    if file.suffix.lower() not in TEXT_SUFFIXES:
+        return None
+    with open_regular(file) as fh:
+        data = fh.read(TEXT_MAX_BYTES + 1)
+    if len(data) > TEXT_MAX_BYTES or b"\0" in data:
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "text/plain"
+
+
+def _add_derived_formats(entries: list[dict[str, Any]], remarks: list[str]) -> None:
+    """Give every entry without a ``derive`` list the formats the catalogue derives for its
+    own media of that kind (images: JPEG, PNG, WebP, TIFF; audio: WAV, FLAC, MP3), other
+    than its own, so the checks that select those formats read the user's files too.  A
+    format whose derived id (``<id>-<suffix>``) another file of the folder already holds
+    is left out: that file is the format."""
+    ids = {e["id"] for e in entries}
+    for entry in entries:
+        if "derive" in entry:
+            continue  # the user's own choice (an empty list derives nothing)
+        kind = entry["media_type"].split("/", 1)[0]
+        targets = {"image": deriver.IMAGE_TARGETS, "audio": deriver.AUDIO_TARGETS}.get(kind, ())
+        wanted = [t for t in targets if t != entry["media_type"] and deriver.can_derive(entry["media_type"], t)]
+        taken = [t for t in wanted if f"{entry['id']}-{MEDIA_SUFFIX[t].lstrip('.')}" in ids]
+        if taken:
+            remarks.append(f"{_printable(entry['file'])}: not derived as {', '.join(taken)}: the folder's"
+                           f" {', '.join(_printable(entry['id']) + '-' + MEDIA_SUFFIX[t].lstrip('.') for t in taken)}"
+                           " holds that id")
+        if wanted:
+            entry["derive"] = [t for t in wanted if t not in taken]
 
 
 def _rendered_problem(text: str, entries: list[dict[str, Any]]) -> str | None:

@@ -27,7 +27,8 @@ from aiii_kit.vocab import MEDIA_SUFFIX
 
 from runner import derive as deriver
 from runner.catalogue import Catalogue, CatalogueError
-from runner.model import Vector
+from runner.limits import file_problem
+from runner.model import Limits, Vector
 from runner.paths import display
 from runner.vector_files import (
     _MEDIA_SUFFIXES,
@@ -118,7 +119,8 @@ def _read_document(directory: Path) -> tuple[Path, bytes, dict[str, Any]]:
         with open_regular(path) as fh:
             raw = fh.read()
     except FileNotFoundError:
-        raise CatalogueError(f"{where}: file not found") from None
+        raise CatalogueError(f"{where}: file not found (for a folder of your own media, write one with"
+                             f" `aiii vectors import {display(directory)}`)") from None
     try:
         doc = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -194,13 +196,19 @@ def load_catalogue(
     derive: bool = True,
     progress: ProgressCallback | None = None,
     workers: int | None = None,
+    derive_failures: list[str] | None = None,
+    limits: Limits | None = None,
 ) -> Catalogue:
     """Load and check ``directory/catalogue.toml``, deriving the listed formats.
 
     Raises :class:`CatalogueError` (one line naming the file and the key) on the first
     problem.  Derived files are made once into ``cache_dir/vectors/`` and reused;
     ``progress(done, total, vector_id)`` is called after each derived vector;
-    ``workers`` threads derive at once (default: the CPU count, at most 8).
+    ``workers`` threads derive at once (default: the CPU count, at most 8).  With
+    ``derive_failures`` (a user's own folder, whose files may be broken), a format that
+    cannot be derived is left out and its one-line reason appended there instead.  A
+    source over ``limits.max_file_bytes`` (the run's cap, else the default) is never
+    derived: its formats would carry it past the cap that blocks it.
     """
     directory = directory.resolve()
     path, raw, doc = _read_document(directory)
@@ -222,13 +230,23 @@ def load_catalogue(
             expectations=tuple(entry.get("expectations", ())),
         )
         sources.append(vector)
-        for target in entry.get("derive", ()) if derive else ():
-            if target != vector.media_type:
-                plans.append((vector, target))
+        targets = [t for t in entry.get("derive", ()) if derive and t != vector.media_type]
+        too_big = file_problem(vector.path, limits or Limits()) if targets else None
+        if too_big:
+            if derive_failures is None:
+                raise CatalogueError(f"{where}: {vector.id}: not derived: {too_big}")
+            derive_failures.append(f"{where}: {vector.id}: not derived: {too_big}")
+            continue
+        plans.extend((vector, target) for target in targets)
 
     by_source: dict[str, list[Vector]] = {}
-    for (src, _target), vector in zip(plans, _derive_all(plans, cache_dir, where, progress, workers), strict=True):
-        by_source.setdefault(src.id, []).append(vector)
+    made = _derive_all(plans, cache_dir, where, progress, workers, derive_failures is not None)
+    for (src, _target), got in zip(plans, made, strict=True):
+        if isinstance(got, str):
+            if derive_failures is not None:  # always, when a failure was tolerated
+                derive_failures.append(got)
+            continue
+        by_source.setdefault(src.id, []).append(got)
     vectors: list[Vector] = []
     for src in sources:
         vectors.append(src)
@@ -243,9 +261,11 @@ def _derive_all(
     where: str,
     progress: ProgressCallback | None,
     workers: int | None,
-) -> list[Vector]:
-    """The derived vectors for ``(source, target)`` plans, in plan order."""
-    results: dict[int, Vector] = {}
+    tolerate: bool = False,
+) -> list[Vector | str]:
+    """The derived vectors for ``(source, target)`` plans, in plan order; with ``tolerate``,
+    a derivation that fails gives its one-line reason in its place instead of raising."""
+    results: dict[int, Vector | str] = {}
     if not plans:
         return []
     # Pillow and libsndfile release the GIL while encoding, so threads use every core.
@@ -253,9 +273,15 @@ def _derive_all(
     try:
         futures = {pool.submit(_derive_one, src, target, cache_dir, where): i for i, (src, target) in enumerate(plans)}
         for done, future in enumerate(as_completed(futures), start=1):
-            results[futures[future]] = future.result()
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except CatalogueError as exc:
+                if not tolerate:
+                    raise
+                results[i] = str(exc)
             if progress is not None:
-                progress(done, len(plans), results[futures[future]].id)
+                progress(done, len(plans), _derived_id(plans[i][0].id, plans[i][1]))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return [results[i] for i in range(len(plans))]

@@ -63,7 +63,7 @@ def sha(path: Path) -> str:
 
 def test_catalogue_loads_and_every_sha256_matches(cache_a: Path) -> None:
     cat = load_catalogue(VECTORS, cache_a, derive=False)
-    assert len(cat.vectors) == 38  # 31 media files, 2 identifier and 5 opt-out data files
+    assert len(cat.vectors) == 43  # 31 media files, 2 identifier and 5 opt-out data files, 5 texts
     for vector in cat.vectors:
         assert vector.path.is_file(), vector.id
         assert sha(vector.path) == vector.sha256, vector.id
@@ -137,7 +137,8 @@ def test_malformed_sha256_names_the_key_path(tmp_path: Path, cache_a: Path) -> N
 
 def test_shipped_catalogue_errors_name_the_repository_path(monkeypatch: pytest.MonkeyPatch, cache_a: Path) -> None:
     monkeypatch.setattr("runner.vectors.CATALOGUE_FILE", "no-such-catalogue.toml")
-    with pytest.raises(CatalogueError, match=r"^test_vectors/no-such-catalogue.toml: file not found$"):
+    with pytest.raises(CatalogueError, match=r"^test_vectors/no-such-catalogue.toml: file not found \(for a folder of your own media, write one with"
+                       r" `aiii vectors import test_vectors`\)$"):
         load_catalogue(VECTORS, cache_a)
 
 
@@ -211,7 +212,7 @@ def test_select_filters_and_rejects_unknown_ids(catalogue: Catalogue) -> None:
 
 def test_derived_vectors_are_listed_once_with_their_origin(catalogue: Catalogue) -> None:
     ids = {v.id for v in catalogue.vectors}
-    assert len(catalogue.vectors) == 38 + 6 * 3 + 5 * 3  # the six photo-extra images derive nothing
+    assert len(catalogue.vectors) == 43 + 6 * 3 + 5 * 3  # the six photo-extra images and the texts derive nothing
     assert {"kodim01-jpg", "kodim01-webp", "kodim01-tif"} <= ids
     assert "kodim01-png" not in ids  # the PNG source already is the PNG vector
     assert {"brahms-hungarian-dance-5-wav", "brahms-hungarian-dance-5-mp3", "brahms-hungarian-dance-5-flac"} <= ids
@@ -327,8 +328,9 @@ def test_import_directory_sniffs_types_tags_folders_and_loads(tmp_path: Path, ca
     notes: list[str] = []
     written = import_directory(media, notes=notes)
     assert written == media.resolve() / "catalogue.toml"
-    cat = load_catalogue(media, tmp_path / "cache")
-    found = {Path(v.path).relative_to(media.resolve()).as_posix(): v for v in cat.vectors}
+    failures: list[str] = []  # a user's broken file is not derived, and says so
+    cat = load_catalogue(media, tmp_path / "cache", derive_failures=failures)
+    found = {Path(v.path).relative_to(media.resolve()).as_posix(): v for v in cat.vectors if not v.derived}
     assert {rel: v.media_type for rel, v in found.items()} == {
         "Holiday Photos/Beach.png": "image/png",
         "Holiday Photos/anim.gif": "image/gif",
@@ -341,21 +343,29 @@ def test_import_directory_sniffs_types_tags_folders_and_loads(tmp_path: Path, ca
         "Music/tagged.mp3": "audio/mpeg",
         "Speech/clip.bin": "audio/flac",
         "Speech/clip.wav": "audio/wav",
+        "notes.txt": "text/plain",
     }
     assert found["Holiday Photos/sunset.jpg"].id == "holiday-photos-sunset"
     assert found["Holiday Photos/sunset.jpg"].tags == ("holiday-photos",)
     assert found["Music/Jazz/trumpet.ogg"].tags == ("music", "jazz")
     assert found["Speech/clip.bin"].id == "speech-clip"
     assert found["Speech/clip.wav"].id == "speech-clip-wav"  # made unique
-    assert all(v.licence == "unknown (user-supplied)" and not v.derived for v in cat.vectors)
-    assert any(n.startswith("notes.txt: skipped") for n in notes)
+    assert all(v.licence == "unknown (user-supplied)" for v in cat.vectors)
+    # the catalogue's formats are derived for the user's media as for its own
+    derived = {v.id: v.media_type for v in cat.vectors if v.source == "music-jazz-trumpet"}
+    assert derived == {"music-jazz-trumpet-wav": "audio/wav", "music-jazz-trumpet-flac": "audio/flac",
+                       "music-jazz-trumpet-mp3": "audio/mpeg"}
+    assert {"holiday-photos-beach-jpg", "holiday-photos-beach-webp", "holiday-photos-beach-tif"} <= {v.id for v in cat.vectors}
+    assert any(": music-tagged: deriving audio/wav failed" in f for f in failures)
+    assert not any(n.startswith("notes.txt") for n in notes)
     assert any(n.startswith("Holiday Photos/sunset.jpg: the bytes say image/png") for n in notes)
     assert not any(".DS_Store" in n for n in notes)
     assert verify_catalogue(media) == []
 
     # A second import keeps what the user edited and notices new and vanished files.
-    text = written.read_text().replace('licence = "unknown (user-supplied)"', 'licence = "CC0, mine"', 1)
-    written.write_text(text)
+    text = written.read_text()
+    at = text.index('file = "Holiday Photos/Beach.png"')
+    written.write_text(text[:at] + text[at:].replace('licence = "unknown (user-supplied)"', 'licence = "CC0, mine"', 1))
     (media / "Speech/clip.wav").unlink()
     shutil.copy(VECTORS / "images/kodak/kodim12.png", media / "new.png")
     notes.clear()
