@@ -1,13 +1,17 @@
 """The channel transforms: plain functions of an asset and its params (same input, same
 params, same bytes out).  Image channels write PNG except the JPEG and WebP re-encodes;
-audio channels write 16-bit WAV except MP3.  :mod:`conformance.channels` names them,
+audio channels write 16-bit WAV except MP3; text channels write UTF-8 text.  :mod:`conformance.channels` names them,
 says what each reads and records, and chains them into named channels."""
 
 from __future__ import annotations
 
+import codecs
+import html
 import io
+import re
 import subprocess
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -330,3 +334,62 @@ def lowpass(asset: Asset, params: dict[str, Any]) -> Asset:
         raise Unsupported(f"a {cutoff:g} Hz low-pass needs a sample rate above {2 * cutoff:g} Hz, not {rate}")
     sos = butter(int(params.get("order", 8)), cutoff, btype="lowpass", fs=rate, output="sos")
     return _wav(sosfiltfilt(sos, samples, axis=0), rate)
+
+
+# -- text channels (standard library only) ------------------------------------------------
+
+#: The variation selectors (U+FE00-U+FE0F, U+E0100-U+E01EF) that carry a C2PA Annex A.8
+#: wrapper's bytes: what the clipboard channel removes.
+VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def _text(asset: Asset) -> str:
+    if asset.media_type != "text/plain":
+        raise Unsupported(f"a text channel cannot take {asset.media_type}")
+    try:
+        return asset.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unsupported(f"a text channel takes UTF-8 text: {exc}") from None
+
+
+def _utf8(text: str) -> Asset:
+    return Asset(text.encode("utf-8"), "text/plain")
+
+
+def nfc(asset: Asset, params: dict[str, Any]) -> Asset:
+    """Unicode Normalization Form C (canonical composition; unicodedata), as UTF-8."""
+    return _utf8(unicodedata.normalize("NFC", _text(asset)))
+
+
+def nfkc(asset: Asset, params: dict[str, Any]) -> Asset:
+    """Unicode Normalization Form KC (compatibility composition: full-width and ideographic
+    spaces, ligatures, presentation forms folded; unicodedata), as UTF-8."""
+    return _utf8(unicodedata.normalize("NFKC", _text(asset)))
+
+
+def trim(asset: Asset, params: dict[str, Any]) -> Asset:
+    """What editors and form fields do: each line's trailing whitespace removed, then the
+    text's leading and trailing whitespace (Python's ``str.rstrip``/``str.strip``: Unicode
+    White_Space, which U+FEFF and the variation selectors are not)."""
+    lines = _text(asset).split("\n")
+    return _utf8("\n".join(line.rstrip() for line in lines).strip())
+
+
+def clipboard(asset: Asset, params: dict[str, Any]) -> Asset:
+    """A copy through a plain-text clipboard that drops the variation selectors
+    (U+FE00-U+FE0F, U+E0100-U+E01EF), including the emoji presentation selector U+FE0F in
+    the visible text; everything else, U+FEFF included, is kept."""
+    return _utf8(VARIATION_SELECTORS.sub("", _text(asset)))
+
+
+def html_round_trip(asset: Asset, params: dict[str, Any]) -> Asset:
+    """The text put into HTML and read back: ``html.escape`` (``&``, ``<``, ``>``, quotes)
+    then ``html.unescape``, as UTF-8."""
+    return _utf8(html.unescape(html.escape(_text(asset), quote=True)))
+
+
+def utf16(asset: Asset, params: dict[str, Any]) -> Asset:
+    """Re-encoded to UTF-16 (with its byte-order mark, surrogate pairs for the
+    supplementary planes) and decoded back to UTF-8 (``codecs``)."""
+    wide = codecs.encode(_text(asset), "utf-16")
+    return _utf8(codecs.decode(wide, "utf-16"))

@@ -1,7 +1,7 @@
 """Distribution channels: named, parameterised, deterministic transforms of an asset.
 
 A channel is what happens to a file between its producer and its consumer: a JPEG
-re-encode, a resize, an MP3 encode, a resample.  Each is a plain function of the asset
+re-encode, a resize, an MP3 encode, a resample, a Unicode normalisation of a text.  Each is a plain function of the asset
 and its params (same input, same params, same bytes out), run by the executor as a
 harness transform step, so its output is cached and shared like a producer's.  Each
 records what it did (:func:`describe`): its parameters and the versions of the
@@ -14,6 +14,8 @@ registers them by step name and holds the named channels (built-in and a profile
 from __future__ import annotations
 
 import hashlib
+import platform
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -29,13 +31,17 @@ from conformance.channel_transforms import (
     audio_noise,
     blur,
     brightness,
+    clipboard,
     crop,
     excerpt,
     ffmpeg_version,
     fit,
+    html_round_trip,
     jpeg,
     lowpass,
     mp3,
+    nfc,
+    nfkc,
     noise,
     opus,
     pitch,
@@ -44,6 +50,8 @@ from conformance.channel_transforms import (
     rotate,
     stretch,
     strip,
+    trim,
+    utf16,
     webp,
 )
 from runner.model import Step, canonical_json, transform_step
@@ -68,12 +76,21 @@ CHANNELS: dict[str, Channel] = {
     "channel.pitch": pitch,
     "channel.excerpt": excerpt,
     "channel.lowpass": lowpass,
+    "channel.nfc": nfc,
+    "channel.nfkc": nfkc,
+    "channel.trim": trim,
+    "channel.clipboard": clipboard,
+    "channel.html": html_round_trip,
+    "channel.utf16": utf16,
 }
 
-#: The media each transform takes ("image" or "audio").
+_TEXT_TRANSFORMS = ("channel.nfc", "channel.nfkc", "channel.trim", "channel.clipboard", "channel.html", "channel.utf16")
+
+#: The media each transform takes ("image", "audio" or "text").
 KINDS: dict[str, str] = {name: "audio" if name in (
     "channel.mp3", "channel.aac", "channel.opus", "channel.resample", "channel.audio_noise", "channel.stretch",
-    "channel.pitch", "channel.excerpt", "channel.lowpass") else "image" for name in CHANNELS}
+    "channel.pitch", "channel.excerpt", "channel.lowpass") else "text" if name in _TEXT_TRANSFORMS else "image"
+    for name in CHANNELS}
 
 #: The params each transform reads (a profile's channel may give no other).
 PARAMS: dict[str, frozenset[str]] = {
@@ -96,6 +113,7 @@ PARAMS: dict[str, frozenset[str]] = {
     "channel.pitch": frozenset({"semitones"}),
     "channel.excerpt": frozenset({"start_s", "duration_s"}),
     "channel.lowpass": frozenset({"cutoff_hz", "order"}),
+    **{name: frozenset() for name in _TEXT_TRANSFORMS},
 }
 
 #: The libraries each channel's output depends on (recorded with its results).
@@ -119,6 +137,7 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "channel.pitch": ("soundfile", "imageio-ffmpeg"),
     "channel.excerpt": ("soundfile",),
     "channel.lowpass": ("soundfile", "scipy"),
+    **{name: () for name in _TEXT_TRANSFORMS},  # the standard library: _libraries records Unicode's and Python's versions
 }
 
 #: What passes between the steps inside a transform, where the output does not show it.
@@ -133,6 +152,8 @@ _INTERMEDIATE: dict[str, str] = {
 @cache
 def _libraries(name: str) -> tuple[tuple[str, str], ...]:
     libs = [(dist, version(dist)) for dist in LIBRARIES.get(name, ())]
+    if KINDS.get(name) == "text":  # the standard library: the Unicode database and Python decide
+        libs += [("unicodedata", unicodedata.unidata_version), ("python", platform.python_version())]
     if "soundfile" in LIBRARIES.get(name, ()):
         import soundfile as sf
 
@@ -169,7 +190,7 @@ class NamedChannel:
     """A distribution channel by name: a chain of transform steps for one kind of media."""
 
     name: str
-    kind: str  # "image" | "audio"
+    kind: str  # "image" | "audio" | "text"
     steps: tuple[tuple[str, dict[str, Any]], ...]
     description: str
 
@@ -220,12 +241,21 @@ _BUILT_IN = (
            ("channel.excerpt", {"start_s": 1.0, "duration_s": 3.0})),
     _named("lowpass-4k", "audio", "low-pass at 4 kHz (8th-order Butterworth, zero phase)",
            ("channel.lowpass", {"cutoff_hz": 4000})),
+    _named("text-nfc", "text", "Unicode normalisation form C", ("channel.nfc", {})),
+    _named("text-nfkc", "text", "Unicode normalisation form KC (compatibility characters folded)", ("channel.nfkc", {})),
+    _named("text-trim", "text", "trailing whitespace of each line and of the text trimmed, as editors and forms do",
+           ("channel.trim", {})),
+    _named("text-clipboard", "text", "copied through a plain-text clipboard that drops variation selectors",
+           ("channel.clipboard", {})),
+    _named("text-html", "text", "HTML-escaped into a page and unescaped back", ("channel.html", {})),
+    _named("text-utf16", "text", "re-encoded to UTF-16 and back to UTF-8", ("channel.utf16", {})),
 )
 
 #: Every built-in channel by name.
 NAMED: dict[str, NamedChannel] = {c.name: c for c in _BUILT_IN}
 IMAGE_CHANNELS: tuple[str, ...] = tuple(c.name for c in _BUILT_IN if c.kind == "image")
 AUDIO_CHANNELS: tuple[str, ...] = tuple(c.name for c in _BUILT_IN if c.kind == "audio")
+TEXT_CHANNELS: tuple[str, ...] = tuple(c.name for c in _BUILT_IN if c.kind == "text")
 
 
 def chain_steps(channel: NamedChannel, source: Step | str) -> list[Step]:
@@ -262,8 +292,8 @@ def declared(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, NamedChannel]:
     out = dict(NAMED)
     for name, table in raw.items():
         kind = table.get("kind")
-        if kind not in ("image", "audio"):
-            raise ChannelError(f"channels.{name}.kind: {kind!r} is not 'image' or 'audio'")
+        if kind not in ("image", "audio", "text"):
+            raise ChannelError(f"channels.{name}.kind: {kind!r} is not 'image', 'audio' or 'text'")
         steps: list[tuple[str, dict[str, Any]]] = []
         for i, step in enumerate(table.get("steps", ())):
             transform, params = step.get("transform"), dict(step.get("params", {}))
@@ -289,7 +319,8 @@ def declared(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, NamedChannel]:
 
 __all__ = [
     "AUDIO_CHANNELS", "CHANNELS", "DEFAULT_SEED", "FFMPEG_TIMEOUT_S", "IMAGE_CHANNELS", "KINDS", "LIBRARIES", "NAMED",
-    "PARAMS", "Channel", "ChannelError", "NamedChannel", "aac", "audio_noise", "blur", "brightness", "cache_version",
-    "chain_step", "chain_steps", "crop", "declared", "describe", "describe_channel", "excerpt", "ffmpeg_version", "fit",
-    "jpeg", "lowpass", "mp3", "noise", "opus", "pitch", "resample", "resize", "rotate", "stretch", "strip", "webp",
+    "PARAMS", "TEXT_CHANNELS", "Channel", "ChannelError", "NamedChannel", "aac", "audio_noise", "blur", "brightness",
+    "cache_version", "chain_step", "chain_steps", "clipboard", "crop", "declared", "describe", "describe_channel",
+    "excerpt", "ffmpeg_version", "fit", "html_round_trip", "jpeg", "lowpass", "mp3", "nfc", "nfkc", "noise", "opus",
+    "pitch", "resample", "resize", "rotate", "stretch", "strip", "trim", "utf16", "webp",
 ]

@@ -16,7 +16,7 @@ from aiii_kit.metadata import METADATA_FIELDS
 from aiii_kit.vocab import IPTC_DST, PLUS_VOCAB
 
 from conformance.base import Answers, Check, PlanContext, planned
-from runner.model import Cell, CellContext, Outcome, VendorManifest, Verdict, vendor_step
+from runner.model import Cell, CellContext, Outcome, Step, StepKind, VendorManifest, Verdict, canonical_json, vendor_step
 
 # -- the values written ---------------------------------------------------------------
 
@@ -133,29 +133,50 @@ class FieldRoundTrip(Check):
     def plan(self, ctx: PlanContext) -> Iterable[Cell]:
         sets = self.chosen_sets(ctx)
         writers, readers = ctx.with_op("metadata.write"), ctx.with_op("metadata.read")
+        # Cells of one writer and vector share its written step, and steps and cells of one
+        # field set share its params and context: made once, one object each, so a plan of a
+        # million cells holds neither a million copies of the long values nor the time to
+        # encode them.
+        written_steps: dict[tuple[str, str, str, frozenset[str]], Step] = {}
+        written_params: dict[tuple[str, frozenset[str]], str] = {}
+        contexts: dict[tuple[str, frozenset[str], tuple[str, ...]], str] = {}
         for vector in ctx.vectors:
             mt = vector.media_type
             for w in writers:
+                can_w = bool(w.capability("metadata.write", mt))
+                w_fields = declared_fields(w, "metadata.write", mt)
+                w_passes = set(normalisations(w, "metadata.write", mt))
                 for r in readers:
-                    can_w, can_r = bool(w.capability("metadata.write", mt)), bool(r.capability("metadata.read", mt))
+                    can_r = bool(r.capability("metadata.read", mt))
                     if not (can_w or can_r):
                         continue
-                    for name, chosen in sets.items():
-                        cell = self.cell(ctx, vector=vector.id, producer=w.id, consumer=r.id, variant=name)
-                        if not (can_w and can_r):
-                            side = f"{w.id} does not write" if not can_w else f"{r.id} does not read"
+                    if not (can_w and can_r):
+                        side = f"{w.id} does not write" if not can_w else f"{r.id} does not read"
+                        for name in sets:
+                            cell = self.cell(ctx, vector=vector.id, producer=w.id, consumer=r.id, variant=name)
                             yield planned(cell, f"{side} metadata in {mt}")
-                            continue
-                        fields = declared_fields(w, "metadata.write", mt) & declared_fields(r, "metadata.read", mt)
-                        values = {f: v for f, v in chosen.items() if f in fields}
-                        written = vendor_step(w.id, "metadata.write", vector.id, {"fields": values})
-                        read = vendor_step(r.id, "metadata.read", written, {})
-                        context = RoundTripContext(
-                            expected=values,
-                            passes=sorted(set(normalisations(w, "metadata.write", mt)) | set(normalisations(r, "metadata.read", mt))),
-                            undeclared=sorted(set(METADATA_FIELDS) - fields),
-                        )
-                        yield planned(cell, steps={"written": written, "read": read}, context=context)
+                        continue
+                    fields = frozenset(w_fields & declared_fields(r, "metadata.read", mt))
+                    passes = tuple(sorted(w_passes | set(normalisations(r, "metadata.read", mt))))
+                    for name, chosen in sets.items():
+                        written = written_steps.get((vector.id, w.id, name, fields))
+                        if written is None:
+                            params = written_params.get((name, fields))
+                            if params is None:
+                                values = {f: v for f, v in chosen.items() if f in fields}
+                                params = canonical_json({"fields": values})  # as vendor_step writes it
+                                written_params[(name, fields)] = params
+                            written = Step(StepKind.VENDOR, "metadata.write", vector.id, w.id, params)
+                            written_steps[(vector.id, w.id, name, fields)] = written
+                        context = contexts.get((name, fields, passes))
+                        if context is None:
+                            values = {f: v for f, v in chosen.items() if f in fields}
+                            context = RoundTripContext(expected=values, passes=list(passes),
+                                                       undeclared=sorted(set(METADATA_FIELDS) - fields)).to_json()
+                            contexts[(name, fields, passes)] = context
+                        yield self.cell(ctx, vector=vector.id, producer=w.id, consumer=r.id, variant=name,
+                                        steps={"written": written, "read": vendor_step(r.id, "metadata.read", written)},
+                                        context_json=context)
 
     def judge(self, cell: Cell, answers: Answers) -> Verdict:
         ctx = cell.context_as(RoundTripContext)

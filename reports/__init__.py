@@ -27,11 +27,12 @@ __all__ = [
 
 
 def render_all(bundle: dict[str, Any], out_dir: Path, *, validate: bool = True,
-               nav: list[tuple[str, str]] | None = None) -> dict[str, Path]:
+               nav: list[tuple[str, str]] | None = None, figure_cache: Path | None = None) -> dict[str, Path]:
     """Validate ``bundle`` once (unless the caller just did) and write every report under ``out_dir``.
 
     Returns the written paths: ``results``, ``junit``, ``summary`` and ``site``
-    (the site's index page; its other pages sit beside it).
+    (the site's index page; its other pages sit beside it).  ``figure_cache``: see
+    :func:`render_site`.
     """
     out_dir = Path(out_dir)
     write_bundle(bundle, out_dir / "results.json", validate=validate)
@@ -39,5 +40,5 @@ def render_all(bundle: dict[str, Any], out_dir: Path, *, validate: bool = True,
         "results": out_dir / "results.json",
         "junit": write_junit(bundle, out_dir / "junit.xml", validate=False),
         "summary": write_summary(bundle, out_dir / "summary.md", validate=False),
-        "site": render_site(bundle, out_dir / "site", validate=False, nav=nav),
+        "site": render_site(bundle, out_dir / "site", validate=False, nav=nav, figure_cache=figure_cache),
     }

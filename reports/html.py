@@ -16,7 +16,12 @@ page has a script.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
 import json
+import os
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -27,7 +32,7 @@ from markupsafe import Markup
 
 from reports.bundle import CONFLICT_MARK, OUTCOMES, SEVERITY, conflicts_of, merge_line, shard_line, validate_bundle
 from reports.figures import crosstalk_tables, figure_data, roc_rows
-from reports.matrix import ASSEMBLED_MARK, MARKS, MEANINGS, build_matrices, participants
+from reports.matrix import ASSEMBLED_MARK, MARKS, MEANINGS, build_matrices, participants, per_file
 from reports.score import METHOD, NONE, vendor_scores
 from reports.site_layout import (
     bucket_cells,
@@ -163,6 +168,7 @@ class _Site:
         self.env.globals.update(vendor_href=self.vendor_href, cell_href=self.cell_href, conflicts=self.conflicts,
                                 nav=_nav_links(nav), run=bundle["run"])
         self.written: list[str] = []  # site-relative page paths
+        self.figure_cache: Path | None = None  # see render_site
 
     def _write(self, relative: str, template: str, **context: Any) -> Path:
         root = "../" * relative.count("/")
@@ -181,7 +187,7 @@ class _Site:
             places_by_check.setdefault(place.matrix.check["id"], []).append(place)
         for matrix in self.matrices:
             check = matrix.check
-            self._write(check_page(check["id"]), "check.html.j2", check=check, matrix=matrix,
+            self._write(check_page(check["id"]), "check.html.j2", check=check, matrix=matrix, per_file=per_file(matrix),
                         places={(p.group.row, p.group.column): p for p in places_by_check.get(check["id"], [])})
         for number, blocks in enumerate(self.listings):
             self._write(f"groups/{number}.html", "groups.html.j2", blocks=blocks, number=number,
@@ -224,11 +230,21 @@ class _Site:
         given: list[dict[str, Any]] | None = self.bundle.get("figures")
         figures = figure_data(self.bundle["cells"]) if given is None else given
         if figures:
-            from reports.plots import draw
-
             (self.out_dir / _FIGURES).mkdir(parents=True, exist_ok=True)
             for figure in figures:
-                draw(figure, self.out_dir / figure["png"])
+                target = self.out_dir / figure["png"]
+                kept = self.figure_cache / f"{_figure_key(figure)}.png" if self.figure_cache else None
+                if kept is not None and kept.is_file():  # drawn before from the same data: matplotlib stays unloaded
+                    shutil.copyfile(kept, target)
+                else:
+                    from reports.plots import draw
+
+                    draw(figure, target)
+                    if kept is not None:
+                        kept.parent.mkdir(parents=True, exist_ok=True)
+                        tmp = kept.with_name(f".{kept.name}.{os.getpid()}")
+                        shutil.copyfile(target, tmp)
+                        os.replace(tmp, kept)
                 self.written.append(figure["png"])
         return figures
 
@@ -268,13 +284,30 @@ class _Site:
 
 
 def render_site(
-    bundle: dict[str, Any], out_dir: Path | str, *, validate: bool = True, nav: list[tuple[str, str]] | None = None
+    bundle: dict[str, Any], out_dir: Path | str, *, validate: bool = True, nav: list[tuple[str, str]] | None = None,
+    figure_cache: Path | None = None,
 ) -> Path:
     """Write the HTML site for ``bundle`` into ``out_dir``; returns the landing page (``index.html``).
 
     ``nav`` adds header links to every page: (label, href), the href relative to the
     site root (or an http(s) URL), e.g. ``("All runs", "../index.html")``.
+    ``figure_cache``: a folder keeping each drawn figure under the hash of its data, the
+    drawing code and matplotlib's version, so a re-run whose figures are unchanged copies
+    them instead of drawing (most of a warm run's rendering).
     """
     if validate:
         validate_bundle(bundle)
-    return _Site(bundle, Path(out_dir), nav).render()
+    site = _Site(bundle, Path(out_dir), nav)
+    site.figure_cache = figure_cache
+    return site.render()
+
+
+@functools.cache
+def _drawing_version() -> str:
+    code = Path(__file__).with_name("plots.py").read_bytes()
+    return hashlib.sha256(code + importlib.metadata.version("matplotlib").encode()).hexdigest()
+
+
+def _figure_key(figure: dict[str, Any]) -> str:
+    data = json.dumps(figure, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{_drawing_version()}\n{data}".encode()).hexdigest()

@@ -173,7 +173,9 @@ def _watermarks(bundle: dict[str, Any]) -> list[str]:
     crosstalk = crosstalk_tables(bundle["cells"])
     if not figures and not crosstalk:
         return []
-    lines = ["", "## Watermarks", "", "? = inconclusive (insufficient evidence): too few trials for a verdict, not a failure."]
+    heading = "## Watermarks and content recognition" if any(f["id"].startswith("recognition-") for f in figures) \
+        else "## Watermarks"
+    lines = ["", heading, "", "? = inconclusive (insufficient evidence): too few trials for a verdict, not a failure."]
     for figure in figures:
         if figure["kind"] == "heatmap":
             lines += _heatmap_table(figure)

@@ -118,6 +118,23 @@ def build_matrices(bundle: dict[str, Any]) -> list[Matrix]:
     return matrices
 
 
+def _field_disagreements(cell: dict[str, Any]) -> bool:
+    """Whether a cell compares answers field by field: ``disagreements`` as ``[{field,
+    answers: [{value, by}]}]`` beside ``fields_not_exposed``."""
+    m = cell.get("measurements")
+    found = m.get("disagreements") if isinstance(m, dict) and "fields_not_exposed" in m else None
+    return isinstance(found, list) and all(isinstance(d, dict) and isinstance(d.get("answers"), list) for d in found)
+
+
+def per_file(matrix: Matrix) -> list[tuple[str, dict[str, Any]]]:
+    """(row, cell) of a check judged per file (no producer, no consumer) whose cells list
+    each field's answers as ``disagreements`` (provenance.agreement), in row order."""
+    if matrix.columns != [ABSENT]:
+        return []
+    return [(row, cell) for row in matrix.rows for cell in matrix.groups[(row, ABSENT)].cells
+            if _field_disagreements(cell)]
+
+
 _RANK = {outcome: rank for rank, outcome in enumerate(SEVERITY)}
 
 

@@ -68,11 +68,13 @@ def draw_heatmap(data: dict[str, Any], path: Path) -> Path:
         cmap = mpl.colormaps[COLORMAP].with_extremes(bad=NO_RATE)
         image = axes.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto")
         colorbar = figure.colorbar(image, ax=axes)
-        colorbar.set_label("detection rate (TPR)")
+        recognition = data["id"].startswith("recognition-")
+        colorbar.set_label("match rate (TPR)" if recognition else "detection rate (TPR)")
         axes.set_xticks(range(len(columns)), labels=columns, rotation=30, ha="right")
         axes.set_yticks(range(len(rows)), labels=rows)
         axes.set_xlabel("channel")
-        axes.set_ylabel("embedder (and its own detector)")
+        axes.set_ylabel("fingerprinter (A->B: A's originals, B's channel outputs)" if recognition
+                        else "embedder (and its own detector)")
         axes.set_title(data["title"])
         for r in range(len(rows)):
             for c in range(len(columns)):

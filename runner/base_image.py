@@ -23,9 +23,10 @@ from runner.docker_engine import ImageError, _find_image, _machine_lock, _run, _
 SCRIPT_VERSION = "2"
 SUITE = "bookworm"
 #: exiv2: the exiv2-cli vendor's program; libchromaprint-tools: fpcalc, for the ISCC vendors'
-#: audio content codes; libgl1 and libglib2.0-0: what OpenCV (blind-watermark) links.
+#: audio content codes; libgl1 and libglib2.0-0: what OpenCV (blind-watermark) links;
+#: libexempi8: Exempi, which python-xmp-toolkit loads with ctypes.
 BASE_PACKAGES = ("python3", "python3-venv", "perl", "exiv2", "ca-certificates", "libchromaprint-tools", "libgl1",
-                 "libglib2.0-0")
+                 "libglib2.0-0", "libexempi8")
 BASE_REPO = "aiii-base"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 CA_DIR = Path("/usr/local/share/ca-certificates")

@@ -90,6 +90,13 @@ class Check(ABC):
     description: ClassVar[str]
     #: When true, the judge also sees a consumer's clean AdapterError (hostile inputs).
     judges_clean_errors: ClassVar[bool] = False
+    #: When true, the cell's roles are independent answers on the same input (no chain):
+    #: with ``judges_clean_errors``, a clean refusal of any role (not only the last) goes
+    #: to the judge as that role's answer.
+    independent_roles: ClassVar[bool] = False
+    #: The catalogue's own data the check reads (conformance data, curated sites), if any:
+    #: a run on a user's folder (``aiii run --vectors DIR``) skips the check, saying so once.
+    catalogue_data: ClassVar[str | None] = None
 
     def cell(self, ctx: PlanContext, *, vector: str, producer: str | None = None, consumer: str | None = None,
              variant: str | None = None, **fields: Any) -> Cell:

@@ -37,6 +37,7 @@ def plan_summary(suite: Suite, profile: str, shards: int, vendors: list[str] | N
         "shard_cells": cost.cells,
         "shard_producer_calls": cost.calls,
         "producer_calls": cost.whole,
+        "notes": run.notes,
     }
 
 
@@ -54,6 +55,8 @@ def run_plan(args: argparse.Namespace, suite: Suite) -> int:
     extra = sum(summary["shard_producer_calls"]) - summary["producer_calls"]
     print(printable(f"plan {summary['plan_digest']['sha256'][:16]}: profile {summary['profile']}, {summary['cells']} cells,"
                      f" {len(summary['vendors'])} vendors, {summary['producer_calls']} producer calls"), flush=True)
+    for note in summary["notes"]:
+        print(printable(f"note: {note}"), file=sys.stderr, flush=True)
     for i, (cells, calls) in enumerate(zip(summary["shard_cells"], summary["shard_producer_calls"], strict=True), 1):
         print(f"  shard {i}/{args.shards}: {cells} cells, {calls} producer calls", flush=True)
     if args.shards > 1:

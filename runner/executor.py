@@ -170,6 +170,24 @@ class Executor:
                 self.on_step(future.result().cached)
         return future.result()
 
+    def adopt(self, step: Step, result: StepResult, key: str | None = None,
+              origin: dict[str, Any] | None = None) -> None:
+        """Take ``step``'s result as computed elsewhere (another worker's task): the cells
+        of this executor that need it use it as if this run had computed it; the bytes of
+        its asset must be in this executor's store already."""
+        future: Future[StepResult] = Future()
+        future.set_result(result)
+        with self._memo_lock:
+            self._memo[step] = future
+            if key is not None:
+                self.keys[step] = key
+            if origin is not None:
+                self.origins[step] = origin
+
+    def measured(self) -> CpuMeter:
+        """A CPU meter over this executor's vendors (finish it into :attr:`timing`)."""
+        return CpuMeter.start({vid: (rt.placement, rt.transport) for vid, rt in self.vendors.items()})
+
     def _source(self, step: Step) -> tuple[Asset | None, str | None, StepResult | None]:
         """The input asset of a step and its sha256, or the failed upstream result."""
         if step.source == NO_INPUT:
@@ -407,7 +425,7 @@ class Executor:
                 result.duration_s = sum(t.duration_s for t in tries)
             on_result(result)
 
-        meter = CpuMeter.start({vid: (rt.placement, rt.transport) for vid, rt in self.vendors.items()})
+        meter = self.measured()
         with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="cell") as pool:
             futures = [pool.submit(one, cell) for cell in cells]
             try:

@@ -317,6 +317,13 @@ OPENAPI: dict[str, Any] = {
 }
 
 
+async def get_favicon(_request: Request) -> Response:
+    """No icon, said without an error: a browser asks for /favicon.ico whatever the page
+    declares (its own pages carry an empty one) when it shows a document that is not HTML,
+    a badge's SVG or the API's JSON, and a 404 there is an error in its console."""
+    return Response(status_code=204)
+
+
 def create_app(config: HubConfig) -> Starlette:
     """The hub as an ASGI application."""
     app = Starlette(routes=[
@@ -325,6 +332,7 @@ def create_app(config: HubConfig) -> Starlette:
         Route("/api/v1/packs", post_pack, methods=["POST"]),
         Route("/api/v1/packs", get_packs, methods=["GET"]),
         Route("/api/v1/openapi.json", get_openapi, methods=["GET"]),
+        Route("/favicon.ico", get_favicon, methods=["GET"]),
         Mount("/", app=StaticFiles(directory=str(config.site), html=True, check_dir=False), name="site"),
     ])
     app.state.hub = Hub(config)

@@ -39,6 +39,7 @@ def cell_judge(
         verdict, expectation = judge_cell(
             cell, results, lambda _r: check.judge(cell, answers), check.judges_clean_errors,
             [(v, e) for v, e in expectations if v in (cell.producer or "").split("+") + [cell.consumer]], today,
+            any_role=check.independent_roles,
         )
         notes = [n for r in results.values() for n in r.notes]
         if notes:  # what the gate repaired in an answer the verdict rests on

@@ -10,7 +10,9 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from enum import StrEnum
@@ -92,8 +94,9 @@ class Expectation:
         }
 
 
-#: Folders of a vendor that are not its adapter's code (see VendorManifest.code_files).
-NOT_CODE = frozenset({"tests", "keys"})
+#: Folders of a vendor that are not its adapter's code (see VendorManifest.code_files);
+#: ``target``: what a developer's own ``cargo build`` leaves in a Cargo package's folder.
+NOT_CODE = frozenset({"tests", "keys", "target"})
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,13 @@ class VendorManifest:
     homepage: str | None = None
     adapter_entry: str | None = None
     requires: tuple[str, ...] = ()
+    #: calls at once, per adapter instance (one in-process adapter, or one server process)
     max_concurrency: int = 1
     timeout_s: float | None = None
+    #: ``[adapter] processes``: serve the adapter from this many local processes (an int, or
+    #: ``"cores"``: one per core this machine lets the harness use); None: not declared.
+    #: An ``inproc`` vendor that declares it runs in the ``process`` placement (runner/transports/pool.py).
+    processes: int | str | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
     #: placement tables of the manifest: ``[process]``, ``[docker]``, ``[http]``
     process: Mapping[str, Any] = field(default_factory=dict)
@@ -243,7 +251,7 @@ class StepKind(StrEnum):
     TRANSFORM = "transform"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 40 bytes less each of a big plan's million
 class Step:
     """One unit of work in a cell: a vendor operation or a harness transform.
 
@@ -268,12 +276,39 @@ class Step:
         return f"{who}:{self.operation}"
 
 
+#: While a plan is made (:func:`sharing_json`): every params and context JSON made so far,
+#: each equal one kept once.
+_SHARED_JSON: ContextVar[dict[str, str] | None] = ContextVar("shared_json", default=None)
+
+
+@contextmanager
+def sharing_json() -> Iterator[None]:
+    """Within: equal params JSON (:func:`vendor_step`, :func:`transform_step`) and context
+    JSON (:func:`planned`) are one string, so a plan of a million cells whose steps carry
+    the same credentials or values holds them once (the planner plans within it)."""
+    token = _SHARED_JSON.set({})
+    try:
+        yield
+    finally:
+        _SHARED_JSON.reset(token)
+
+
+def _shared(text: str) -> str:
+    table = _SHARED_JSON.get()
+    return text if table is None else table.setdefault(text, text)
+
+
+def _params_json(params: Mapping[str, Any] | None) -> str:
+    # no params (most consumer steps) share one string rather than a new "{}" each
+    return _shared(canonical_json(dict(params))) if params else "{}"
+
+
 def vendor_step(vendor: str, operation: str, source: Step | str, params: Mapping[str, Any] | None = None) -> Step:
-    return Step(StepKind.VENDOR, operation, source, vendor, canonical_json(dict(params or {})))
+    return Step(StepKind.VENDOR, operation, source, vendor, _params_json(params))
 
 
 def transform_step(name: str, source: Step | str, params: Mapping[str, Any] | None = None) -> Step:
-    return Step(StepKind.TRANSFORM, name, source, None, canonical_json(dict(params or {})))
+    return Step(StepKind.TRANSFORM, name, source, None, _params_json(params))
 
 
 C = TypeVar("C", bound="CellContext")
@@ -304,7 +339,7 @@ class CellContext:
         return decoded(cls, data)  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)  # slots: 48 bytes less each of a million cells
 class Cell:
     """check x producer x vector x consumer (x variant): the unit of a verdict."""
 
@@ -324,8 +359,7 @@ class Cell:
 
     @property
     def id(self) -> str:
-        parts = [self.check, self.vector, self.producer or "-", self.consumer or "-", self.variant or "-"]
-        return "/".join(parts)
+        return f"{self.check}/{self.vector}/{self.producer or '-'}/{self.consumer or '-'}/{self.variant or '-'}"
 
     def context_as(self, kind: type[C]) -> C:
         """The cell's context as the check's typed :class:`CellContext`."""
@@ -340,7 +374,7 @@ def planned(cell: Cell, missing: str | None = None, *, context: CellContext | No
     if missing is not None:
         return replace(cell, preset=(Outcome.UNSUPPORTED, missing), steps={})
     if context is not None:
-        changes["context_json"] = context.to_json()
+        changes["context_json"] = _shared(context.to_json())
     return replace(cell, **changes) if changes else cell
 
 

@@ -61,6 +61,7 @@ def build_bundle(store: ResultsStore, run_id: str) -> dict[str, Any]:
             "environment": info.get("environment", environment()),
             "options": record["options"],
             **({"plan_digest": info["plan_digest"]} if "plan_digest" in info else {}),  # absent in older runs
+            **({"notes": info["notes"]} if info.get("notes") else {}),
         },
         "vendors": info.get("vendors", []),
         "checks": info.get("checks", []),
@@ -97,7 +98,7 @@ def render_run(store: ResultsStore, run_id: str, out_dir: Path, cache: ArtifactS
     if logs.is_dir():  # adapter processes' and containers' logs, kept per run, beside the reports
         _copy_logs(logs, out_dir / "logs")
     try:
-        render_all(bundle, out_dir)
+        render_all(bundle, out_dir, figure_cache=state_dir() / "cache" / "figures")
     except BundleError as exc:
         raise HarnessError(f"run {run_id}: the result bundle is invalid at {exc}; the results stay in the store") from exc
     return out_dir

@@ -11,6 +11,7 @@ import secrets
 import sys
 import threading
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from runner import METHODOLOGY_VERSION, __version__, gate, reap
 from runner.cache import ArtifactStore
 from runner.check import Fixtures, Suite
+from runner.coverage import unread_files
 from runner.errors import HarnessError
 from runner.executor import CallTiming, Executor, VendorRuntime, now_iso
 from runner.gates import LevelGate, level_gate
@@ -89,48 +91,83 @@ def start_vendors(
     served: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, VendorRuntime], dict[str, dict[str, Any]]]:
     """Start every vendor that can run here, but those ``served`` from packs (never
-    started); describe every vendor for the bundle."""
-    runtimes: dict[str, VendorRuntime] = {}
+    started); describe every vendor for the bundle.
+
+    Vendors outside the harness's process (their own processes, containers, endpoints)
+    start at once, each in a thread: their start-up is another process's imports or a
+    network round trip, so the wall time is the slowest one's, not the sum.  In-process
+    vendors import their libraries here, one after the other, meanwhile."""
     info: dict[str, dict[str, Any]] = {}
+    wanted: dict[str, str] = {}
     for vid, m in sorted(manifests.items()):
-        entry: dict[str, Any] = {
+        info[vid] = {
             "id": vid, "name": m.name, "organisation": m.organisation, "version": None,
             "transport": placement_of(m, placement), "role": m.role, "runnable": False, "reason": None,
             "capabilities": [{"operation": c.operation, "media_types": list(c.media_types), "options": dict(c.options)}
                              for c in m.capabilities],
             "retention": m.http.get("retention"), "homepage": m.homepage,
         }
-        info[vid] = entry
         if vid in served:
             continue
         where = placement_of(m, placement)
         avail = availability(m, where)
         if not avail.runnable:
-            entry["reason"] = avail.reason
+            info[vid]["reason"] = avail.reason
             continue
-        transport: Transport | None = None
-        try:
-            transport = make_transport(m, where, log_dir)
-            transport.start()
-            limits = gate.Limits.from_manifest(m.limits)
+        wanted[vid] = where
+    started: dict[str, VendorRuntime | str] = {}
+    outside = [vid for vid, where in wanted.items() if where != "inproc"]
+    pool = ThreadPoolExecutor(max_workers=max(1, min(8, len(outside))), thread_name_prefix="aiii-start")
+    futures: dict[str, Future[VendorRuntime | str]] = {}
+    try:
+        futures = {vid: pool.submit(_start_one, manifests[vid], wanted[vid], timeout_s, log_dir) for vid in outside}
+        for vid, where in wanted.items():
             if where == "inproc":
-                version = gate.version(rule_version(m) or transport.implementation_version(), limits) or "unknown"
-            else:  # the version rule is evaluated where the adapter runs
-                version = gate.version(transport.implementation_version(), limits) or "unknown"
-        except (TransportError, Exception) as exc:  # noqa: BLE001 - a broken vendor must not stop the run
-            entry["reason"] = gate.message(exc if isinstance(exc, TransportError) else f"vendor {vid}: {exc!r}")
-            if transport is not None:
-                transport.close()
+                started[vid] = _start_one(manifests[vid], where, timeout_s, log_dir)
+        for vid, future in futures.items():
+            started[vid] = future.result()
+    except BaseException:  # interrupted while starting: what started so far is stopped
+        pool.shutdown(wait=True, cancel_futures=True)
+        for vid, future in futures.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                started.setdefault(vid, future.result())
+        for got in started.values():
+            if isinstance(got, VendorRuntime):
+                got.transport.close()
+        raise
+    pool.shutdown(wait=True)
+    runtimes: dict[str, VendorRuntime] = {}
+    for vid in wanted:
+        got = started[vid]
+        if isinstance(got, str):
+            info[vid]["reason"] = got
             continue
-        except BaseException:  # interrupted while starting: what started so far is stopped
-            for started in [*(rt.transport for rt in runtimes.values()), transport]:
-                if started is not None:
-                    started.close()
-            raise
-        entry.update(version=version, runnable=True)
-        runtimes[vid] = VendorRuntime(m, transport, version, f"{version}+{code_hash(m)}", m.timeout_s or timeout_s,
-                                      limits, placement=where)
+        info[vid].update(version=got.version, runnable=True)
+        runtimes[vid] = got
     return runtimes, info
+
+
+def _start_one(m: VendorManifest, where: str, timeout_s: float, log_dir: Path | None) -> VendorRuntime | str:
+    """One vendor started and asked its version; or why it cannot run (one line)."""
+    transport: Transport | None = None
+    try:
+        transport = make_transport(m, where, log_dir)
+        transport.start()
+        limits = gate.Limits.from_manifest(m.limits)
+        if where == "inproc":
+            version = gate.version(rule_version(m) or transport.implementation_version(), limits) or "unknown"
+        else:  # the version rule is evaluated where the adapter runs
+            version = gate.version(transport.implementation_version(), limits) or "unknown"
+    except (TransportError, Exception) as exc:  # noqa: BLE001 - a broken vendor must not stop the run
+        if transport is not None:
+            transport.close()
+        return gate.message(exc if isinstance(exc, TransportError) else f"vendor {m.id}: {exc!r}")
+    except BaseException:
+        if transport is not None:
+            transport.close()
+        raise
+    return VendorRuntime(m, transport, version, f"{version}+{code_hash(m)}", m.timeout_s or timeout_s, limits,
+                         placement=where)
 
 
 class Run:
@@ -143,10 +180,14 @@ class Run:
         self.cache = ArtifactStore(state_dir() / "cache")
         vectors_dir = Path(opts.vectors_dir) if opts.vectors_dir else ROOT / "test_vectors"
         self.user_vectors = opts.vectors_dir is not None
-        self.catalogue = load_catalogue(vectors_dir, state_dir() / "cache")
+        #: What the plan says once about a user's folder: formats not derived, checks
+        #: skipped, files no cell reads.
+        self.notes: list[str] = []
+        self.profile: Profile = load_profile(ROOT / "profiles", opts.profile, set(suite.checks))
+        self.catalogue = load_catalogue(vectors_dir, state_dir() / "cache", limits=self.profile.limits,
+                                        derive_failures=self.notes if self.user_vectors else None)
         self.vectors: dict[str, Vector] = {v.id: v for v in self.catalogue.vectors}
         self.all_vendors = load_vendors(ROOT / "vendors", [Path(d) for d in opts.extra_vendor_dirs])
-        self.profile: Profile = load_profile(ROOT / "profiles", opts.profile, set(suite.checks))
         patterns = opts.vendors or (None if self.profile.vendors == ("*",) else list(self.profile.vendors))
         self.manifests = select_vendors(self.all_vendors, patterns)
         self.pki = TestPKI.create(state_dir() / "pki")
@@ -158,7 +199,9 @@ class Run:
             offline=frozenset(v for v, m in self.manifests.items() if not reaches_loopback(placement_of(m, opts.placement))),
         )
         self.cells: list[Cell] = plan(self.profile, self.manifests, self.catalogue, self.fixtures, suite,
-                                      restrict_vectors=not self.user_vectors)
+                                      restrict_vectors=not self.user_vectors, notes=self.notes)
+        if self.user_vectors:
+            self.notes += unread_files(self.cells, self.catalogue, self.profile, self.manifests, suite)
         self.vectors = {v.id: v for v in self.catalogue.vectors}  # with the corpora the plan made
         # of the whole plan, before any of it runs: every shard and placement gets the same
         self.plan_digest = plan_digest(self.profile, self.cells, self.vectors, suite, self.pki.fingerprint)
@@ -199,6 +242,8 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
             _preflight(opts)
         run = planned or Run(opts, suite, resume)
         checks = suite.checks
+        for note in run.notes:
+            print(printable(f"note: {note}"), file=sys.stderr, flush=True)
         for pack in packs or []:  # refused before the run is stored or a vendor started
             check_plan(pack, run.plan_digest.sha256, run.plan_digest.components)
     except BaseException:
@@ -225,6 +270,7 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
             "vectors": [{"id": v.id, "media_type": v.media_type, "sha256": v.sha256, "licence": v.licence,
                          "tags": list(v.tags), "source": v.source} for v in run.vectors.values()],
             **({"shard": run.shard.manifest} if run.shard else {}),
+            **({"notes": run.notes} if run.notes else {}),
         })
         todo = [c for c in run.cells if c.id not in done]
         unavailable = {vid: str(e["reason"]) for vid, e in vendor_info.items() if not e["runnable"]}
@@ -252,7 +298,8 @@ def execute_run(opts: RunOptions, suite: Suite, resume: str | None = None, progr
             if opts.executor != "local":  # each worker judges its cells (runner/dask_executor.py)
                 from runner.dask_executor import DaskRun, run_on_dask
 
-                run_on_dask(DaskRun(run, suite, versions, expectations, today, unavailable), todo, save, executor.timing)
+                run_on_dask(DaskRun(run, suite, versions, expectations, today, unavailable,
+                                    {vid: rt.cache_version for vid, rt in runtimes.items()}), todo, save, executor.timing)
             else:
                 with contextlib.ExitStack() as sessions:  # the checks' servers, open while cells run
                     for check_id in dict.fromkeys(c.check for c in todo):

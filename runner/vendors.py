@@ -36,18 +36,32 @@ def load_manifest(path: Path) -> VendorManifest:
     adapter = doc.get("adapter", {})
     if doc["placement"] != "http" and not adapter.get("entry") and not doc.get("process", {}).get("command"):
         raise ConfigError(f"{shown}: adapter.entry: required for placement {doc['placement']!r}")
+    process = doc.get("process", {})
+    if process.get("build") == "cargo-install" and "command" in process:
+        raise ConfigError(f"{shown}: process.command: not with build = 'cargo-install' (the kit's server runs the"
+                          " adapter, which finds the installed program as {binary} in [adapter.config])")
+    stray = [key for key in ("crate", "version", "bin") if key in process and process.get("build") != "cargo-install"]
+    if stray:
+        raise ConfigError(f"{shown}: process.{stray[0]}: only with build = 'cargo-install'")
     if doc["placement"] == "http" and "http" not in doc:
         raise ConfigError(f"{shown}: http: required for placement 'http' (url, token_env, ...)")
     if "adapter" in doc["version"] and not adapter and doc["placement"] == "inproc":
         raise ConfigError(f"{shown}: version.adapter: needs an [adapter] table")
+    if "processes" in adapter and doc["placement"] not in ("inproc", "process"):
+        raise ConfigError(f"{shown}: adapter.processes: only for placements 'inproc' and 'process', not"
+                          f" {doc['placement']!r} (a container's or endpoint's concurrency is its max_concurrency)")
     caps = tuple(
         Capability(c["operation"], tuple(c["media_types"]), dict(c.get("options", {}))) for c in doc["capabilities"]
     )
-    seen: set[str] = set()
+    # An operation may be declared once per media type: a vendor serving images and audio
+    # with different options (algorithms) declares one capability for each.
+    seen: set[tuple[str, str]] = set()
     for i, cap in enumerate(caps):
-        if cap.operation in seen:
-            raise ConfigError(f"{shown}: capabilities[{i}].operation: {cap.operation!r} declared twice")
-        seen.add(cap.operation)
+        for media_type in cap.media_types:
+            if (cap.operation, media_type) in seen:
+                raise ConfigError(f"{shown}: capabilities[{i}].operation: {cap.operation!r} declared twice"
+                                  f" for {media_type}")
+            seen.add((cap.operation, media_type))
     expectations = []
     for i, exp in enumerate(doc.get("expectations", [])):
         try:
@@ -71,6 +85,7 @@ def load_manifest(path: Path) -> VendorManifest:
         adapter_entry=adapter.get("entry"),
         requires=tuple(adapter.get("requires", ())),
         max_concurrency=adapter.get("max_concurrency", 1),
+        processes=adapter.get("processes"),
         timeout_s=adapter.get("timeout_s"),
         config=dict(adapter.get("config", {})),
         process=dict(doc.get("process", {})),
@@ -161,7 +176,7 @@ def code_hash(manifest: VendorManifest) -> str:
     """A hash of the vendor folder's code and manifest: part of every cache key."""
     digest = hashlib.sha256()
     for path in manifest.code_files():
-        if path.suffix in {".py", ".toml", ".txt", ".json", ".cfg"}:
+        if path.suffix in {".py", ".toml", ".txt", ".json", ".cfg", ".rs", ".lock"}:  # .rs, .lock: a built server
             digest.update(str(path.relative_to(manifest.folder)).encode())
             digest.update(path.read_bytes())
     if manifest.adapter_entry:  # an adapter shared with a sibling vendor's folder counts too

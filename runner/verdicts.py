@@ -17,17 +17,21 @@ def judge_cell(
     judges_clean_errors: bool,
     expectations: list[tuple[str, Any]],
     today: str,
+    any_role: bool = False,
 ) -> tuple[Verdict, dict[str, str] | None]:
-    """Turn step results into a verdict, then apply the vendors' declared expectations."""
+    """Turn step results into a verdict, then apply the vendors' declared expectations.
+    ``any_role``: the roles are independent answers, so with ``judges_clean_errors`` the
+    judge sees a clean refusal of any of them, not only of the last."""
     if cell.preset:
         verdict = Verdict(cell.preset[0], cell.preset[1])
     else:
-        verdict = _verdict_from_steps(cell, results, judge, judges_clean_errors)
+        verdict = _verdict_from_steps(cell, results, judge, judges_clean_errors, any_role)
     return apply_expectations(cell.id, verdict, expectations, today)
 
 
 def _verdict_from_steps(
-    cell: Cell, results: dict[str, StepResult], judge: Callable[[dict[str, StepResult]], Verdict], judges_clean_errors: bool
+    cell: Cell, results: dict[str, StepResult], judge: Callable[[dict[str, StepResult]], Verdict], judges_clean_errors: bool,
+    any_role: bool = False,
 ) -> Verdict:
     """Find the root failing step and turn it into the cell's outcome.
 
@@ -40,12 +44,15 @@ def _verdict_from_steps(
     role that is not merely "upstream failed" is the cause.
     """
     roles = list(cell.steps)
+    judged = (ErrorKind.CLEAN, ErrorKind.UNSUPPORTED) if judges_clean_errors and any_role else ()
     for role in roles:
         res = results[role]
         if res.ok or res.error_kind == ErrorKind.UPSTREAM:
             continue
         if res.error_kind == ErrorKind.ABSENT:  # served from a pack that lacks it: not this run's to judge
             return Verdict(Outcome.BLOCKED, f"{role}: {res.error}")
+        if res.error_kind in judged:  # this role's answer: a refusal
+            continue
         if res.error_kind in (ErrorKind.CLEAN, ErrorKind.UNSUPPORTED) and role == roles[-1] and judges_clean_errors:
             break
         if res.error_kind == ErrorKind.UNSUPPORTED:
@@ -59,12 +66,12 @@ def _verdict_from_steps(
     else:
         # A step reading the vector itself fails as "upstream" only when the vector cannot
         # be decoded (Executor._source): the cell is blocked by the vector, in its words.
-        unreadable = [r for r in roles if not results[r].ok and isinstance(cell.steps[r].source, str)]
+        failed = [r for r in roles if not results[r].ok and results[r].error_kind not in judged]
+        unreadable = [r for r in failed if isinstance(cell.steps[r].source, str)]
         if unreadable:
             return Verdict(Outcome.BLOCKED, str(results[unreadable[0]].error))
-        if any(not results[r].ok for r in roles):
-            return Verdict(Outcome.BLOCKED, "an upstream step failed: " + "; ".join(
-                str(results[r].error) for r in roles if not results[r].ok))
+        if failed:
+            return Verdict(Outcome.BLOCKED, "an upstream step failed: " + "; ".join(str(results[r].error) for r in failed))
     try:
         return judge(results)
     except Exception as exc:  # noqa: BLE001 - a judge bug must not lose the run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -14,6 +15,9 @@ from conformance import channels as ch
 
 PHOTO = ROOT / "test_vectors/images/kodak/kodim05.png"
 CLIP = ROOT / "test_vectors/audio/librispeech-198-209-0000.ogg"
+TEXTS = sorted((ROOT / "test_vectors/text").glob("*.txt"))
+#: Every variation selector: the 16 of U+FE00-U+FE0F and the 240 of U+E0100-U+E01EF.
+SELECTORS = "".join(map(chr, range(0xFE00, 0xFE10))) + "".join(map(chr, range(0xE0100, 0xE01F0)))
 
 
 def photo() -> Asset:
@@ -22,6 +26,13 @@ def photo() -> Asset:
 
 def clip() -> Asset:
     return Asset(CLIP.read_bytes(), "audio/ogg")
+
+
+def text(path: Path | None = None, marked: bool = False) -> Asset:
+    """A text vector (the first by default); ``marked``: with U+FEFF and every variation
+    selector appended, the shape of a C2PA Annex A.8 wrapper."""
+    data = (path or TEXTS[0]).read_bytes()
+    return Asset(data + ("\ufeff" + SELECTORS).encode() if marked else data, "text/plain")
 
 
 def run(name: str, asset: Asset) -> Asset:

@@ -41,9 +41,14 @@ media_types = ["image/jpeg"]
 """
 
 
+#: The harness and this checkout's adapter kit first, so a worktree's ``aiii`` uses its own
+#: kit even where the installed (editable) aiii_kit points at another checkout.
+PYTHONPATH = os.pathsep.join([str(ROOT), str(ROOT / "kit")])
+
+
 def aiii(home: Path, *args: str, timeout: float = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``aiii ARGS`` with a private state folder, as a user would (``env``: more variables)."""
-    env = {**os.environ, **(env or {}), "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **(env or {}), "AIII_HOME": str(home), "PYTHONPATH": PYTHONPATH}
     return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=timeout)
 
@@ -53,7 +58,7 @@ def serving_hub(home: Path, *args: str, env: dict[str, str] | None = None) -> It
     """``aiii hub serve ARGS --listen 127.0.0.1:0`` as a real server process; yields its URL
     (from the line it prints once it listens) and stops it afterwards."""
     server = subprocess.Popen([sys.executable, "-m", "runner.cli", "hub", "serve", *args, "--listen", "127.0.0.1:0"],
-                              cwd=ROOT, env={**os.environ, **(env or {}), "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)},
+                              cwd=ROOT, env={**os.environ, **(env or {}), "AIII_HOME": str(home), "PYTHONPATH": PYTHONPATH},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
@@ -96,7 +101,7 @@ _PEAK_RSS = (
 def aiii_peak_rss(home: Path, *args: str, timeout: float = 900) -> tuple[subprocess.CompletedProcess[str], int]:
     """:func:`aiii`, and the peak resident set size of that one process in KiB (measured
     by a fresh parent, so no earlier child of the caller counts)."""
-    env = {**os.environ, "AIII_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "AIII_HOME": str(home), "PYTHONPATH": PYTHONPATH}
     proc = subprocess.run([sys.executable, "-c", _PEAK_RSS, sys.executable, "-m", "runner.cli", *args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
     out, _, peak = proc.stdout.rstrip("\n").rpartition("\n")

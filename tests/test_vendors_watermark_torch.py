@@ -17,8 +17,8 @@ from aiii_kit import AdapterError, Asset, Unsupported
 from helpers import ROOT
 from torch_vendors import PAYLOAD_32, correct, image_of, min_correct, png_asset, served
 
+from runner.builds import run_step as _run
 from runner.transports import Transport
-from runner.transports.process import _run
 from runner.vendors import load_vendors
 
 TORCH_VENDORS = ("invisible-watermark-dwtdct", "invisible-watermark-dwtdctsvd", "invisible-watermark-rivagan",

@@ -5,7 +5,7 @@ operation it supports (``metadata.write`` -> ``metadata_write(asset, params)``);
 :func:`serve` (or ``python -m aiii_kit``) serves it over the protocol.  The core needs
 only the standard library; the families' helpers are modules of their own
 (:mod:`aiii_kit.metadata`, :mod:`aiii_kit.c2pa`, :mod:`aiii_kit.iscc`,
-:mod:`aiii_kit.watermark`, :mod:`aiii_kit.optout`, the vocabularies in
+:mod:`aiii_kit.watermark`, :mod:`aiii_kit.optout`, :mod:`aiii_kit.recognition`, the vocabularies in
 :mod:`aiii_kit.vocab`), and the protocol's schemas live in :mod:`aiii_kit.protocol`.
 """
 

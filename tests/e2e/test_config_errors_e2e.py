@@ -67,13 +67,13 @@ def _run_profile(tmp_path: Path, profile_text: str, *extra: str) -> subprocess.C
 
 
 def test_unknown_recognition_channel_stops_the_run_naming_profile_and_check(tmp_path: Path) -> None:
-    proc = _run_profile(tmp_path, 'name = "p"\ndescription = "d"\n[[checks]]\nid = "identifiers.recognition"\n'
+    proc = _run_profile(tmp_path, 'name = "p"\ndescription = "d"\n[[checks]]\nid = "recognition.iscc"\n'
                         'level = "SHOULD"\nvectors = { ids = ["kodim01"] }\nparams = { channels = ["jpeg-q05"] }\n',
                         "--vendors", "iscc-core")
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert "p.toml" in lines[0] and "identifiers.recognition" in lines[0] and "jpeg-q05" in lines[0]
+    assert "p.toml" in lines[0] and "recognition.iscc" in lines[0] and "jpeg-q05" in lines[0]
 
 
 @pytest.mark.parametrize(("content", "complaint"), [

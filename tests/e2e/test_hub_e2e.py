@@ -182,6 +182,13 @@ def test_the_openapi_document_describes_the_api(hub: dict[str, Any]) -> None:
     assert states == ["received", "valid", "invalid", "duplicate", "stale"]
 
 
+def test_a_browser_asking_for_the_icon_gets_no_error(hub: dict[str, Any]) -> None:
+    """Chromium asks for /favicon.ico on a document that is not HTML (a badge, the API's
+    JSON); a 404 there was an error in its console on the crawl of the hub's site."""
+    got = requests.get(hub["url"] + "favicon.ico", timeout=30)
+    assert got.status_code == 204 and got.content == b""
+
+
 def test_the_tokens_file_keeps_only_digests_readable_by_its_owner(hub: dict[str, Any]) -> None:
     text = (hub["w"] / "tokens.json").read_text()
     assert all(token not in text for token in hub["tokens"].values())

@@ -57,7 +57,9 @@ def test_the_kit_installs_alone_with_no_dependencies(kit_venv: Path) -> None:
              "import importlib.util\nprint(importlib.util.find_spec('runner'))\n")
     out = subprocess.run([str(kit_venv), "-c", probe], capture_output=True, text=True, check=True, timeout=60,
                          cwd=kit_venv.parent, env=_clean_env()).stdout.splitlines()
-    assert out == ["['Adapter', 'AdapterError', 'Asset', 'Unsupported', 'serve'] 11", "None"]
+    from aiii_kit.protocol import OPERATIONS
+
+    assert out == [f"['Adapter', 'AdapterError', 'Asset', 'Unsupported', 'serve'] {len(OPERATIONS)}", "None"]
 
 
 def test_a_reference_adapter_served_from_the_kit_alone_passes_adapter_check(kit_venv: Path, aiii_home: Path) -> None:

@@ -125,17 +125,20 @@ def test_own_media_folder_imports_and_runs_a_profile(home: Path, tmp_path: Path)
     src = ROOT / "test_vectors" / "images" / "kodak"
     (media / "photos" / "Holiday" / "beach.png").write_bytes((src / "kodim12.png").read_bytes())
     (media / "scans" / "misnamed.jpg").write_bytes((src / "kodim03.png").read_bytes())  # a PNG in disguise
-    (media / "notes.txt").write_text("not media")
+    (media / "report.bin").write_bytes(b"\x00\x01 not media")
     proc = aiii(home, "vectors", "import", str(media))
     assert proc.returncode == 0, proc.stderr
-    assert "notes.txt: skipped" in proc.stdout
+    assert "report.bin: skipped" in proc.stdout
     listed = aiii(home, "vectors", "list", str(media))
-    assert "image/png" in listed.stdout and "holiday" in listed.stdout and "image/jpeg" not in listed.stdout
+    sources = {line.split()[0]: line.split()[1] for line in listed.stdout.splitlines()[:-1] if "(from " not in line}
+    assert sources == {"photos-holiday-beach": "image/png", "scans-misnamed": "image/png"}  # the bytes, not the name
+    assert "photos,holiday" in listed.stdout and "(from scans-misnamed)" in listed.stdout  # and its derived formats
     proc = aiii(home, "run", "--vectors", str(media), "--profile", "metadata", "--vendors", "exiftool,exiv2,xmp-reference",
                 "--out", str(tmp_path / "out"), "--store", str(tmp_path / "s.sqlite"), "-q")
     assert proc.returncode == 0, proc.stderr
     results = cells(tmp_path / "s.sqlite")
     vectors = {c["vector"] for c in results.values()}
-    assert len(vectors) == 2
+    assert set(sources) < vectors  # the files and some of their derived formats
+    assert all(any(v == s or v.startswith(f"{s}-") for s in sources) for v in vectors), vectors
     roundtrips = [c for c in results.values() if c["check"] == "metadata.roundtrip" and c["producer"] == "exiv2"]
     assert roundtrips and all(c["outcome"] == "pass" for c in roundtrips if c["variant"] == "ascii")

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from aiii_kit import Asset, Unsupported
-from channel_media import PHOTO, audio, clip, image, photo, pixels, run, sine, wav
+from channel_media import PHOTO, SELECTORS, TEXTS, audio, clip, image, photo, pixels, run, sine, text, wav
 from helpers import ROOT
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
@@ -42,7 +42,8 @@ def test_the_catalogue_has_the_issue_channels_in_order() -> None:
     assert ch.AUDIO_CHANNELS == (
         "mp3-128k", "mp3-64k", "aac-128k", "opus-64k", "resample-16k", "resample-16k-back", "noise-20db", "stretch+5",
         "stretch-5", "pitch+1", "pitch-1", "excerpt-3s", "lowpass-4k")
-    assert set(ch.NAMED) == {*ch.IMAGE_CHANNELS, *ch.AUDIO_CHANNELS}
+    assert ch.TEXT_CHANNELS == ("text-nfc", "text-nfkc", "text-trim", "text-clipboard", "text-html", "text-utf16")
+    assert set(ch.NAMED) == {*ch.IMAGE_CHANNELS, *ch.AUDIO_CHANNELS, *ch.TEXT_CHANNELS}
     for named in ch.NAMED.values():
         assert named.description and all(ch.KINDS[t] == named.kind and set(p) <= ch.PARAMS[t] for t, p in named.steps)
     assert set(ch.CHANNELS) <= set(discover().transforms)
@@ -194,6 +195,66 @@ def test_lowpass_removes_energy_above_4_khz() -> None:
     assert band(after, 100, 3000) == pytest.approx(band(before, 100, 3000), rel=0.05)
 
 
+# -- text -------------------------------------------------------------------------------
+
+
+def _read(asset: Asset) -> str:
+    assert asset.media_type == "text/plain"
+    return asset.data.decode("utf-8")
+
+
+@pytest.mark.parametrize("path", TEXTS, ids=lambda p: p.stem)
+def test_the_clipboard_drops_every_variation_selector_and_nothing_else(path: Path) -> None:
+    src = _read(text(path, marked=True))
+    out = _read(run("text-clipboard", text(path, marked=True)))
+    assert not any(0xFE00 <= ord(c) <= 0xFE0F or 0xE0100 <= ord(c) <= 0xE01EF for c in out)
+    assert out == "".join(c for c in src if c not in SELECTORS)
+    assert out.endswith("\ufeff")  # the wrapper's marker stays, alone: no wrapper is left
+
+
+def test_the_clipboard_also_drops_the_emoji_presentation_selector_from_the_visible_text() -> None:
+    emoji = next(p for p in TEXTS if "emoji" in p.name)
+    before, after = _read(text(emoji)), _read(run("text-clipboard", text(emoji)))
+    assert "\u2764\ufe0f" in before and "\u2764\ufe0f" not in after and "\u2764" in after
+    # tag characters (U+E0020-U+E007F, the England flag) sit just below the selectors and stay
+    assert "\U000e0067\U000e0062\U000e0065" in after
+
+
+@pytest.mark.parametrize("name", ["text-nfc", "text-nfkc", "text-html", "text-utf16"])
+def test_normalisation_html_and_utf16_keep_the_selectors(name: str) -> None:
+    for path in TEXTS:
+        out = _read(run(name, text(path, marked=True)))
+        assert out.endswith("\ufeff" + SELECTORS), (name, path.name)
+
+
+def test_nfc_composes_and_nfkc_folds_compatibility_characters() -> None:
+    decomposed = Asset("Cafe\u0301 \ufb01n\u3000\u0410\u0306".encode(), "text/plain")
+    assert _read(run("text-nfc", decomposed)) == "Caf\u00e9 \ufb01n\u3000\u04d0"
+    assert _read(run("text-nfkc", decomposed)) == "Caf\u00e9 fin \u04d0"
+    cjk = next(p for p in TEXTS if "cjk" in p.name)
+    assert "\u3000" in _read(text(cjk)) and "\u3000" not in _read(run("text-nfkc", text(cjk)))
+    assert run("text-nfc", text(cjk)).data == text(cjk).data  # the vectors are stored in NFC
+
+
+def test_trim_removes_trailing_whitespace_of_lines_and_text_but_not_the_wrapper() -> None:
+    spaced = Asset(("  Down the Rabbit-Hole \t\nAlice\u3000\n\n\ufeff" + SELECTORS + "\n ").encode(), "text/plain")
+    assert _read(run("text-trim", spaced)) == "Down the Rabbit-Hole\nAlice\n\n\ufeff" + SELECTORS
+
+
+@pytest.mark.parametrize("name", ["text-html", "text-utf16"])
+def test_html_and_utf16_round_trips_give_the_text_back(name: str) -> None:
+    tricky = Asset('a < b & "c" \'d\' &amp; \U0001f44b\U0001f3fd'.encode(), "text/plain")
+    assert run(name, tricky).data == tricky.data
+    for path in TEXTS:
+        assert run(name, text(path, marked=True)).data == text(path, marked=True).data
+
+
+def test_a_text_channel_refuses_bytes_that_are_not_utf8() -> None:
+    with pytest.raises(Unsupported, match="UTF-8"):
+        ch.CHANNELS["channel.nfc"](Asset(b"\xff\xfe\x00", "text/plain"), {})
+
+
+
 # -- what is recorded, what is refused ---------------------------------------------------
 
 
@@ -203,6 +264,9 @@ def test_a_channel_refuses_the_other_kind_of_media(name: str) -> None:
     params = next((dict(p) for n in ch.NAMED.values() for t, p in n.steps if t == name), {})
     with pytest.raises(Unsupported):
         ch.CHANNELS[name](wrong, params)
+    if ch.KINDS[name] != "text":
+        with pytest.raises(Unsupported):
+            ch.CHANNELS[name](text(), params)
 
 
 def test_chain_step_feeds_each_step_the_one_before() -> None:
@@ -217,9 +281,9 @@ def test_chain_step_feeds_each_step_the_one_before() -> None:
 
 def test_a_bad_channel_kind_is_a_schema_error(tmp_path: Path) -> None:
     (tmp_path / "p.toml").write_text('name = "p"\ndescription = "d"\n[channels.x]\nkind = "video"\n'
-                                     'steps = [{transform = "channel.jpeg"}]\n[[checks]]\nid = "identifiers.recognition"\nlevel = "MAY"\n')
+                                     'steps = [{transform = "channel.jpeg"}]\n[[checks]]\nid = "recognition.iscc"\nlevel = "MAY"\n')
     with pytest.raises(ConfigError, match=r"p\.toml.*channels"):
-        load_profile(tmp_path, "p", {"identifiers.recognition"})
+        load_profile(tmp_path, "p", {"recognition.iscc"})
 
 
 # -- the persistent cache ---------------------------------------------------------------

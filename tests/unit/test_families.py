@@ -32,7 +32,7 @@ def _imports(path: Path) -> list[str]:
 
 
 def test_builtin_families_are_the_packages() -> None:
-    assert FAMILIES == ["identifiers", "metadata", "optout", "provenance", "watermark"]
+    assert FAMILIES == ["identifiers", "metadata", "optout", "provenance", "recognition", "watermark"]
     families = list(builtin())
     assert [f.name for f in families] == FAMILIES
     suite = discover()

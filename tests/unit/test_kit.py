@@ -32,12 +32,12 @@ def test_a_kit_change_makes_new_environments_and_images(monkeypatch: pytest.Monk
 
     commands: list[list[str]] = []
 
-    def run(cmd: list[str], what: str, progress: object = None) -> None:  # records, builds nothing
+    def run(cmd: list[str], what: str, *more: object) -> None:  # records, builds nothing
         commands.append(cmd)
         if cmd[1:3] == ["-m", "venv"]:
             Path(cmd[3]).mkdir(parents=True)
 
-    monkeypatch.setattr(process, "_run", run)
+    monkeypatch.setattr(process, "run_step", run)
     monkeypatch.setattr(process, "kit_wheel", lambda: Path("/nowhere/aiii_adapter_kit-0.1.0-py3-none-any.whl"))
     monkeypatch.setattr(process, "kit_hash", lambda: "one")
     first = process.venv_python(["six==1.17.0"])
