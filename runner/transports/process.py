@@ -56,12 +56,12 @@ def venv_python(requirements: list[str], progress: IO[str] | None = None, no_dep
     key = hashlib.sha256(json.dumps(keyed).encode()).hexdigest()[:16]
     home = state_dir() / "venvs" / key
     python = home / "bin" / "python"
-    if (home / ".ready").exists():
+    if _ready(home):
         return str(python)
     home.parent.mkdir(parents=True, exist_ok=True)
     with open(home.parent / f"{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder per environment across processes
-        if (home / ".ready").exists():
+        if _ready(home):
             return str(python)
         shutil.rmtree(home, ignore_errors=True)
         started = time.monotonic()
@@ -69,20 +69,37 @@ def venv_python(requirements: list[str], progress: IO[str] | None = None, no_dep
             extra = f", then without dependencies {', '.join(no_deps)}" if no_deps else ""
             progress.write(printable(f"creating the environment for {', '.join(requirements)}{extra} (once, in {home})") + "\n")
             progress.flush()
-        run_step([sys.executable, "-m", "venv", str(home)], "python -m venv", None, PIP_TIMEOUT_S)
+        env = _build_environment()
+        run_step([sys.executable, "-m", "venv", str(home)], "python -m venv", None, PIP_TIMEOUT_S, env)
         pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"]
         if not progress:
             pip.append("--quiet")
         if requirements:
-            run_step([*pip, *requirements], f"pip install {' '.join(requirements)}", progress, PIP_TIMEOUT_S)
+            run_step([*pip, *requirements], f"pip install {' '.join(requirements)}", progress, PIP_TIMEOUT_S, env)
         if no_deps:
-            run_step([*pip, "--no-deps", *no_deps], f"pip install --no-deps {' '.join(no_deps)}", progress, PIP_TIMEOUT_S)
-        run_step([*pip, "--no-deps", str(kit_wheel())], "pip install the adapter kit's wheel", progress, PIP_TIMEOUT_S)
+            run_step([*pip, "--no-deps", *no_deps], f"pip install --no-deps {' '.join(no_deps)}", progress, PIP_TIMEOUT_S, env)
+        run_step([*pip, "--no-deps", str(kit_wheel())], "pip install the adapter kit's wheel", progress, PIP_TIMEOUT_S, env)
         (home / ".ready").write_text(json.dumps({"requirements": requirements, "no_deps": no_deps or []}))
         if progress:
             progress.write(f"environment ready after {time.monotonic() - started:.0f} s\n")
             progress.flush()
     return str(python)
+
+
+def _ready(home: Path) -> bool:
+    """Built, and holding the kit (an environment built under an older harness whose pip saw
+    the caller's ``PYTHONPATH`` could lack it: rebuilt)."""
+    return (home / ".ready").exists() and any(home.glob("lib/python*/site-packages/aiii_kit/__init__.py"))
+
+
+def _build_environment() -> dict[str, str]:
+    """The environment pip builds a vendor's environment in: the caller's, without the
+    variables that point Python at other code.  With the harness's own folders on
+    ``PYTHONPATH`` (as a checkout's tests put them), pip would find the kit there, call it
+    already installed and skip it, and the adapter would then fail with "No module named
+    aiii_kit"."""
+    drop = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "PYTHONNOUSERSITE", "VIRTUAL_ENV"}
+    return {k: v for k, v in os.environ.items() if k not in drop}
 
 
 def with_binary(config: dict[str, object], binary: str) -> dict[str, object]:
