@@ -80,6 +80,7 @@ class DockerTransport(ServedTransport):
                 volumes={sock_dir: {"bind": SOCKET_DIR, "mode": "rw"}},
                 labels={"org.aiii.vendor": self.manifest.id, "org.aiii.harness-version": __version__,
                         "org.aiii.host": socket.gethostname(), "org.aiii.owner-pid": str(os.getpid()),
+                        "org.aiii.owner": owner_identity(),
                         "org.aiii.socket-dir": sock_dir},
                 name=f"aiii-{self.manifest.id}-{secrets.token_hex(4)}")
         except Exception as exc:  # noqa: BLE001 - the engine refused: not a harness bug
@@ -124,13 +125,29 @@ class DockerTransport(ServedTransport):
         return f"{self._version} (image {self.image_id[7:19]})"
 
 
+def owner_identity(pid: int | None = None) -> str:
+    """Who started a container, so that no other harness takes it for an orphan: the boot,
+    the PID namespace, the process id and the process's start time.  Several harnesses
+    (CI jobs in sandboxes of their own, say) can share one engine and one host name while
+    each sees only its own processes: a process id alone would let one reap the other's
+    live containers (seen in CI as a 404 from the engine right after a container was made)."""
+    pid = os.getpid() if pid is None else pid
+    return f"{_read('/proc/sys/kernel/random/boot_id')}/{_pid_namespace()}/{pid}/{_start_time(pid)}"
+
+
 def reap_orphans(client: Any) -> list[str]:
-    """Remove containers (and socket folders) left by harness processes of this host that are gone."""
+    """Remove containers (and socket folders) left by harness processes of this host that
+    are gone.  A container of a harness this one cannot see (another boot or PID namespace)
+    is left alone: its owner may well be alive."""
     removed = []
+    boot, namespace = _read("/proc/sys/kernel/random/boot_id"), _pid_namespace()
     for container in client.containers.list(all=True, filters={"label": f"org.aiii.host={socket.gethostname()}"}):
-        pid = container.labels.get("org.aiii.owner-pid", "")
-        if not pid.isdigit() or _process_alive(int(pid)):
-            continue
+        owner = container.labels.get("org.aiii.owner", "")
+        parts = owner.split("/")
+        if len(parts) != 4 or parts[0] != boot or parts[1] != namespace or not parts[2].isdigit():
+            continue  # not ours to judge
+        if _process_alive(int(parts[2])) and _start_time(int(parts[2])) == parts[3]:
+            continue  # its owner runs
         with contextlib.suppress(Exception):
             container.remove(force=True)
             removed.append(str(container.name))
@@ -138,6 +155,28 @@ def reap_orphans(client: Any) -> list[str]:
         if sock_dir.startswith("/tmp/aiii-d-"):
             shutil.rmtree(sock_dir, ignore_errors=True)
     return removed
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _pid_namespace() -> str:
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot (``/proc/PID/stat`` field 22),
+    which tells a live owner from a later process that got the same id."""
+    stat = _read(f"/proc/{pid}/stat")
+    return stat.rsplit(")", 1)[-1].split()[19] if ")" in stat else ""
 
 
 def _process_alive(pid: int) -> bool:

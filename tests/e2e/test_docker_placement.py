@@ -7,6 +7,7 @@ which takes minutes; later runs reuse them.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -238,3 +239,35 @@ def test_a_container_that_cannot_start_says_why(engine: object, tmp_path: Path) 
         for old in vendor_images(engine, "d-broken"):
             engine.images.remove(old.id, force=True)  # type: ignore[attr-defined]
     assert engine.containers.list(all=True, filters={"label": "org.aiii.vendor=d-broken"}) == []  # type: ignore[attr-defined]
+
+
+def test_only_containers_of_gone_owners_in_this_namespace_are_reaped(engine: object, tmp_path: Path) -> None:
+    """Two harnesses can share an engine and a host name without seeing each other's
+    processes (CI sandboxes): neither may take the other's live containers for orphans."""
+    import socket
+
+    from runner.base_image import ensure_base_image
+    from runner.transports.docker import owner_identity, reap_orphans
+
+    base = ensure_base_image(None)
+    dead = subprocess.Popen(["true"])  # a process of ours that has ended
+    dead.wait()
+    mine, dead_owner = owner_identity(), owner_identity(dead.pid)
+    boot, namespace, pid, start = mine.split("/")
+    foreign = f"{boot}/{int(namespace) + 1}/{dead.pid}/{start}"  # another PID namespace: cannot tell
+    reused = f"{boot}/{namespace}/{pid}/{int(start) + 1}"  # our pid, but another start: gone
+    made = {}
+    try:
+        for name, owner in (("live", mine), ("dead", dead_owner), ("foreign", foreign), ("reused", reused)):
+            made[name] = engine.containers.create(  # type: ignore[attr-defined]
+                base, ["sleep", "60"], name=f"aiii-reap-{name}-{os.getpid()}",
+                labels={"org.aiii.host": socket.gethostname(), "org.aiii.owner": owner})
+        removed = reap_orphans(engine)
+        assert sorted(n for n in removed if n.startswith("aiii-reap-")) == [f"aiii-reap-dead-{os.getpid()}",
+                                                                              f"aiii-reap-reused-{os.getpid()}"]
+        left = {c.name for c in engine.containers.list(all=True)}  # type: ignore[attr-defined]
+        assert {f"aiii-reap-live-{os.getpid()}", f"aiii-reap-foreign-{os.getpid()}"} <= left
+    finally:
+        for container in made.values():
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
