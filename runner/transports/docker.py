@@ -138,20 +138,31 @@ def owner_identity(pid: int | None = None) -> str:
 def reap_orphans(client: Any) -> list[str]:
     """Remove containers (and socket folders) left by harness processes of this host that
     are gone.  A container of a harness this one cannot see (another boot or PID namespace)
-    is left alone: its owner may well be alive."""
-    removed = []
+    is left alone: its owner may well be alive.
+
+    The engine's list is read in one call (the low-level API): docker-py's
+    ``containers.list`` inspects every container it lists one by one, and a container
+    removed in between (by its owner, or by a vendor starting in the next thread) made it
+    raise a 404 that stopped the vendor from starting.  Never raises: reaping is tidying."""
+    removed: list[str] = []
     boot, namespace = _read("/proc/sys/kernel/random/boot_id"), _pid_namespace()
-    for container in client.containers.list(all=True, filters={"label": f"org.aiii.host={socket.gethostname()}"}):
-        owner = container.labels.get("org.aiii.owner", "")
-        parts = owner.split("/")
+    try:
+        listed = client.api.containers(all=True, filters={"label": f"org.aiii.host={socket.gethostname()}"})
+    except Exception:  # noqa: BLE001 - the engine could not list: nothing is reaped this time
+        return removed
+    for entry in listed:
+        labels = entry.get("Labels") or {}
+        parts = str(labels.get("org.aiii.owner", "")).split("/")
         if len(parts) != 4 or parts[0] != boot or parts[1] != namespace or not parts[2].isdigit():
             continue  # not ours to judge
         if _process_alive(int(parts[2])) and _start_time(int(parts[2])) == parts[3]:
             continue  # its owner runs
-        with contextlib.suppress(Exception):
-            container.remove(force=True)
-            removed.append(str(container.name))
-        sock_dir = container.labels.get("org.aiii.socket-dir", "")
+        try:
+            client.api.remove_container(entry["Id"], force=True)
+        except Exception:  # noqa: BLE001 - already gone (its owner's last act, or another reaper)
+            continue
+        removed.append(str((entry.get("Names") or [entry["Id"]])[0]).lstrip("/"))
+        sock_dir = str(labels.get("org.aiii.socket-dir", ""))
         if sock_dir.startswith("/tmp/aiii-d-"):
             shutil.rmtree(sock_dir, ignore_errors=True)
     return removed

@@ -271,3 +271,37 @@ def test_only_containers_of_gone_owners_in_this_namespace_are_reaped(engine: obj
         for container in made.values():
             with contextlib.suppress(Exception):
                 container.remove(force=True)
+
+
+def test_reaping_survives_containers_that_vanish_while_it_looks(engine: object) -> None:
+    """Seen in CI: a container removed by its owner between the engine's list and the
+    reaper's look at it made the next vendor's start fail with a 404.  Here containers
+    of a live owner (this process) are removed by another thread while the reaper runs
+    again and again: it never raises and never reports a live owner's container."""
+    import socket
+    import threading
+
+    from runner.base_image import ensure_base_image
+    from runner.transports.docker import owner_identity, reap_orphans
+
+    base = ensure_base_image(None)
+    made = [engine.containers.create(  # type: ignore[attr-defined]
+        base, ["sleep", "60"], name=f"aiii-vanish-{i}-{os.getpid()}",
+        labels={"org.aiii.host": socket.gethostname(), "org.aiii.owner": owner_identity()}) for i in range(24)]
+
+    def remove_all() -> None:
+        for container in made:
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
+
+    remover = threading.Thread(target=remove_all)
+    reported: list[str] = []
+    try:
+        remover.start()
+        while remover.is_alive():
+            reported += reap_orphans(engine)
+        reported += reap_orphans(engine)
+    finally:
+        remover.join()
+        remove_all()
+    assert [n for n in reported if n.startswith("aiii-vanish-")] == []
