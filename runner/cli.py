@@ -270,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "calls flaky are kept out of --fail-on and --baseline, and listed")
     run.add_argument("--baseline", metavar="FILE|RUN_ID", help="exit 1 when a MUST cell regressed against this run (a results.json, a folder holding one, or a run id in the store) or a new MUST cell fails or errs")
     run.add_argument("--retries", type=int, default=0, metavar="N", help="run a cell whose outcome is error up to N more times, keeping every attempt (default 0)")
-    run.add_argument("--placement", choices=movable_placements(), help="run every in-process vendor in this placement instead (e.g. docker: all containerised)")
+    run.add_argument("--placement", choices=movable_placements(), help="run every in-process vendor in this placement instead (e.g. docker: all containerised, with process vendors that serve themselves and ship a Dockerfile)")
     run.add_argument("--shard", metavar="I/N", help="run only shard I of N (1-based): a deterministic split of the plan that keeps cells sharing producer calls together")
     run.add_argument("--executor", choices=("local", "dask", "dask-local"), default="local", help="where cells run: this process's threads (default), an existing Dask cluster (--scheduler), or a local one (--workers)")
     run.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler of --executor dask, e.g. tcp://10.0.0.5:8786")

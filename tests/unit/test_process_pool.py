@@ -64,6 +64,17 @@ def test_a_process_vendor_declaring_processes_is_a_pool_and_stays_a_process_vend
     assert isinstance(pool, ProcessPool) and pool.size == 3
 
 
+def test_a_vendors_own_server_moves_to_docker_only_with_a_dockerfile(tmp_path: Path) -> None:
+    """``--placement docker`` moves a process vendor that serves the protocol itself when it
+    ships a Dockerfile (its server in that image); without one it stays in its process."""
+    rust = load_manifest(ROOT / "vendors" / "rust-recognition" / "vendor.toml")
+    assert rust.placement == "process" and not rust.adapter_entry
+    assert placement_of(rust, "docker") == "docker"
+    assert placement_of(rust, "inproc") == placement_of(rust, "process") == placement_of(rust, None) == "process"
+    bare = replace(rust, folder=tmp_path)  # the same manifest, no Dockerfile beside it
+    assert placement_of(bare, "docker") == "process"
+
+
 def test_processes_cores_is_the_cores_the_harness_may_use() -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert pool_size(replace(POOLED, processes="cores")) == cores

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiii_kit import AdapterError, Asset, Unsupported
 from aiii_kit.protocol import OPERATIONS
-from helpers import ROOT, aiii
+from helpers import ROOT, TESTS, aiii, cells, placement_differences
 
 from runner.model import VendorManifest
 from runner.schema import first_error
@@ -257,3 +257,25 @@ def test_the_container_answers_the_same_fingerprints(served: Transport, manifest
                 assert inside["fingerprint_hex"] == outside["fingerprint_hex"], algorithm
         finally:
             container.close()
+
+
+@pytest.mark.docker
+def test_a_run_in_its_container_gives_the_outcomes_of_its_own_process(served: Transport, tmp_path: Path) -> None:
+    """The same plan run with the Rust server where its manifest puts it (its own process)
+    and with ``--placement docker`` (the server in the image its Dockerfile describes):
+    not one cell's outcome, nor one measurement, may differ."""
+    runs = {}
+    for label, extra in (("process", ()), ("docker", ("--placement", "docker"))):
+        done = aiii(tmp_path / f"home-{label}", "run", "--profile", str(TESTS / "profiles" / "rust-placements.toml"),
+                    "--out", str(tmp_path / label), "--store", str(tmp_path / f"{label}.sqlite"), "-q", *extra,
+                    timeout=1800)
+        assert done.returncode == 0, done.stderr[-3000:]
+        bundle = json.loads((tmp_path / label / "results.json").read_text())
+        vendor = next(v for v in bundle["vendors"] if v["id"] == "rust-recognition")
+        assert vendor["runnable"] and vendor["transport"] == label, vendor
+        runs[label] = cells(tmp_path / f"{label}.sqlite")
+    outcomes = [c["outcome"] for c in runs["process"].values()]
+    assert len(outcomes) >= 8 and "error" not in outcomes, outcomes
+    assert placement_differences(runs["process"], runs["docker"]) == {}
+    for cid, cell in runs["process"].items():
+        assert cell["measurements"] == runs["docker"][cid]["measurements"], cid
