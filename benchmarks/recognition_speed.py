@@ -38,7 +38,7 @@ from vendor_transports import start_vendors  # noqa: E402
 
 from runner.transports import make_transport  # noqa: E402
 from runner.transports.client import ProtocolClient  # noqa: E402
-from runner.vendors import availability, load_manifest  # noqa: E402
+from runner.vendors import availability, load_manifest, rule_version  # noqa: E402
 
 VENDORS = ["imagehash", "python-libphash", "pdqhash", "fpcalc", "rust-recognition"]
 KODAK = ROOT / "test_vectors" / "images" / "kodak" / "kodim01.png"
@@ -161,8 +161,9 @@ def main() -> int:
     args = parser.parse_args()
     started = start_vendors(VENDORS)
     try:
-        for vid, (_m, transport) in started.items():
-            print(f"{vid:<17} {transport.placement:<8} {transport.implementation_version()}")
+        for vid, (manifest, transport) in started.items():
+            version = rule_version(manifest) or transport.implementation_version()
+            print(f"{vid:<17} {transport.placement:<8} {version}")
         print()
         compute_rows(started, files(), args.repeats)
         protocol_rows(started, args.repeats)

@@ -254,6 +254,13 @@ def _watermark_runs(args: argparse.Namespace, tmp: Path, env: dict[str, str], co
           f" {one['wall_s'] / two['wall_s']:.2f} (goal >= 1.8); whole tree CPU {one['tree_cpu_s']:.1f} and"
           f" {two['tree_cpu_s']:.1f} CPU-s; outcomes identical to the local run: 1 worker"
           f" {one['outcomes'] == wm['outcomes']}, 2 workers {two['outcomes'] == wm['outcomes']}")
+    alone = _figures(one, cores)["efficiency"]
+    if alone >= 0.8:
+        print(f"  1 worker alone is at efficiency {alone:.2f} of this machine's {cores} cores (its process pools use"
+              " them all): a second worker here can only share them; a speed-up needs a worker with cores of its own")
+    if shard:
+        print(f"  --watermark quick is a smoke figure ({wm['cells']} cells, start-up dominates): judge these goals"
+              " on --watermark full")
 
 
 def main() -> int:
