@@ -90,10 +90,15 @@ def _vendor_files(manifest: VendorManifest) -> list[Path]:
 SHARED_DOCKERFILE = Path(__file__).parent / "docker" / "python-wheels.Dockerfile"
 
 
+def own_dockerfile(manifest: VendorManifest) -> Path:
+    """Where a vendor's own Dockerfile is (``[docker] dockerfile``, default ``Dockerfile``), if it has one."""
+    return manifest.folder / str(manifest.docker.get("dockerfile", "Dockerfile"))
+
+
 def vendor_dockerfile(manifest: VendorManifest) -> Path:
     """The Dockerfile a vendor's image is built from: its own (``[docker] dockerfile``,
     default ``Dockerfile`` in its folder), else the shared one when it lists wheels."""
-    own = manifest.folder / str(manifest.docker.get("dockerfile", "Dockerfile"))
+    own = own_dockerfile(manifest)
     if own.is_file():
         return own
     if "dockerfile" not in manifest.docker and manifest.docker.get("wheels"):

@@ -64,8 +64,9 @@ def placement_of(manifest: VendorManifest, override: str | None) -> str:
     vendors stay where their manifest puts them, and inproc is never forced on them.
     One exception: a vendor with a server of its own (``[process] command``, no adapter
     entry) that ships a Dockerfile moves to ``docker`` when the run asks for it, its
-    server in the image that file describes (vendors/rust-recognition).  An inproc vendor that declares ``[adapter] processes`` runs in the ``process``
-    placement (a pool of servers, runner/transports/pool.py), unless the run says
+    server in the image that file describes (vendors/rust-recognition).  An inproc
+    vendor that declares ``[adapter] processes`` runs in the ``process`` placement (a
+    pool of servers, runner/transports/pool.py), unless the run says
     ``--placement inproc``: then it runs in the harness's own process after all.
     """
     movable = manifest.adapter_entry and manifest.placement in ("inproc", "process")
@@ -82,7 +83,9 @@ def _own_server_with_image(manifest: VendorManifest) -> bool:
     """A process vendor serving the protocol itself, with its own Dockerfile."""
     if manifest.placement != "process" or manifest.adapter_entry or not manifest.process.get("command"):
         return False
-    return (manifest.folder / str(manifest.docker.get("dockerfile", "Dockerfile"))).is_file()
+    from runner.images import own_dockerfile
+
+    return own_dockerfile(manifest).is_file()
 
 
 def make_transport(manifest: VendorManifest, placement: str | None = None, log_dir: Path | None = None) -> Transport:
